@@ -1,0 +1,211 @@
+// The contract between the hook server, the node-side installer, the chart and the e2e suites.
+// Every name that crosses a process boundary lives here, once. Pure: no I/O, no env, no clock.
+import { createHash } from 'node:crypto'
+
+export const API_GROUP = 'operator.gthulhu.io'
+export const API_VERSION = 'v1alpha1'
+export const KIND = 'GTP5GModule'
+export const PLURAL = 'gtp5gmodules'
+export const SINGULAR = 'gtp5gmodule'
+export const SHORT_NAME = 'gtp5g'
+export const CATEGORY = 'gthulhu'
+export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`
+
+/** A gtp5g release tag. Real tags include suffixes such as `v0.9.12a`. */
+export const VERSION_PATTERN = '^v[0-9]+\\.[0-9]+\\.[0-9]+[a-z0-9]*$'
+export const versionRegExp = new RegExp(VERSION_PATTERN)
+
+export const DEFAULT_SOURCE_URL = 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz'
+export const DEFAULT_TARGET_NAMESPACE = 'gtp5g-system'
+
+/** Substitutes every `{version}` in a source URL template. */
+export function sourceUrlFor (template: string, version: string): string {
+  return template.replaceAll('{version}', version)
+}
+
+// ---- labels --------------------------------------------------------------------------------
+
+export const LABEL_PREFIX = 'gtp5g.gthulhu.io'
+export const LABEL_ENABLED = `${LABEL_PREFIX}/enabled`
+export const LABEL_MODULE = `${LABEL_PREFIX}/module`
+/** Hash of the pod template the hook built; a pod carrying the current value runs the current template. */
+export const LABEL_TEMPLATE_HASH = `${LABEL_PREFIX}/template-hash`
+export const LABEL_APP_NAME = 'app.kubernetes.io/name'
+export const LABEL_APP_INSTANCE = 'app.kubernetes.io/instance'
+export const LABEL_APP_MANAGED_BY = 'app.kubernetes.io/managed-by'
+export const APP_NAME = 'gtp5g-installer'
+export const MANAGED_BY = 'gtp5g-operator'
+
+export const DEFAULT_NODE_SELECTOR: Readonly<Record<string, string>> = Object.freeze({ [LABEL_ENABLED]: 'true' })
+
+/** The labels every child of a module carries. */
+export function childLabels (moduleName: string): Record<string, string> {
+  return {
+    [LABEL_APP_NAME]: APP_NAME,
+    [LABEL_APP_INSTANCE]: labelValue(moduleName),
+    [LABEL_APP_MANAGED_BY]: MANAGED_BY,
+    [LABEL_MODULE]: labelValue(moduleName)
+  }
+}
+
+/** The immutable DaemonSet selector: minimal on purpose, it can never change once applied. */
+export function selectorLabels (moduleName: string): Record<string, string> {
+  return { [LABEL_MODULE]: labelValue(moduleName) }
+}
+
+// ---- names ---------------------------------------------------------------------------------
+
+export const DNS_LABEL_MAX = 63
+export const LABEL_VALUE_MAX = 63
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+export function isDnsLabel (s: string): boolean {
+  return s.length <= DNS_LABEL_MAX && DNS_LABEL.test(s)
+}
+
+export function shortHash (s: string, length = 8): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, length)
+}
+
+/**
+ * A DNS label (RFC 1123, ≤ 63) built from a prefix and a name. A name that does not fit is cut
+ * and suffixed with a hash of the whole name, so two long names never collide on their prefix.
+ * Module names are DNS subdomains (may hold dots, up to 253 chars): dots become dashes.
+ */
+export function dnsLabel (prefix: string, name: string): string {
+  const whole = `${prefix}${name}`
+  const cleaned = whole.toLowerCase().replace(/[^a-z0-9-]/g, '-')
+  if (cleaned === whole && isDnsLabel(cleaned)) return cleaned
+  const hash = shortHash(whole)
+  const room = DNS_LABEL_MAX - hash.length - 1
+  const head = cleaned.slice(0, room).replace(/^-+/, '').replace(/-+$/, '')
+  return head === '' ? hash : `${head}-${hash}`
+}
+
+/** A label value (≤ 63, alphanumeric at both ends); long names are cut and hashed like dnsLabel. */
+export function labelValue (name: string): string {
+  if (name.length <= LABEL_VALUE_MAX) return name
+  return dnsLabel('', name)
+}
+
+export const DAEMONSET_PREFIX = 'gtp5g-installer-'
+
+/** The name of the installer DaemonSet of a module. */
+export function daemonSetName (moduleName: string): string {
+  return dnsLabel(DAEMONSET_PREFIX, moduleName)
+}
+
+export const INSTALLER_CONTAINER = 'installer'
+
+// ---- installer environment and host paths --------------------------------------------------
+
+export const ENV = Object.freeze({
+  version: 'GTP5G_VERSION',
+  kernelVersion: 'KERNEL_VERSION',
+  sourceUrl: 'GTP5G_SOURCE_URL',
+  sourceSha256: 'GTP5G_SOURCE_SHA256',
+  action: 'GTP5G_ACTION',
+  /** Where the node's root paths are mounted; "" in a pod (hostPath volumes at their real paths). Tests point it at a temp dir. */
+  hostRoot: 'GTP5G_HOST_ROOT',
+  /** Seconds between checks that the module is still loaded while the installer keeps running. */
+  watchIntervalSeconds: 'GTP5G_WATCH_INTERVAL_SECONDS',
+  logLevel: 'LOG_LEVEL'
+} as const)
+
+export const ACTIONS = ['install', 'unload'] as const
+export type Action = typeof ACTIONS[number]
+export const COMMANDS = ['install', 'unload', 'check'] as const
+export type Command = typeof COMMANDS[number]
+
+export const HOST_PATHS = Object.freeze({
+  modules: '/lib/modules',
+  src: '/usr/src',
+  cache: '/var/lib/gtp5g'
+} as const)
+
+/** The installer's entrypoint inside its image; the readiness probe runs `<this> check`. */
+export const INSTALLER_BINARY = '/usr/local/bin/gtp5g-installer'
+export const TERMINATION_LOG = '/dev/termination-log'
+export const MODULE_NAME = 'gtp5g'
+export const MODULE_FILE = 'gtp5g.ko'
+/** Oldest kernel gtp5g supports. */
+export const MIN_KERNEL: readonly [number, number] = [5, 0]
+
+/** `/var/lib/gtp5g/<version>/<kernel>/` — one cache entry per gtp5g version and kernel release. */
+export function cacheDir (version: string, kernel: string, cacheRoot: string = HOST_PATHS.cache): string {
+  return `${cacheRoot}/${version}/${kernel}`
+}
+
+// ---- reasons -------------------------------------------------------------------------------
+
+/** Failure reasons the installer reports in its termination message. */
+export const INSTALLER_REASONS = [
+  'UnsupportedKernel',
+  'ModuleInUse',
+  'KernelHeadersMissing',
+  'SourceUnavailable',
+  'ChecksumMismatch',
+  'BuildFailed',
+  'LoadFailed',
+  'VersionMismatch',
+  'InvalidConfig',
+  'InternalError'
+] as const
+export type InstallerReason = typeof INSTALLER_REASONS[number]
+
+/** Failure reasons the hook reads from a waiting container's state. */
+export const POD_WAITING_FAILURES = ['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'InvalidImageName'] as const
+
+export function isInstallerReason (s: unknown): s is InstallerReason {
+  return typeof s === 'string' && (INSTALLER_REASONS as readonly string[]).includes(s)
+}
+
+// ---- termination message -------------------------------------------------------------------
+
+export interface TerminationMessage {
+  reason: InstallerReason
+  message: string
+}
+
+export const TERMINATION_MESSAGE_MAX_BYTES = 4096
+
+/**
+ * One line of JSON, at most 4 KiB (the kubelet keeps 4 KiB of /dev/termination-log). A long
+ * message keeps its tail: compiler errors are at the end.
+ */
+export function formatTerminationMessage (reason: InstallerReason, message: string): string {
+  // JSON.stringify escapes newlines, so the result is always a single line.
+  let line = JSON.stringify({ reason, message })
+  let kept = message
+  while (Buffer.byteLength(line) > TERMINATION_MESSAGE_MAX_BYTES && kept.length > 0) {
+    const excess = Buffer.byteLength(line) - TERMINATION_MESSAGE_MAX_BYTES
+    kept = kept.slice(Math.max(excess, 1) + 1)
+    line = JSON.stringify({ reason, message: `…${kept}` })
+  }
+  return line
+}
+
+/**
+ * Reads a termination message back. With `FallbackToLogsOnError` the kubelet may hand us the log
+ * tail instead of the file, so the last line that parses as `{reason, message}` wins.
+ */
+export function parseTerminationMessage (text: string | undefined): TerminationMessage | undefined {
+  if (text === undefined) return undefined
+  const lines = text.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]?.trim() ?? ''
+    if (!line.startsWith('{')) continue
+    try {
+      const parsed: unknown = JSON.parse(line)
+      if (typeof parsed === 'object' && parsed !== null) {
+        const { reason, message } = parsed as Record<string, unknown>
+        if (isInstallerReason(reason)) {
+          return { reason, message: typeof message === 'string' ? message : '' }
+        }
+      }
+    } catch {
+      // not JSON: keep looking further up
+    }
+  }
+  return undefined
+}
