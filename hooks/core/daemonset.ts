@@ -1,0 +1,127 @@
+// Builds the one child of a GTP5GModule: the installer DaemonSet. Pure: same input, same object,
+// same key order, so Metacontroller sees no diff when nothing changed.
+import {
+  type Action, childLabels, daemonSetName, ENV, HOST_PATHS, INSTALLER_BINARY, INSTALLER_CONTAINER,
+  LABEL_TEMPLATE_HASH, selectorLabels, shortHash, sourceUrlFor, TERMINATION_LOG
+} from '../../contract/index.js'
+import type { GTP5GModuleSpec } from './api.js'
+import type { HookConfig } from './config.js'
+import type { KubeObject } from './k8s.js'
+
+export interface DaemonSetInput {
+  moduleName: string
+  spec: GTP5GModuleSpec
+  config: HookConfig
+  action: Action
+  /** Nodes an older module owns; kept off by node affinity. */
+  excludedNodes: readonly string[]
+}
+
+export interface BuiltDaemonSet {
+  daemonSet: KubeObject
+  /** Value of the template-hash label on pods of this template. */
+  templateHash: string
+}
+
+function env (spec: GTP5GModuleSpec, action: Action): Array<{ name: string, value: string }> {
+  const vars: Array<{ name: string, value: string }> = [{ name: ENV.version, value: spec.version }]
+  if (spec.kernelVersion !== '') vars.push({ name: ENV.kernelVersion, value: spec.kernelVersion })
+  vars.push(
+    { name: ENV.sourceUrl, value: sourceUrlFor(spec.source.url, spec.version) },
+    { name: ENV.sourceSha256, value: spec.source.sha256 },
+    { name: ENV.action, value: action }
+  )
+  return vars
+}
+
+function affinity (excludedNodes: readonly string[]): Record<string, unknown> | undefined {
+  if (excludedNodes.length === 0) return undefined
+  // matchFields on metadata.name: node names are unique, labels such as hostname are not.
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: [...excludedNodes].sort() }] }]
+      }
+    }
+  }
+}
+
+function podSpec (input: DaemonSetInput): Record<string, unknown> {
+  const { spec, config, action } = input
+  const podAffinity = affinity(input.excludedNodes)
+  return {
+    // The installer reports through its pod only: it needs no API access at all.
+    automountServiceAccountToken: false,
+    // Evicting the installer under pressure would leave a node without gtp5g after a reboot.
+    priorityClassName: 'system-node-critical',
+    nodeSelector: spec.nodeSelector,
+    ...(podAffinity === undefined ? {} : { affinity: podAffinity }),
+    tolerations: spec.tolerations,
+    containers: [{
+      name: INSTALLER_CONTAINER,
+      image: spec.image ?? config.installerImage,
+      imagePullPolicy: 'IfNotPresent',
+      env: env(spec, action),
+      readinessProbe: {
+        exec: { command: [INSTALLER_BINARY, 'check'] },
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        failureThreshold: 1
+      },
+      resources: {
+        requests: { cpu: '50m', memory: '64Mi' },
+        // Building gtp5g with gcc needs a few hundred MiB; no CPU limit so builds are not throttled.
+        limits: { memory: '1Gi' }
+      },
+      securityContext: {
+        // Loading a module needs CAP_SYS_MODULE in the initial user namespace and nothing else:
+        // modprobe/insmod use finit_module(2) and /sys/module is only read.
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        runAsUser: 0,
+        capabilities: { drop: ['ALL'], add: ['SYS_MODULE'] }
+      },
+      terminationMessagePath: TERMINATION_LOG,
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+      volumeMounts: [
+        { name: 'lib-modules', mountPath: HOST_PATHS.modules, readOnly: true },
+        { name: 'usr-src', mountPath: HOST_PATHS.src, readOnly: true },
+        { name: 'cache', mountPath: HOST_PATHS.cache }
+      ]
+    }],
+    volumes: [
+      { name: 'lib-modules', hostPath: { path: HOST_PATHS.modules, type: 'Directory' } },
+      { name: 'usr-src', hostPath: { path: HOST_PATHS.src, type: 'Directory' } },
+      { name: 'cache', hostPath: { path: HOST_PATHS.cache, type: 'DirectoryOrCreate' } }
+    ]
+  }
+}
+
+export function buildDaemonSet (input: DaemonSetInput): BuiltDaemonSet {
+  const { moduleName, spec, config } = input
+  const labels = childLabels(moduleName)
+  const template = podSpec(input)
+  // Our own hash of what we asked for: pods carrying it run the current template, which the
+  // status needs to tell a finished rollout from old pods that are still ready.
+  const templateHash = shortHash(JSON.stringify(template), 10)
+  return {
+    templateHash,
+    daemonSet: {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: {
+        name: daemonSetName(moduleName),
+        namespace: config.targetNamespace,
+        labels
+      },
+      spec: {
+        selector: { matchLabels: selectorLabels(moduleName) },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: spec.maxUnavailable } },
+        template: {
+          metadata: { labels: { ...labels, [LABEL_TEMPLATE_HASH]: templateHash } },
+          spec: template
+        }
+      }
+    }
+  }
+}

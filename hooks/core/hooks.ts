@@ -1,0 +1,62 @@
+// The three hooks Metacontroller calls. Pure functions of (request, config, now): no I/O, no
+// env, no clock of their own. `now` is used only where a timestamp must change.
+import { API_GROUP, API_VERSION, labelValue, LABEL_MODULE, PLURAL } from '../../contract/index.js'
+import type { HookConfig } from './config.js'
+import { keepObservedChildren } from './children.js'
+import { nodeSelectorOf } from './conflicts.js'
+import type { CustomizeRequest, CustomizeResponse, SyncRequest, SyncResponse } from './metacontroller.js'
+import { observe } from './observe.js'
+import { parseSpec } from './spec.js'
+import { computeStatus, invalidSpecStatus } from './status.js'
+
+/** Sync again this often while waiting for nodes to unload, to notice the finalize timeout. */
+export const FINALIZE_RESYNC_SECONDS = 10
+
+export function customize (req: CustomizeRequest, config: HookConfig): CustomizeResponse {
+  const name = req.parent.metadata.name
+  return {
+    relatedResources: [
+      { apiVersion: 'v1', resource: 'pods', namespace: config.targetNamespace, labelSelector: { matchLabels: { [LABEL_MODULE]: labelValue(name) } } },
+      { apiVersion: 'v1', resource: 'nodes', labelSelector: { matchLabels: nodeSelectorOf(req.parent) } },
+      // Every module, to find the older owner of a contested node.
+      { apiVersion: `${API_GROUP}/${API_VERSION}`, resource: PLURAL }
+    ]
+  }
+}
+
+export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
+  if (req.finalizing === true) return finalize(req, config, now)
+  const parent = req.parent
+  const generation = parent.metadata.generation
+  const parsed = parseSpec(parent.spec)
+  if (!parsed.ok) {
+    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req) }
+  }
+  const { daemonSet, tally, contested } = observe(req, parsed.spec, config, 'install')
+  const status = computeStatus({ version: parsed.spec.version, tally, contested, finalizing: undefined, generation, previous: parent.status, now })
+  return { status, children: [daemonSet] }
+}
+
+export function finalize (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
+  const parent = req.parent
+  const generation = parent.metadata.generation
+  const parsed = parseSpec(parent.spec)
+  if (!parsed.ok) {
+    // Without a valid spec we cannot know whether to unload; leaving gtp5g loaded is the safe side.
+    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req), finalized: true }
+  }
+  if (!parsed.spec.unloadOnDelete) {
+    const { tally, contested } = observe(req, parsed.spec, config, 'install')
+    const status = computeStatus({ version: parsed.spec.version, tally: { ...tally, done: [], failed: [] }, contested, finalizing: 'keep', generation, previous: parent.status, now })
+    return { status, children: [], finalized: true }
+  }
+  const { daemonSet, tally, contested } = observe(req, parsed.spec, config, 'unload')
+  const status = computeStatus({ version: parsed.spec.version, tally, contested, finalizing: 'unload', generation, previous: parent.status, now })
+  const allUnloaded = tally.done.length === tally.desired
+  const deleted = Date.parse(parent.metadata.deletionTimestamp ?? '')
+  const timedOut = !Number.isNaN(deleted) && now.getTime() - deleted >= config.finalizeTimeoutSeconds * 1000
+  if (allUnloaded || timedOut) {
+    return { status, children: [daemonSet], finalized: true }
+  }
+  return { status, children: [daemonSet], finalized: false, resyncAfterSeconds: FINALIZE_RESYNC_SECONDS }
+}

@@ -1,0 +1,86 @@
+// The Metacontroller webhook v2 envelope: what it posts to /customize, /sync and /finalize and
+// what it expects back. Only the envelope is validated here; the parent's spec is validated by
+// spec.ts so that a bad spec becomes a condition, not a 400.
+import { Type, type Static } from '@sinclair/typebox'
+import type { GTP5GModuleStatus } from './api.js'
+import { GROUP_VERSION, KIND } from '../../contract/index.js'
+import type { KubeObject } from './k8s.js'
+
+const Metadata = Type.Object({
+  name: Type.String({ minLength: 1 })
+})
+
+/** Any object: observed objects pass through untouched, so nothing beyond "is an object" is checked. */
+const AnyObject = Type.Object({})
+
+export const Parent = Type.Object({
+  apiVersion: Type.String({ minLength: 1 }),
+  kind: Type.String({ minLength: 1 }),
+  metadata: Metadata
+})
+
+/** v2 object maps: `"Kind.group/version"` → `"<namespace>/<name>"` (or `"<name>"` when cluster-scoped) → object. */
+const ObjectMap = Type.Union([Type.Record(Type.String(), Type.Record(Type.String(), AnyObject)), Type.Null()])
+
+export const CustomizeRequest = Type.Object({
+  controller: AnyObject,
+  parent: Parent
+})
+
+export const SyncRequest = Type.Object({
+  controller: AnyObject,
+  parent: Parent,
+  children: Type.Optional(ObjectMap),
+  related: Type.Optional(ObjectMap),
+  finalizing: Type.Optional(Type.Boolean())
+})
+
+/** The request types as the core sees them: the schema's guarantees plus free-form objects. */
+export interface CustomizeRequest {
+  controller: KubeObject
+  parent: KubeObject & { metadata: { name: string } }
+}
+export interface SyncRequest extends CustomizeRequest {
+  children?: ObjectMap | null
+  related?: ObjectMap | null
+  finalizing?: boolean
+}
+export type ObjectMap = Record<string, Record<string, KubeObject>>
+
+export interface RelatedResourceRule {
+  apiVersion: string
+  resource: string
+  namespace?: string
+  names?: string[]
+  labelSelector?: { matchLabels: Record<string, string> }
+}
+
+export interface CustomizeResponse {
+  relatedResources: RelatedResourceRule[]
+}
+
+export interface SyncResponse {
+  status: GTP5GModuleStatus
+  children: KubeObject[]
+  resyncAfterSeconds?: number
+  finalized?: boolean
+}
+
+// Keys of the object maps, as Metacontroller spells them.
+export const DAEMONSET_KEY = 'DaemonSet.apps/v1'
+export const POD_KEY = 'Pod.v1'
+export const NODE_KEY = 'Node.v1'
+export const MODULE_KEY = `${KIND}.${GROUP_VERSION}`
+
+/** The annotation in which Metacontroller's client-side apply keeps what the hook last returned. */
+export const LAST_APPLIED_ANNOTATION = 'metacontroller.k8s.io/last-applied-configuration'
+
+export type CustomizeRequestSchema = Static<typeof CustomizeRequest>
+export type SyncRequestSchema = Static<typeof SyncRequest>
+
+/** The objects of one type in a v2 object map, in key order so that output never depends on map order. */
+export function objectsOf (map: ObjectMap | null | undefined, key: string): KubeObject[] {
+  const group = map?.[key]
+  if (group === undefined) return []
+  return Object.keys(group).sort().map(k => group[k] as KubeObject)
+}

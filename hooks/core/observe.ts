@@ -1,0 +1,44 @@
+// The first half of every sync: who should run the installer, which DaemonSet we want, and what
+// the installer pods report per node. Everything is derived from the request alone.
+import { type Action, LABEL_MODULE, labelValue } from '../../contract/index.js'
+import type { GTP5GModuleSpec } from './api.js'
+import type { HookConfig } from './config.js'
+import { type Contest, resolveConflicts } from './conflicts.js'
+import { buildDaemonSet } from './daemonset.js'
+import type { KubeObject, Node, Pod } from './k8s.js'
+import { MODULE_KEY, NODE_KEY, objectsOf, POD_KEY, type SyncRequest } from './metacontroller.js'
+import { nodeState, podsByNode } from './nodestate.js'
+import { matchesSelector, toleratesNode } from './scheduling.js'
+import type { NodeTally } from './status.js'
+
+export interface Observation {
+  daemonSet: KubeObject
+  tally: NodeTally
+  contested: Contest[]
+}
+
+const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
+
+export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookConfig, action: Action): Observation {
+  const moduleName = req.parent.metadata.name
+  // Metacontroller already filtered by the selector we gave in customize; filter again because
+  // the spec may have changed since, and related objects may lag behind.
+  const selected = objectsOf(req.related, NODE_KEY).filter(n => matchesSelector(n.metadata?.labels, spec.nodeSelector)) as Node[]
+  const { owned, contested } = resolveConflicts(req.parent, selected, objectsOf(req.related, MODULE_KEY))
+  const desired = owned.filter(n => toleratesNode(spec.tolerations, n)).map(n => n.metadata?.name ?? '').sort(byName)
+  const { daemonSet, templateHash } = buildDaemonSet({ moduleName, spec, config, action, excludedNodes: contested.map(c => c.node) })
+
+  const mine = labelValue(moduleName)
+  const pods = (objectsOf(req.related, POD_KEY) as Pod[])
+    .filter(p => p.metadata?.labels?.[LABEL_MODULE] === mine && (p.metadata?.namespace ?? config.targetNamespace) === config.targetNamespace)
+  const onNode = podsByNode(pods)
+  const tally: NodeTally = { desired: desired.length, done: [], failed: [], scheduled: 0 }
+  for (const node of desired) {
+    const podsHere = onNode.get(node) ?? []
+    if (podsHere.length > 0) tally.scheduled++
+    const state = nodeState(podsHere, templateHash)
+    if (state.state === 'done') tally.done.push(node)
+    else if (state.state === 'failed') tally.failed.push({ nodeName: node, reason: state.reason, message: state.message })
+  }
+  return { daemonSet, tally, contested: contested.sort((a, b) => byName(a.node, b.node)) }
+}

@@ -1,0 +1,132 @@
+// The status calculator: from per-node observations to phase, counts, capped node lists,
+// conditions and one sentence. It never stamps "now" unless something actually changed.
+import { isDeepStrictEqual } from 'node:util'
+import { type FailedNode, type GTP5GModuleStatus, MAX_LISTED_NODES, type Phase } from './api.js'
+import { type ConditionValue, conditionsFrom, timestamp } from './conditions.js'
+import type { Contest } from './conflicts.js'
+
+export interface NodeTally {
+  /** Nodes the module should be on, after selectors, taints and conflicts. */
+  desired: number
+  /** Sorted names of nodes in the wanted state (gtp5g loaded, or unloaded when finalizing). */
+  done: string[]
+  /** Sorted by node name. */
+  failed: FailedNode[]
+  /** Desired nodes with any installer pod at all, current template or not. */
+  scheduled: number
+}
+
+export interface StatusInput {
+  version: string
+  tally: NodeTally
+  contested: readonly Contest[]
+  /** Set while the module is being deleted: whether gtp5g is unloaded or kept on the nodes. */
+  finalizing: 'unload' | 'keep' | undefined
+  generation: number | undefined
+  previous: unknown
+  now: Date
+}
+
+function listNodes (names: readonly string[], limit = 3): string {
+  const shown = names.slice(0, limit).join(', ')
+  return names.length > limit ? `${shown} and ${names.length - limit} more` : shown
+}
+
+function phaseOf ({ tally, finalizing }: StatusInput): Phase {
+  if (finalizing !== undefined) return 'Unloading'
+  if (tally.failed.length > 0) return 'Failed'
+  if (tally.desired > 0 && tally.done.length === tally.desired) return 'Installed'
+  if (tally.scheduled === 0) return 'Pending'
+  return 'Installing'
+}
+
+function sentence (phase: Phase, { version, tally, finalizing }: StatusInput): string {
+  const { desired, done, failed } = tally
+  switch (phase) {
+    case 'Unloading':
+      if (finalizing === 'keep') return `unloadOnDelete is false: gtp5g ${version} stays loaded on ${desired} node(s).`
+      return `Unloading gtp5g from ${desired} node(s): ${done.length} done, ${failed.length} failed.`
+    case 'Installed': return `gtp5g ${version} is loaded on all ${desired} selected node(s).`
+    case 'Failed': return `gtp5g ${version} failed on ${failed.length} of ${desired} node(s): ${failed.slice(0, 3).map(f => `${f.nodeName} (${f.reason})`).join(', ')}${failed.length > 3 ? ', …' : ''}.`
+    case 'Pending': return desired === 0 ? 'No node matches spec.nodeSelector.' : `Waiting for installer pods on ${desired} node(s).`
+    case 'Installing': return `gtp5g ${version} is loaded on ${done.length} of ${desired} node(s).`
+  }
+}
+
+function conflictMessage (contested: readonly Contest[]): string {
+  const byOwner = new Map<string, string[]>()
+  for (const c of contested) byOwner.set(c.owner, [...(byOwner.get(c.owner) ?? []), c.node])
+  return [...byOwner.keys()].sort().map(owner => {
+    const nodes = (byOwner.get(owner) ?? []).sort()
+    return `node(s) ${listNodes(nodes)} belong to the older GTP5GModule "${owner}" and are left out`
+  }).join('; ')
+}
+
+function conditionValues (phase: Phase, input: StatusInput): ConditionValue[] {
+  const { tally, contested } = input
+  const inProgress = tally.desired - tally.done.length - tally.failed.length
+  const message = sentence(phase, input)
+  const ready: ConditionValue = phase === 'Installed'
+    ? { type: 'Ready', status: 'True', reason: 'Installed', message }
+    : {
+        type: 'Ready',
+        status: 'False',
+        reason: phase === 'Failed' ? 'NodesFailed' : phase === 'Pending' && tally.desired === 0 ? 'NoMatchingNodes' : phase,
+        message
+      }
+  const progressing: ConditionValue = inProgress > 0
+    ? { type: 'Progressing', status: 'True', reason: input.finalizing !== undefined ? 'Unloading' : 'RollingOut', message: `${inProgress} node(s) in progress.` }
+    : { type: 'Progressing', status: 'False', reason: tally.failed.length > 0 ? 'NodesFailed' : tally.desired === 0 ? 'NoMatchingNodes' : 'Complete', message }
+  const problems: string[] = []
+  if (contested.length > 0) problems.push(conflictMessage(contested))
+  if (tally.failed.length > 0) problems.push(`${tally.failed.length} node(s) failed`)
+  const degraded: ConditionValue = problems.length === 0
+    ? { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'No problems.' }
+    : { type: 'Degraded', status: 'True', reason: contested.length > 0 ? 'Conflict' : 'NodesFailed', message: `${problems.join('; ')}.` }
+  return [ready, progressing, degraded]
+}
+
+/** Keeps the previous lastUpdateTime when nothing else in status changed. */
+export function stampUpdateTime (status: Omit<GTP5GModuleStatus, 'lastUpdateTime'>, previous: unknown, now: Date): GTP5GModuleStatus {
+  const before = (typeof previous === 'object' && previous !== null ? previous : {}) as Record<string, unknown>
+  const { lastUpdateTime, observedGeneration, ...rest } = before
+  const unchanged = typeof lastUpdateTime === 'string' && isDeepStrictEqual(rest, status)
+  return { ...status, lastUpdateTime: unchanged ? lastUpdateTime : timestamp(now) }
+}
+
+export function computeStatus (input: StatusInput): GTP5GModuleStatus {
+  const phase = phaseOf(input)
+  const { tally } = input
+  return stampUpdateTime({
+    phase,
+    desired: tally.desired,
+    // While unloading, "installed" counts the nodes that have not confirmed the unload yet.
+    installed: input.finalizing === 'unload' ? tally.desired - tally.done.length : tally.done.length,
+    failed: tally.failed.length,
+    installedNodes: input.finalizing === 'unload' ? [] : tally.done.slice(0, MAX_LISTED_NODES),
+    failedNodes: tally.failed.slice(0, MAX_LISTED_NODES),
+    conditions: conditionsFrom(input.previous, conditionValues(phase, input), input.generation, input.now),
+    message: sentence(phase, input)
+  }, input.previous, input.now)
+}
+
+/**
+ * Status for a spec the hook cannot act on: everything observed before stays as it was, and
+ * Degraded says which field is wrong.
+ */
+export function invalidSpecStatus (previous: unknown, message: string, generation: number | undefined, now: Date): GTP5GModuleStatus {
+  const before = (typeof previous === 'object' && previous !== null ? previous : {}) as GTP5GModuleStatus
+  const carried = (['Ready', 'Progressing'] as const).map(type => {
+    const c = before.conditions?.find(x => x?.type === type)
+    return c === undefined
+      ? { type, status: 'Unknown' as const, reason: 'InvalidSpec', message }
+      : { type, status: c.status, reason: c.reason, message: c.message }
+  })
+  const { lastUpdateTime, observedGeneration, conditions, ...rest } = before
+  return stampUpdateTime({
+    ...rest,
+    phase: before.phase ?? 'Pending',
+    conditions: conditionsFrom(previous, [...carried, { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message }], generation, now),
+    message: `The spec is invalid and was not applied: ${message}`
+  }, previous, now)
+}
