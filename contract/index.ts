@@ -126,6 +126,10 @@ export const HOST_PATHS = Object.freeze({
 /** The installer's entrypoint inside its image; the readiness probe runs `<this> check`. */
 export const INSTALLER_BINARY = '/usr/local/bin/gtp5g-installer'
 export const TERMINATION_LOG = '/dev/termination-log'
+/** Overrides TERMINATION_LOG; for tests and local runs only (a pod always uses the kubelet's file). */
+export const ENV_TERMINATION_LOG = 'GTP5G_TERMINATION_LOG'
+/** The in-tree module gtp5g links against; loaded from the host's /lib/modules before gtp5g. */
+export const MODULE_DEPENDENCY = 'udp_tunnel'
 export const MODULE_NAME = 'gtp5g'
 export const MODULE_FILE = 'gtp5g.ko'
 /** Oldest kernel gtp5g supports. */

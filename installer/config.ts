@@ -1,0 +1,76 @@
+// Reads the installer's configuration from argv and the contract's env names. Pure: the caller
+// passes argv and env in, so every rule here is a table test.
+import {
+  type Action, ACTIONS, type Command, COMMANDS, DEFAULT_SOURCE_URL, ENV, ENV_TERMINATION_LOG,
+  sourceUrlFor, TERMINATION_LOG, versionRegExp
+} from '../contract/index.js'
+import { InstallerError } from './errors.js'
+
+export interface Config {
+  command: Command
+  action: Action
+  /** Desired gtp5g release tag; "" only for `unload`, which removes whatever version is loaded. */
+  version: string
+  /** KERNEL_VERSION override; undefined means the running kernel. */
+  kernel: string | undefined
+  sourceUrl: string
+  sourceSha256: string | undefined
+  hostRoot: string
+  watchIntervalMs: number
+  logLevel: string
+  terminationLog: string
+}
+
+export const DEFAULT_WATCH_INTERVAL_SECONDS = 10
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function oneOf<T extends string> (value: string, allowed: readonly T[], what: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new InstallerError('InvalidConfig', `${what} must be one of ${allowed.join(', ')}; got "${value}"`)
+}
+
+export function parseConfig (argv: readonly string[], env: Env): Config {
+  if (argv.length > 1) throw new InstallerError('InvalidConfig', `expected at most one command, got: ${argv.join(' ')}`)
+  const command = oneOf(argv[0] ?? 'install', COMMANDS, 'command')
+  // The command line wins over GTP5G_ACTION so an operator can run `unload` by hand in any pod;
+  // `check` judges against the action the pod was started for.
+  const action = command === 'check'
+    ? oneOf(env[ENV.action] || 'install', ACTIONS, ENV.action)
+    : command
+
+  const version = env[ENV.version] ?? ''
+  if (action === 'install' && !versionRegExp.test(version)) {
+    throw new InstallerError('InvalidConfig', `${ENV.version} must be a gtp5g release tag like v0.9.12; got "${version}"`)
+  }
+
+  const sha = (env[ENV.sourceSha256] ?? '').trim().toLowerCase()
+  if (sha !== '' && !/^[0-9a-f]{64}$/.test(sha)) {
+    throw new InstallerError('InvalidConfig', `${ENV.sourceSha256} must be 64 hex digits; got "${sha}"`)
+  }
+
+  const sourceUrl = sourceUrlFor(env[ENV.sourceUrl] || DEFAULT_SOURCE_URL, version)
+  if (action === 'install' && !/^(https?|file):/.test(sourceUrl)) {
+    throw new InstallerError('InvalidConfig', `${ENV.sourceUrl} must be an http, https or file URL; got "${sourceUrl}"`)
+  }
+
+  const intervalText = env[ENV.watchIntervalSeconds] || String(DEFAULT_WATCH_INTERVAL_SECONDS)
+  const interval = Number(intervalText)
+  if (!Number.isFinite(interval) || interval <= 0) {
+    throw new InstallerError('InvalidConfig', `${ENV.watchIntervalSeconds} must be a positive number of seconds; got "${intervalText}"`)
+  }
+
+  const kernel = env[ENV.kernelVersion]?.trim()
+  return {
+    command,
+    action,
+    version,
+    kernel: kernel === '' ? undefined : kernel,
+    sourceUrl,
+    sourceSha256: sha === '' ? undefined : sha,
+    hostRoot: (env[ENV.hostRoot] ?? '').replace(/\/+$/, ''),
+    watchIntervalMs: Math.round(interval * 1000),
+    logLevel: env[ENV.logLevel] || 'info',
+    terminationLog: env[ENV_TERMINATION_LOG] || TERMINATION_LOG
+  }
+}

@@ -1,0 +1,103 @@
+// Fetches the source tarball with Node's own clients (http, https, file) into a local file,
+// hashing while it streams. Redirects are followed (GitHub archive URLs always redirect).
+import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import { type Readable, Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+import { InstallerError } from './errors.js'
+
+export interface DownloadOptions {
+  sha256?: string | undefined
+  /** No bytes for this long → give up. */
+  idleTimeoutMs?: number
+  /** The whole download, redirects included. */
+  totalTimeoutMs?: number
+  maxRedirects?: number
+}
+
+export interface Downloaded { bytes: number, sha256: string, url: string }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308])
+
+function unavailable (url: string, why: string, cause?: unknown): InstallerError {
+  return new InstallerError('SourceUnavailable', `cannot fetch ${url}: ${why}`, { cause })
+}
+
+function request (url: URL, signal: AbortSignal, idleTimeoutMs: number): Promise<http.IncomingMessage> {
+  const client = url.protocol === 'https:' ? https : http
+  return new Promise((resolve, reject) => {
+    const req = client.get(url, { signal, headers: { 'user-agent': 'gtp5g-installer' } }, resolve)
+    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no response for ${idleTimeoutMs} ms`)))
+    req.on('error', reject)
+  })
+}
+
+/** Opens the body of `url`, following redirects; the caller consumes the stream. */
+async function open (start: string, signal: AbortSignal, opts: Required<Omit<DownloadOptions, 'sha256'>>): Promise<{ body: Readable, url: string }> {
+  let url: URL
+  try {
+    url = new URL(start)
+  } catch (err) {
+    throw unavailable(start, 'not a URL', err)
+  }
+  for (let hop = 0; ; hop++) {
+    if (url.protocol === 'file:') return { body: createReadStream(fileURLToPath(url)), url: url.href }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw unavailable(url.href, `unsupported scheme ${url.protocol}`)
+    let res: http.IncomingMessage
+    try {
+      res = await request(url, signal, opts.idleTimeoutMs)
+    } catch (err) {
+      throw unavailable(url.href, (err as Error).message, err)
+    }
+    const status = res.statusCode ?? 0
+    if (REDIRECTS.has(status) && res.headers.location !== undefined) {
+      res.resume()
+      if (hop >= opts.maxRedirects) throw unavailable(start, `more than ${opts.maxRedirects} redirects`)
+      const next = new URL(res.headers.location, url)
+      // A redirect must not turn an https download into plain http or a local file read.
+      if (url.protocol === 'https:' && next.protocol !== 'https:') throw unavailable(url.href, `refusing redirect to ${next.href}`)
+      if (next.protocol === 'file:') throw unavailable(url.href, 'refusing redirect to a file URL')
+      url = next
+      continue
+    }
+    if (status < 200 || status > 299) {
+      res.resume()
+      throw unavailable(url.href, `HTTP ${status}`)
+    }
+    res.setTimeout(opts.idleTimeoutMs, () => res.destroy(new Error(`stalled for ${opts.idleTimeoutMs} ms`)))
+    return { body: res, url: url.href }
+  }
+}
+
+export async function download (url: string, dest: string, options: DownloadOptions = {}): Promise<Downloaded> {
+  const opts = {
+    idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    totalTimeoutMs: options.totalTimeoutMs ?? 600_000,
+    maxRedirects: options.maxRedirects ?? 5
+  }
+  const signal = AbortSignal.timeout(opts.totalTimeoutMs)
+  const { body, url: finalUrl } = await open(url, signal, opts)
+  const hash = createHash('sha256')
+  let bytes = 0
+  const tap = new Transform({
+    transform (chunk: Buffer, _enc, done) {
+      hash.update(chunk)
+      bytes += chunk.length
+      done(null, chunk)
+    }
+  })
+  try {
+    await pipeline(body, tap, createWriteStream(dest), { signal })
+  } catch (err) {
+    const why = signal.aborted ? `took longer than ${opts.totalTimeoutMs} ms` : (err as Error).message
+    throw unavailable(finalUrl, why, err)
+  }
+  const sha256 = hash.digest('hex')
+  if (options.sha256 !== undefined && options.sha256 !== sha256) {
+    throw new InstallerError('ChecksumMismatch', `${finalUrl}: sha256 is ${sha256}, expected ${options.sha256}`)
+  }
+  return { bytes, sha256, url: finalUrl }
+}

@@ -1,0 +1,131 @@
+// The install / unload / check decisions, in the order design.md gives them. Every effect goes
+// through `Ports`, so the same flow runs against a temporary root in unit tests and against the
+// node in the image.
+import { mkdir } from 'node:fs/promises'
+import { MIN_KERNEL, MODULE_NAME } from '../contract/index.js'
+import { kbuild, requireHeaders } from './build.js'
+import { evict, lookup, store } from './cache.js'
+import { type Config } from './config.js'
+import { download } from './download.js'
+import { InstallerError } from './errors.js'
+import { type Runner } from './exec.js'
+import { extractSource } from './extract.js'
+import { isSupportedKernel, type KernelRelease, parseKernelRelease } from './kernel.js'
+import { type Kmod } from './kmod.js'
+import { type HostPaths } from './paths.js'
+import { type Clock, step, type StepLogger } from './steps.js'
+import { type ModuleState, readModuleState, versionMatches } from './sysfs.js'
+
+export interface Ports {
+  paths: HostPaths
+  kmod: Kmod
+  runner: Runner
+  log: StepLogger
+  now: Clock
+  runningKernel: () => string
+  /** A scratch directory for one build; removed by the returned function. */
+  workDir: () => Promise<{ path: string, remove: () => Promise<void> }>
+}
+
+export type InstallOutcome = 'already-loaded' | 'loaded-from-cache' | 'built-and-loaded'
+
+export function resolveKernel (config: Pick<Config, 'kernel'>, ports: Pick<Ports, 'runningKernel'>): KernelRelease {
+  const raw = config.kernel ?? ports.runningKernel()
+  const k = parseKernelRelease(raw)
+  if (k === undefined) throw new InstallerError('UnsupportedKernel', `cannot parse kernel release "${raw}"`)
+  if (!isSupportedKernel(k)) {
+    throw new InstallerError('UnsupportedKernel', `kernel ${raw} is older than ${MIN_KERNEL.join('.')}, the oldest gtp5g supports`)
+  }
+  return k
+}
+
+const describeState = (s: ModuleState): object => s.loaded ? { loaded: true, version: s.version, refcnt: s.refcnt } : { loaded: false }
+
+async function removeIdle (ports: Ports, state: ModuleState & { loaded: true }, why: string): Promise<void> {
+  if (state.refcnt > 0) {
+    const by = state.holders.length > 0 ? ` by ${state.holders.join(', ')}` : ''
+    throw new InstallerError('ModuleInUse',
+      `${MODULE_NAME} ${state.version ?? '(unknown version)'} is in use (refcnt ${state.refcnt}${by}); ${why} waits until it is released, it is never forced`)
+  }
+  await ports.kmod.remove()
+}
+
+/** Builds the module from source into the cache entry; returns nothing, the entry is the result. */
+async function buildIntoCache (config: Config, kernel: string, ports: Ports): Promise<void> {
+  const { log, now, paths } = ports
+  const entry = paths.cacheEntry(config.version, kernel)
+  const kdir = paths.kdir(kernel)
+  await step(log, now, 'headers', () => requireHeaders(kdir, kernel), () => ({ kdir }))
+  const work = await ports.workDir()
+  try {
+    const tarball = `${work.path}/source.tar.gz`
+    await step(log, now, 'download', () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256 }),
+      d => ({ url: d.url, bytes: d.bytes, sha256: d.sha256, verified: config.sourceSha256 !== undefined }))
+    const src = await step(log, now, 'extract', () => extractSource(tarball, `${work.path}/src`), dir => ({ dir }))
+    await mkdir(entry.dir, { recursive: true })
+    const built = await step(log, now, 'build', () => kbuild(ports.runner, src, kernel, kdir, entry.buildLog), b => ({ ko: b.ko, log: entry.buildLog }))
+    await step(log, now, 'cache-store', () => store(entry, built.ko), sha256 => ({ path: entry.ko, sha256 }))
+  } finally {
+    await work.remove()
+  }
+}
+
+export async function install (config: Config, ports: Ports): Promise<InstallOutcome> {
+  const { log, now, paths } = ports
+  const kernel = await step(log, now, 'kernel', async () => resolveKernel(config, ports), k => ({ kernel: k.raw }))
+
+  const state = await step(log, now, 'inspect', () => readModuleState(paths, MODULE_NAME), describeState)
+  if (state.loaded && versionMatches(config.version, state.version)) {
+    log.info({ step: 'done', outcome: 'already-loaded', version: state.version }, 'desired version already loaded; nothing to do')
+    return 'already-loaded'
+  }
+  if (state.loaded) {
+    await step(log, now, 'unload-other', () => removeIdle(ports, state, `upgrade to ${config.version}`), () => ({ removed: state.version }))
+  }
+
+  const entry = paths.cacheEntry(config.version, kernel.raw)
+  const cached = await step(log, now, 'cache-lookup', () => lookup(entry), l => l.hit ? { hit: true, path: entry.ko } : { hit: false, why: l.why, detail: l.detail })
+  if (!cached.hit) await buildIntoCache(config, kernel.raw, ports)
+
+  await step(log, now, 'load-dependency', () => ports.kmod.loadDependency(kernel.raw))
+  await step(log, now, 'load', () => ports.kmod.insmod(entry.ko), () => ({ ko: entry.ko }))
+  const after = await step(log, now, 'verify', async () => {
+    const s = await readModuleState(paths, MODULE_NAME)
+    if (!s.loaded) throw new InstallerError('LoadFailed', `insmod ${entry.ko} returned but ${MODULE_NAME} is not in /sys/module`)
+    if (!versionMatches(config.version, s.version)) {
+      // A module that reports another version is not what was asked for: take it out again
+      // (we just loaded it, nothing uses it yet) and drop the entry so a fixed source rebuilds.
+      await ports.kmod.remove().catch(() => {})
+      await evict(entry)
+      throw new InstallerError('VersionMismatch', `${entry.ko} reports version ${s.version ?? '(none)'}, expected ${config.version}`)
+    }
+    return s
+  }, describeState)
+  const outcome = cached.hit ? 'loaded-from-cache' : 'built-and-loaded'
+  log.info({ step: 'done', outcome, version: after.loaded ? after.version : undefined }, `${MODULE_NAME} ${config.version} loaded`)
+  return outcome
+}
+
+export async function unload (ports: Ports): Promise<'not-loaded' | 'unloaded'> {
+  const { log, now, paths } = ports
+  const state = await step(log, now, 'inspect', () => readModuleState(paths, MODULE_NAME), describeState)
+  if (!state.loaded) {
+    log.info({ step: 'done', outcome: 'not-loaded' }, `${MODULE_NAME} is not loaded; nothing to do`)
+    return 'not-loaded'
+  }
+  await step(log, now, 'unload', () => removeIdle(ports, state, 'unload'), () => ({ removed: state.version }))
+  log.info({ step: 'done', outcome: 'unloaded' }, `${MODULE_NAME} unloaded`)
+  return 'unloaded'
+}
+
+/** The readiness probe: is the node in the state the action wants? */
+export async function check (config: Pick<Config, 'action' | 'version'>, paths: HostPaths): Promise<{ ready: boolean, detail: string }> {
+  const state = await readModuleState(paths, MODULE_NAME)
+  if (config.action === 'unload') {
+    return state.loaded ? { ready: false, detail: `${MODULE_NAME} ${state.version ?? ''} still loaded` } : { ready: true, detail: `${MODULE_NAME} not loaded` }
+  }
+  if (!state.loaded) return { ready: false, detail: `${MODULE_NAME} not loaded` }
+  return versionMatches(config.version, state.version)
+    ? { ready: true, detail: `${MODULE_NAME} ${state.version ?? ''} loaded` }
+    : { ready: false, detail: `${MODULE_NAME} ${state.version ?? '(unknown)'} loaded, want ${config.version}` }
+}

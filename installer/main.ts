@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// The installer's process shell: env, logger, clock, signals, exit codes and the termination
+// message. Decisions live in flow.ts; this file only wires real adapters to them.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { release, tmpdir } from 'node:os'
+import path from 'node:path'
+import { pino } from 'pino'
+import { ENV, ENV_TERMINATION_LOG, formatTerminationMessage, MODULE_NAME, TERMINATION_LOG } from '../contract/index.js'
+import { type Config, parseConfig } from './config.js'
+import { toTermination } from './errors.js'
+import { run } from './exec.js'
+import { check, install, type Ports, unload } from './flow.js'
+import { realKmod } from './kmod.js'
+import { hostPaths } from './paths.js'
+import { readModuleState, versionMatches } from './sysfs.js'
+import { watch } from './watch.js'
+
+const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' })
+
+async function fail (err: unknown, terminationLog: string): Promise<never> {
+  const { reason, message } = toTermination(err)
+  const line = formatTerminationMessage(reason, message)
+  log.error({ reason, err: message }, 'installer failed')
+  try {
+    await writeFile(terminationLog, line + '\n')
+  } catch (writeErr) {
+    log.warn({ path: terminationLog, err: (writeErr as Error).message }, 'cannot write termination message')
+  }
+  // Also the last log line, for FallbackToLogsOnError when the file could not be written.
+  process.stderr.write(line + '\n')
+  process.exit(1)
+}
+
+function realPorts (config: Config): Ports {
+  return {
+    paths: hostPaths(config.hostRoot),
+    kmod: realKmod(run, config.hostRoot),
+    runner: run,
+    log,
+    now: () => performance.now(),
+    runningKernel: () => release(),
+    workDir: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-build-'))
+      return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
+    }
+  }
+}
+
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    config = parseConfig(process.argv.slice(2), process.env)
+  } catch (err) {
+    return fail(err, process.env[ENV_TERMINATION_LOG] || TERMINATION_LOG)
+  }
+  log.level = config.logLevel
+
+  if (config.command === 'check') {
+    // The readiness probe: silent on success, one line on stderr when not ready.
+    const result = await check(config, hostPaths(config.hostRoot))
+    if (!result.ready) process.stderr.write(`not ready: ${result.detail}\n`)
+    process.exit(result.ready ? 0 : 1)
+  }
+
+  // SIGTERM means the pod is going away (rollout, drain, node shutdown). The data plane must
+  // stay up, so exit at once and unload nothing; a build in progress is simply abandoned (the
+  // cache only ever sees complete entries).
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      log.info({ signal }, 'stopping; the module stays loaded')
+      process.exit(0)
+    })
+  }
+
+  const ports = realPorts(config)
+  try {
+    if (config.action === 'install') {
+      await install(config, ports)
+      log.info({ intervalMs: config.watchIntervalMs }, 'ready; watching that the module stays loaded')
+      const needsRepair = async (): Promise<boolean> => {
+        const s = await readModuleState(ports.paths, MODULE_NAME)
+        return !(s.loaded && versionMatches(config.version, s.version))
+      }
+      await watch(config.watchIntervalMs, needsRepair, async () => {
+        log.warn({ module: MODULE_NAME }, 'module no longer loaded at the desired version; loading it again')
+        await install(config, ports)
+      }).done
+    } else {
+      await unload(ports)
+      log.info('ready; nothing more to do until the pod is deleted')
+      // Nothing to watch: stay alive (a timer keeps the event loop busy) so the pod keeps
+      // reporting ready; a bare pending promise would let Node exit.
+      setInterval(() => {}, 2 ** 30)
+    }
+  } catch (err) {
+    await fail(err, config.terminationLog)
+  }
+}
+
+await main()

@@ -1,0 +1,45 @@
+// What the kernel says about a module, read from /sys/module/<name>. Read-only: loading and
+// unloading live in kmod.ts.
+import { readdir, readFile } from 'node:fs/promises'
+import { type HostPaths } from './paths.js'
+
+export type ModuleState =
+  | { loaded: false }
+  | { loaded: true, version: string | undefined, refcnt: number, holders: string[] }
+
+async function readTrimmed (file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+/**
+ * A loadable module that is loaded has `initstate` (built-ins only have parameters there), so
+ * its absence means "not loaded" even if the directory lingers during removal.
+ */
+export async function readModuleState (paths: HostPaths, name: string): Promise<ModuleState> {
+  const dir = paths.sysModule(name)
+  const initstate = await readTrimmed(`${dir}/initstate`)
+  if (initstate === undefined || initstate === 'going') return { loaded: false }
+  const refcnt = Number(await readTrimmed(`${dir}/refcnt`) ?? '0')
+  let holders: string[] = []
+  try {
+    holders = (await readdir(`${dir}/holders`)).sort()
+  } catch {
+    // no holders directory: nothing links against the module
+  }
+  return { loaded: true, version: await readTrimmed(`${dir}/version`), refcnt: Number.isFinite(refcnt) ? refcnt : 0, holders }
+}
+
+/**
+ * gtp5g's MODULE_VERSION is the tag without its "v" (tag v0.9.12 reports 0.9.12), so the
+ * comparison ignores one leading "v" on either side.
+ */
+export function versionMatches (desired: string, loaded: string | undefined): boolean {
+  if (loaded === undefined) return false
+  const bare = (v: string): string => v.replace(/^v/, '')
+  return bare(desired) === bare(loaded)
+}

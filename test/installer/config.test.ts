@@ -1,0 +1,51 @@
+import t from 'tap'
+import { DEFAULT_SOURCE_URL, ENV, ENV_TERMINATION_LOG, TERMINATION_LOG } from '../../contract/index.js'
+import { parseConfig } from '../../installer/config.js'
+
+const base = { [ENV.version]: 'v0.9.12a' }
+
+t.test('defaults', async t => {
+  const c = parseConfig([], base)
+  t.equal(c.command, 'install')
+  t.equal(c.action, 'install')
+  t.equal(c.sourceUrl, DEFAULT_SOURCE_URL.replace('{version}', 'v0.9.12a'))
+  t.equal(c.sourceSha256, undefined)
+  t.equal(c.kernel, undefined)
+  t.equal(c.hostRoot, '')
+  t.equal(c.watchIntervalMs, 10_000)
+  t.equal(c.terminationLog, TERMINATION_LOG)
+})
+
+t.test('valid settings', async t => {
+  const rows: Array<[string, string[], Record<string, string>, Record<string, unknown>]> = [
+    ['check follows GTP5G_ACTION', ['check'], { [ENV.action]: 'unload' }, { command: 'check', action: 'unload' }],
+    ['check defaults to install', ['check'], {}, { command: 'check', action: 'install' }],
+    ['the command line wins over the action', ['unload'], { [ENV.action]: 'install' }, { action: 'unload' }],
+    ['unload needs no version', ['unload'], { [ENV.version]: '' }, { action: 'unload', version: '' }],
+    ['kernel override', [], { [ENV.kernelVersion]: '5.15.0-91-generic' }, { kernel: '5.15.0-91-generic' }],
+    ['empty kernel = running kernel', [], { [ENV.kernelVersion]: '' }, { kernel: undefined }],
+    ['sha is normalised', [], { [ENV.sourceSha256]: 'A'.repeat(64) }, { sourceSha256: 'a'.repeat(64) }],
+    ['{version} substituted', [], { [ENV.sourceUrl]: 'file:///src/{version}.tgz' }, { sourceUrl: 'file:///src/v0.9.12a.tgz' }],
+    ['interval in seconds', [], { [ENV.watchIntervalSeconds]: '0.5' }, { watchIntervalMs: 500 }],
+    ['host root without trailing slash', [], { [ENV.hostRoot]: '/host/' }, { hostRoot: '/host' }],
+    ['termination log override', [], { [ENV_TERMINATION_LOG]: '/tmp/t' }, { terminationLog: '/tmp/t' }]
+  ]
+  for (const [name, argv, env, want] of rows) t.match(parseConfig(argv, { ...base, ...env }), want, name)
+})
+
+t.test('invalid settings are InvalidConfig', async t => {
+  const rows: Array<[string, string[], Record<string, string>]> = [
+    ['unknown command', ['reload'], {}],
+    ['two commands', ['install', 'check'], {}],
+    ['missing version', [], { [ENV.version]: '' }],
+    ['not a tag', [], { [ENV.version]: '0.9.12' }],
+    ['bad action for check', ['check'], { [ENV.action]: 'remove' }],
+    ['short sha', [], { [ENV.sourceSha256]: 'abc' }],
+    ['ftp source', [], { [ENV.sourceUrl]: 'ftp://x/y.tgz' }],
+    ['zero interval', [], { [ENV.watchIntervalSeconds]: '0' }],
+    ['text interval', [], { [ENV.watchIntervalSeconds]: 'often' }]
+  ]
+  for (const [name, argv, env] of rows) {
+    t.throws(() => parseConfig(argv, { ...base, ...env }), { name: 'InstallerError', reason: 'InvalidConfig' }, name)
+  }
+})

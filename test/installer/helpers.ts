@@ -1,0 +1,153 @@
+// Shared test scaffolding: a temporary host root, a fake kernel (sysfs files + a fake kmod),
+// fixture tarballs and a loopback HTTP server. Nothing here touches the real host.
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import http from 'node:http'
+import { type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as tar from 'tar'
+import { MODULE_NAME } from '../../contract/index.js'
+import { InstallerError } from '../../installer/errors.js'
+import { type Runner } from '../../installer/exec.js'
+import { type Ports } from '../../installer/flow.js'
+import { type Kmod } from '../../installer/kmod.js'
+import { hostPaths } from '../../installer/paths.js'
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
+export const FIXTURE_SRC = path.join(FIXTURES, 'gtp5g-fixture')
+
+export async function tempDir (t: { teardown: (fn: () => unknown) => void }, prefix = 'gtp5g-test-'): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Pretends the kernel has `name` loaded, the way /sys/module shows it. */
+export async function setLoaded (root: string, name: string, state: { version?: string, refcnt?: number, holders?: string[] }): Promise<void> {
+  const dir = path.join(root, 'sys/module', name)
+  await mkdir(path.join(dir, 'holders'), { recursive: true })
+  await writeFile(path.join(dir, 'initstate'), 'live\n')
+  await writeFile(path.join(dir, 'refcnt'), `${state.refcnt ?? 0}\n`)
+  if (state.version !== undefined) await writeFile(path.join(dir, 'version'), `${state.version}\n`)
+  for (const h of state.holders ?? []) await mkdir(path.join(dir, 'holders', h), { recursive: true })
+}
+
+export async function setUnloaded (root: string, name: string): Promise<void> {
+  await rm(path.join(root, 'sys/module', name), { recursive: true, force: true })
+}
+
+/** Fake headers: kbuild only needs `build/Makefile` to exist for requireHeaders. */
+export async function fakeHeaders (root: string, kernel: string): Promise<void> {
+  const build = path.join(root, 'lib/modules', kernel, 'build')
+  await mkdir(build, { recursive: true })
+  await writeFile(path.join(build, 'Makefile'), '# fake headers\n')
+}
+
+// A fake ".ko" is a text file naming the version it would report once loaded.
+export const fakeKo = (version: string): string => `FAKE-KO version=${version}\n`
+
+export interface FakeKmod extends Kmod { calls: string[] }
+
+export function fakeKmod (root: string): FakeKmod {
+  const calls: string[] = []
+  return {
+    calls,
+    loadDependency: async kernel => {
+      calls.push(`modprobe udp_tunnel ${kernel}`)
+      await setLoaded(root, 'udp_tunnel', {})
+    },
+    insmod: async ko => {
+      calls.push(`insmod ${ko}`)
+      const m = /version=(\S+)/.exec(await readFile(ko, 'utf8'))
+      if (m === null) throw new InstallerError('LoadFailed', 'insmod: Invalid module format')
+      await setLoaded(root, MODULE_NAME, { version: m[1] as string })
+    },
+    remove: async () => {
+      calls.push('rmmod gtp5g')
+      const refcnt = Number(await readFile(path.join(root, 'sys/module/gtp5g/refcnt'), 'utf8').catch(() => '0'))
+      if (refcnt > 0) throw new InstallerError('ModuleInUse', 'rmmod: Module gtp5g is in use')
+      await setUnloaded(root, MODULE_NAME)
+    }
+  }
+}
+
+/** A `make` that "builds" by reading version.h, or fails like gcc when the source says BROKEN. */
+export function fakeMake (): Runner & { builds: number } {
+  const runner = Object.assign(async (_cmd: string, args: readonly string[]) => {
+    runner.builds++
+    const dir = args[args.indexOf('-C') + 1] as string
+    const header = await readFile(path.join(dir, 'version.h'), 'utf8')
+    if (header.includes('BROKEN')) {
+      return { code: 2, signal: null, output: 'CC [M] gtp5g.o\ngtp5g.c:3:1: error: expected declaration\nmake: *** [Makefile:12: all] Error 2\n' }
+    }
+    const version = /DRV_VERSION "([^"]+)"/.exec(header)?.[1] ?? 'none'
+    await writeFile(path.join(dir, 'gtp5g.ko'), fakeKo(version))
+    return { code: 0, signal: null, output: 'LD [M] gtp5g.ko\n' }
+  }, { builds: 0 })
+  return runner
+}
+
+export interface LogLine { level: 'info' | 'error', obj: Record<string, unknown>, msg: string }
+
+export function testPorts (root: string, overrides: Partial<Ports> = {}): Ports & { lines: LogLine[] } {
+  const lines: LogLine[] = []
+  let clock = 0
+  return {
+    lines,
+    paths: hostPaths(root),
+    kmod: fakeKmod(root),
+    runner: fakeMake(),
+    log: {
+      info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+      error: (obj, msg) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg })
+    },
+    now: () => (clock += 5),
+    runningKernel: () => '6.1.0-28-amd64',
+    workDir: async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-work-'))
+      return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
+    },
+    ...overrides
+  }
+}
+
+/**
+ * Packs the fixture like a GitHub release archive (`gtp5g-<ver>/...`), with version.h rewritten
+ * for `version` ("v0.0.2" → DRV_VERSION "0.0.2") and optionally a compile error.
+ */
+export async function packFixture (outDir: string, version: string, opts: { broken?: boolean, src?: string } = {}): Promise<string> {
+  const bare = version.replace(/^v/, '')
+  const stage = await mkdtemp(path.join(tmpdir(), 'gtp5g-pack-'))
+  const top = `gtp5g-${bare}`
+  await cp(opts.src ?? FIXTURE_SRC, path.join(stage, top), { recursive: true })
+  const broken = opts.broken === true ? '\n#error "BROKEN fixture: this line is the injected compile error"\n' : ''
+  await writeFile(path.join(stage, top, 'version.h'), `#define DRV_VERSION "${bare}"\n${broken}`)
+  const file = path.join(outDir, `${top}${opts.broken === true ? '-broken' : ''}.tar.gz`)
+  await tar.c({ gzip: true, file, cwd: stage, portable: true }, [top])
+  await rm(stage, { recursive: true, force: true })
+  return file
+}
+
+export interface Loopback { base: string, close: () => Promise<void>, hits: string[] }
+
+/** An HTTP server on 127.0.0.1 only: `routes` maps a path to file contents or a redirect. */
+export async function loopback (routes: Record<string, Buffer | { redirect: string } | { status: number } | 'stall'>): Promise<Loopback> {
+  const hits: string[] = []
+  const server = http.createServer((req, res) => {
+    hits.push(req.url ?? '')
+    const route = routes[req.url ?? '']
+    if (route === undefined) { res.writeHead(404).end('not found'); return }
+    if (route === 'stall') { res.writeHead(200, { 'content-length': '100' }); res.write('x'); return }
+    if (Buffer.isBuffer(route)) { res.writeHead(200, { 'content-type': 'application/gzip' }).end(route); return }
+    if ('redirect' in route) { res.writeHead(302, { location: route.redirect }).end(); return }
+    res.writeHead(route.status).end()
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    base: `http://127.0.0.1:${port}`,
+    hits,
+    close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) })
+  }
+}
