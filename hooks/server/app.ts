@@ -1,0 +1,111 @@
+// The HTTP shell around the pure hooks: routing, envelope validation, errors, logs and metrics.
+// Decisions live in ../core; nothing here changes what the operator decides.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
+import { STATUS_CODES } from 'node:http'
+import type { HookConfig } from '../core/config.js'
+import { customize, finalize, sync } from '../core/hooks.js'
+import {
+  CustomizeRequest, type CustomizeRequest as CustomizeBody, type CustomizeResponse, SyncRequest,
+  type SyncRequest as SyncBody, type SyncResponse
+} from '../core/metacontroller.js'
+import { createMetrics, type HookMetrics } from './metrics.js'
+
+export interface AppOptions {
+  hooks: HookConfig
+  bodyLimit: number
+  logLevel?: string
+  /** The only clock the hooks see; tests pass a fixed one. */
+  now?: () => Date
+}
+
+type HookName = 'customize' | 'sync' | 'finalize'
+
+interface HookOutcome { parent: string, decision: string }
+
+function describeSync (res: SyncResponse): string {
+  const finalized = res.finalized === undefined ? '' : ` finalized=${res.finalized}`
+  return `phase=${res.status.phase ?? 'unknown'} children=${res.children.length}${finalized}`
+}
+
+function describeCustomize (res: CustomizeResponse): string {
+  return `related=${res.relatedResources.map(r => r.resource).join(',')}`
+}
+
+/** `body/parent/metadata` + missing `name` → `parent.metadata.name`. */
+function fieldOf (error: FastifyError): string {
+  const first = error.validation?.[0]
+  if (first === undefined) return 'body'
+  const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty
+  const path = [...first.instancePath.split('/').filter(p => p !== ''), ...(missing === undefined ? [] : [missing])]
+  return path.length === 0 ? 'body' : path.join('.')
+}
+
+export function buildApp (options: AppOptions): { app: FastifyInstance, metrics: HookMetrics } {
+  const now = options.now ?? (() => new Date())
+  const metrics = createMetrics()
+  const app = Fastify({
+    bodyLimit: options.bodyLimit,
+    logger: { level: options.logLevel ?? 'info' },
+    // One line per hook call, written below, instead of fastify's two lines per request.
+    logController: new LogController({ disableRequestLogging: true })
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const outcomes = new WeakMap<FastifyRequest, HookOutcome>()
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation !== undefined) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: fieldOf(error), message: error.message })
+    }
+    const code = error.statusCode ?? 500
+    if (code >= 400 && code < 500) {
+      // Malformed JSON, wrong content type, body too large: the client's fault, said plainly.
+      return reply.code(code).send({ statusCode: code, error: STATUS_CODES[code] ?? 'Bad Request', code: error.code, message: error.message })
+    }
+    request.log.error({ err: error }, 'hook failed')
+    // 500 makes Metacontroller retry with backoff; it never applies a partial answer.
+    return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'the hook failed; Metacontroller will retry' })
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    const hook = request.routeOptions.config as { hook?: HookName }
+    if (hook.hook === undefined) return
+    const seconds = reply.elapsedTime / 1000
+    metrics.requests.inc({ hook: hook.hook, code: String(reply.statusCode) })
+    metrics.duration.observe({ hook: hook.hook }, seconds)
+    const outcome = outcomes.get(request)
+    request.log.info({
+      hook: hook.hook,
+      parent: outcome?.parent,
+      decision: outcome?.decision ?? `rejected with ${reply.statusCode}`,
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100
+    }, `${hook.hook} hook`)
+  })
+
+  app.post('/customize', { schema: { body: CustomizeRequest }, config: { hook: 'customize' } }, async request => {
+    const body = request.body as CustomizeBody
+    const res = customize(body, options.hooks)
+    outcomes.set(request, { parent: body.parent.metadata.name, decision: describeCustomize(res) })
+    return res
+  })
+
+  for (const [path, hook] of [['/sync', sync], ['/finalize', finalize]] as const) {
+    app.post(path, { schema: { body: SyncRequest }, config: { hook: path.slice(1) as HookName } }, async request => {
+      const body = request.body as SyncBody
+      const res = hook(body, options.hooks, now())
+      outcomes.set(request, { parent: body.parent.metadata.name, decision: describeSync(res) })
+      return res
+    })
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  // The hooks hold no state and need nothing to start: ready as soon as we listen. While
+  // closing, fastify itself answers 503 so the Service stops sending work here.
+  app.get('/readyz', async () => ({ status: 'ready' }))
+  app.get('/metrics', async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+
+  return { app, metrics }
+}
