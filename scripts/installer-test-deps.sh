@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Prepares what the installer's real-kernel tests need, idempotently, and caches it by input hash
+# under ${XDG_CACHE_HOME:-$HOME/.cache}/gtp5g-operator (never inside the repository):
+#   1. apt packages: Debian's kernel + headers, qemu, buildah, debootstrap, busybox, toolchain;
+#   2. a local stand-in for node:20-bookworm-slim (debootstrap bookworm + this host's Node 20),
+#      because no container registry is reachable from CI;
+#   3. installer/Dockerfile built with buildah from that base, its filesystem exported;
+#   4. an initramfs (busybox + virtio/ext4 modules) that boots Debian's kernel into an ext4 image.
+# Writes installer-test.env in the cache dir; the tests read it (test/installer/vm.ts).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/gtp5g-operator
+SUITE=bookworm
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+BUILDAH=(buildah --storage-driver vfs)
+mkdir -p "$CACHE"
+log () { printf '[installer-test-deps %s] %s\n' "$(date +%T)" "$*" >&2; }
+started=$SECONDS
+
+# ---- 1. packages ----------------------------------------------------------------------------
+PACKAGES=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 buildah debootstrap busybox-static
+  cpio e2fsprogs kmod gcc make libc6-dev ca-certificates)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} > 0)); then
+  log "installing: ${missing[*]}"
+  SUDO=(); [[ $(id -u) == 0 ]] || SUDO=(sudo)
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The ABI release linux-image-amd64 points at, e.g. 6.1.0-56-amd64 (headers come in lock-step).
+KVER=$(dpkg-query -W -f='${Depends}' linux-image-amd64 | grep -o 'linux-image-[0-9][^ ,]*' | head -n1 | sed 's/^linux-image-//')
+VMLINUZ=/boot/vmlinuz-$KVER
+[[ -r $VMLINUZ && -e /lib/modules/$KVER/build/Makefile ]] || { log "kernel $KVER or its headers missing"; exit 1; }
+
+hash_of () { sha256sum | cut -c1-16; }
+
+# ---- 2. base image: debootstrap bookworm + the host's Node 20 -------------------------------
+NODE_BIN=$(command -v node)
+NPM_DIR=$(npm root -g 2>/dev/null)/npm
+BASE_KEY=$( { echo "base v1 $SUITE minbase"; sha256sum "$NODE_BIN"; cat "$NPM_DIR/package.json"; } | hash_of)
+BASE_REF=localhost/gtp5g-node-base:$BASE_KEY
+BASE_DIR=$CACHE/base-$BASE_KEY
+if [[ ! -e $BASE_DIR/.done ]]; then
+  log "debootstrap $SUITE into $BASE_DIR"
+  rm -rf "$BASE_DIR"; mkdir -p "$BASE_DIR"
+  debootstrap --variant=minbase "$SUITE" "$BASE_DIR/rootfs" "$MIRROR" >"$BASE_DIR/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$BASE_DIR/debootstrap.log" >&2; exit 1; }
+  # Node 20 is not in bookworm (it has 18). The host's binary needs only libc, libstdc++ and
+  # libgcc_s, all in minbase; npm is plain JavaScript.
+  install -m 0755 "$NODE_BIN" "$BASE_DIR/rootfs/usr/local/bin/node"
+  mkdir -p "$BASE_DIR/rootfs/usr/local/lib/node_modules"
+  cp -a "$NPM_DIR" "$BASE_DIR/rootfs/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$BASE_DIR/rootfs/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$BASE_DIR/rootfs/usr/local/bin/npx"
+  rm -rf "$BASE_DIR/rootfs/var/cache/apt/archives/"*.deb "$BASE_DIR/rootfs/var/lib/apt/lists/"*
+  chroot "$BASE_DIR/rootfs" /usr/local/bin/node -e 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)'
+  touch "$BASE_DIR/.done"
+fi
+if ! "${BUILDAH[@]}" inspect --type image "$BASE_REF" >/dev/null 2>&1; then
+  log "importing the base into buildah as $BASE_REF"
+  ctr=$("${BUILDAH[@]}" from scratch)
+  mnt=$("${BUILDAH[@]}" mount "$ctr")
+  cp -a "$BASE_DIR/rootfs/." "$mnt/"
+  "${BUILDAH[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$ctr"
+  "${BUILDAH[@]}" commit --quiet --rm "$ctr" "$BASE_REF" >/dev/null
+fi
+
+# ---- 3. the installer image, from installer/Dockerfile ----------------------------------------
+IMAGE_KEY=$( { echo "image v1 $BASE_KEY"; cd "$REPO" && for f in installer/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
+  [[ -f $f ]] && { echo "== $f"; cat "$f"; }; done; } | hash_of)
+IMAGE_REF=localhost/gtp5g-installer:$IMAGE_KEY
+IMAGE_DIR=$CACHE/image-$IMAGE_KEY
+if [[ ! -e $IMAGE_DIR/.done ]]; then
+  if ! "${BUILDAH[@]}" inspect --type image "$IMAGE_REF" >/dev/null 2>&1; then
+    log "buildah bud installer/Dockerfile -> $IMAGE_REF"
+    "${BUILDAH[@]}" bud --isolation chroot --layers=false --quiet \
+      --build-arg "BASE_IMAGE=$BASE_REF" --build-arg "VERSION=test-$IMAGE_KEY" \
+      -f "$REPO/installer/Dockerfile" -t "$IMAGE_REF" "$REPO" >"$CACHE/image-build.log" 2>&1 \
+      || { tail -n 40 "$CACHE/image-build.log" >&2; exit 1; }
+  fi
+  log "exporting the image filesystem to $IMAGE_DIR"
+  rm -rf "$IMAGE_DIR"; mkdir -p "$IMAGE_DIR"
+  ctr=$("${BUILDAH[@]}" from --quiet "$IMAGE_REF")
+  mnt=$("${BUILDAH[@]}" mount "$ctr")
+  mkdir -p "$IMAGE_DIR/rootfs"
+  cp -a "$mnt/." "$IMAGE_DIR/rootfs/"
+  "${BUILDAH[@]}" inspect --type image --format '{{json .OCIv1.Config}}' "$IMAGE_REF" >"$IMAGE_DIR/config.json"
+  "${BUILDAH[@]}" rm "$ctr" >/dev/null
+  touch "$IMAGE_DIR/.done"
+  # Older exports and images are dead weight; keep only the current key.
+  find "$CACHE" -maxdepth 1 -name 'image-*' -type d ! -name "image-$IMAGE_KEY" -exec rm -rf {} +
+fi
+
+# ---- 4. initramfs: busybox + the modules needed to mount an ext4 virtio disk ------------------
+INIT_SRC=$REPO/test/installer/fixtures/initramfs-init.sh
+INITRD_KEY=$( { echo "initrd v1 $KVER"; cat "$INIT_SRC"; sha256sum /bin/busybox; } | hash_of)
+INITRD=$CACHE/initramfs-$INITRD_KEY.cpio.gz
+if [[ ! -e $INITRD ]]; then
+  log "building $INITRD"
+  stage=$(mktemp -d)
+  mkdir -p "$stage"/{bin,dev,proc,sys,newroot,modules}
+  cp /bin/busybox "$stage/bin/busybox"
+  install -m 0755 "$INIT_SRC" "$stage/init"
+  # Dependency order as modprobe resolves it; crc32c is a soft dependency of ext4.
+  for m in crc32c_generic virtio_pci virtio_blk ext4; do
+    modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+  done | awk '!seen[$0]++' | while read -r ko; do
+    cp "$ko" "$stage/modules/"; basename "$ko" >>"$stage/modules/order"
+  done
+  (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1 >"$INITRD.tmp") && mv "$INITRD.tmp" "$INITRD"
+  rm -rf "$stage"
+fi
+
+cat >"$CACHE/installer-test.env.tmp" <<ENV
+KVER=$KVER
+VMLINUZ=$VMLINUZ
+INITRD=$INITRD
+IMAGE_REF=$IMAGE_REF
+IMAGE_ROOTFS=$IMAGE_DIR/rootfs
+BASE_REF=$BASE_REF
+ENV
+mv "$CACHE/installer-test.env.tmp" "$CACHE/installer-test.env"
+log "ready in $((SECONDS - started)) s: $CACHE/installer-test.env"
