@@ -17,7 +17,9 @@ import { hostPaths } from '../../installer/paths.js'
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
 export const FIXTURE_SRC = path.join(FIXTURES, 'gtp5g-fixture')
 
-export async function tempDir (t: { teardown: (fn: () => unknown) => void }, prefix = 'gtp5g-test-'): Promise<string> {
+export interface HasTeardown { teardown: (fn: () => unknown) => void }
+
+export async function tempDir (t: HasTeardown, prefix = 'gtp5g-test-'): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   return dir
@@ -74,16 +76,19 @@ export function fakeKmod (root: string): FakeKmod {
 
 /** A `make` that "builds" by reading version.h, or fails like gcc when the source says BROKEN. */
 export function fakeMake (): Runner & { builds: number } {
-  const runner = Object.assign(async (_cmd: string, args: readonly string[]) => {
+  const runner = Object.assign(async (_cmd: string, args: readonly string[], opts?: { onOutput?: (chunk: Buffer) => void }) => {
     runner.builds++
     const dir = args[args.indexOf('-C') + 1] as string
     const header = await readFile(path.join(dir, 'version.h'), 'utf8')
-    if (header.includes('BROKEN')) {
-      return { code: 2, signal: null, output: 'CC [M] gtp5g.o\ngtp5g.c:3:1: error: expected declaration\nmake: *** [Makefile:12: all] Error 2\n' }
-    }
+    const fail = header.includes('BROKEN')
+    const output = fail
+      ? 'CC [M] gtp5g.o\ngtp5g.c:3:1: error: expected declaration\nmake: *** [Makefile:12: all] Error 2\n'
+      : 'LD [M] gtp5g.ko\n'
+    opts?.onOutput?.(Buffer.from(output))
+    if (fail) return { code: 2, signal: null, output }
     const version = /DRV_VERSION "([^"]+)"/.exec(header)?.[1] ?? 'none'
     await writeFile(path.join(dir, 'gtp5g.ko'), fakeKo(version))
-    return { code: 0, signal: null, output: 'LD [M] gtp5g.ko\n' }
+    return { code: 0, signal: null, output }
   }, { builds: 0 })
   return runner
 }
@@ -131,7 +136,7 @@ export async function packFixture (outDir: string, version: string, opts: { brok
 
 export interface Loopback { base: string, close: () => Promise<void>, hits: string[] }
 
-/** An HTTP server on 127.0.0.1 only: `routes` maps a path to file contents or a redirect. */
+/** An HTTP server on 127.0.0.1 only: `routes` maps a path to file contents or a redirect ({base} = its own URL). */
 export async function loopback (routes: Record<string, Buffer | { redirect: string } | { status: number } | 'stall'>): Promise<Loopback> {
   const hits: string[] = []
   const server = http.createServer((req, res) => {
@@ -140,13 +145,13 @@ export async function loopback (routes: Record<string, Buffer | { redirect: stri
     if (route === undefined) { res.writeHead(404).end('not found'); return }
     if (route === 'stall') { res.writeHead(200, { 'content-length': '100' }); res.write('x'); return }
     if (Buffer.isBuffer(route)) { res.writeHead(200, { 'content-type': 'application/gzip' }).end(route); return }
-    if ('redirect' in route) { res.writeHead(302, { location: route.redirect }).end(); return }
+    if ('redirect' in route) { res.writeHead(302, { location: route.redirect.replace('{base}', base) }).end(); return }
     res.writeHead(route.status).end()
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
-    base: `http://127.0.0.1:${port}`,
+    base,
     hits,
     close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) })
   }

@@ -1,0 +1,148 @@
+// The install / unload / check flow against a temporary host root: real sysfs-shaped files, real
+// cache, real file:// download and extraction; only kmod and make are fakes.
+import { readFile, truncate } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import t from 'tap'
+import { type Config } from '../../installer/config.js'
+import { check, install, unload } from '../../installer/flow.js'
+import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, packFixture, setLoaded, setUnloaded, tempDir, testPorts } from './helpers.js'
+
+const KERNEL = '6.1.0-28-amd64'
+
+async function setup (t: HasTeardown, version = 'v0.0.1', extra: Partial<Config> = {}) {
+  const root = await tempDir(t)
+  await fakeHeaders(root, KERNEL)
+  const tarball = await packFixture(root, version)
+  const config: Config = {
+    command: 'install',
+    action: 'install',
+    version,
+    kernel: undefined,
+    sourceUrl: pathToFileURL(tarball).href,
+    sourceSha256: undefined,
+    hostRoot: root,
+    watchIntervalMs: 1000,
+    logLevel: 'silent',
+    terminationLog: path.join(root, 'termination-log'),
+    ...extra
+  }
+  const ports = testPorts(root)
+  return { root, config, ports, kmod: ports.kmod as FakeKmod, builds: () => (ports.runner as unknown as { builds: number }).builds }
+}
+
+t.test('cold install builds, caches and loads; a restart does nothing', async t => {
+  const { root, config, ports, kmod, builds } = await setup(t)
+  t.equal(await install(config, ports), 'built-and-loaded')
+  t.equal(builds(), 1)
+  t.same(kmod.calls, [`modprobe udp_tunnel ${KERNEL}`, `insmod ${root}/var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`], 'dependency first, then the cached module')
+  t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1')
+  t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.1 loaded' })
+
+  const steps = ports.lines.filter(l => typeof l.obj.step === 'string').map(l => l.obj.step)
+  t.same(steps, ['kernel', 'inspect', 'cache-lookup', 'headers', 'download', 'extract', 'build', 'cache-store', 'load-dependency', 'load', 'verify', 'done'])
+  t.ok(ports.lines.filter(l => l.obj.step !== 'done').every(l => typeof l.obj.durationMs === 'number'), 'every step line carries its duration')
+  t.match(await readFile(path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/build.log`), 'utf8'), /LD \[M\] gtp5g.ko/, 'compiler output kept next to the cache entry')
+
+  kmod.calls.length = 0
+  t.equal(await install(config, ports), 'already-loaded', 'pod restart with the right version loaded')
+  t.same(kmod.calls, [], 'no load, no unload')
+  t.equal(builds(), 1, 'no build')
+})
+
+t.test('module gone but cached: loads from the cache without building', async t => {
+  const { root, config, ports, kmod, builds } = await setup(t)
+  await install(config, ports)
+  await setUnloaded(root, 'gtp5g')
+  kmod.calls.length = 0
+  t.equal(await install(config, ports), 'loaded-from-cache')
+  t.equal(builds(), 1)
+  t.equal(kmod.calls.length, 2)
+})
+
+t.test('a corrupt cache entry is rebuilt', async t => {
+  const { root, config, ports, builds } = await setup(t)
+  await install(config, ports)
+  await setUnloaded(root, 'gtp5g')
+  await truncate(path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`), 3)
+  t.equal(await install(config, ports), 'built-and-loaded')
+  t.equal(builds(), 2)
+  t.match(ports.lines.find(l => l.obj.step === 'cache-lookup' && l.obj.why === 'corrupt'), { obj: { detail: /checksum mismatch/ } })
+})
+
+t.test('upgrade: an idle other version is removed, a busy one is never forced', async t => {
+  const { root, config, ports, kmod } = await setup(t, 'v0.0.2')
+  await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 0 })
+  t.equal(await install(config, ports), 'built-and-loaded')
+  t.same(kmod.calls[0], 'rmmod gtp5g')
+  t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.2 loaded' })
+
+  await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1, holders: ['upf_helper'] })
+  kmod.calls.length = 0
+  await t.rejects(install(config, ports), { reason: 'ModuleInUse', message: /0\.0\.1 is in use \(refcnt 1 by upf_helper\)/ })
+  t.same(kmod.calls, [], 'nothing was unloaded or loaded')
+  t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1', 'the running version stays')
+})
+
+t.test('failures carry the contract reasons', async t => {
+  await t.test('unsupported kernel', async t => {
+    const { config, ports } = await setup(t, 'v0.0.1', { kernel: '4.18.0-513.el8.x86_64' })
+    await t.rejects(install(config, ports), { reason: 'UnsupportedKernel', message: /4\.18\.0-513\.el8\.x86_64 is older than 5\.0/ })
+  })
+  await t.test('unparseable kernel', async t => {
+    const { config, ports } = await setup(t, 'v0.0.1', { kernel: 'generic' })
+    await t.rejects(install(config, ports), { reason: 'UnsupportedKernel', message: /cannot parse/ })
+  })
+  await t.test('headers missing for the requested kernel', async t => {
+    const { config, ports } = await setup(t, 'v0.0.1', { kernel: '5.15.0-91-generic' })
+    await t.rejects(install(config, ports), { reason: 'KernelHeadersMissing', message: /5\.15\.0-91-generic/ })
+  })
+  await t.test('checksum', async t => {
+    const { config, ports } = await setup(t, 'v0.0.1', { sourceSha256: 'f'.repeat(64) })
+    await t.rejects(install(config, ports), { reason: 'ChecksumMismatch', message: /sha256 is [0-9a-f]{64}, expected f{64}/ })
+  })
+  await t.test('source missing', async t => {
+    const { config, ports } = await setup(t, 'v0.0.1', { sourceUrl: 'file:///nonexistent/gtp5g.tgz' })
+    await t.rejects(install(config, ports), { reason: 'SourceUnavailable', message: /ENOENT/ })
+  })
+  await t.test('compile error keeps the compiler tail', async t => {
+    const { root, config, ports } = await setup(t)
+    config.sourceUrl = pathToFileURL(await packFixture(root, 'v0.0.1', { broken: true })).href
+    await t.rejects(install(config, ports), { reason: 'BuildFailed', message: /error: expected declaration[\s\S]*Error 2/ })
+  })
+  await t.test('the built module reports another version', async t => {
+    const { root, config, ports, kmod } = await setup(t, 'v0.0.3')
+    config.sourceUrl = pathToFileURL(await packFixture(root, 'v0.0.4')).href
+    await t.rejects(install(config, ports), { reason: 'VersionMismatch', message: /reports version 0\.0\.4, expected v0\.0\.3/ })
+    t.equal(kmod.calls.at(-1), 'rmmod gtp5g', 'the wrong module is taken out again')
+    t.same(await check(config, ports.paths), { ready: false, detail: 'gtp5g not loaded' })
+  })
+  await t.test('insmod refuses the module', async t => {
+    const { root, config, ports } = await setup(t)
+    await install(config, ports)
+    await setUnloaded(root, 'gtp5g')
+    const cached = path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`)
+    const { writeFile } = await import('node:fs/promises')
+    const { store } = await import('../../installer/cache.js')
+    await writeFile(path.join(root, 'bad.ko'), 'not an ELF')
+    await store(ports.paths.cacheEntry('v0.0.1', KERNEL), path.join(root, 'bad.ko'))
+    await t.rejects(install(config, ports), { reason: 'LoadFailed', message: /Invalid module format/ })
+    t.not(await readFile(cached, 'utf8'), fakeKo('0.0.1'))
+  })
+})
+
+t.test('unload and check follow the action', async t => {
+  const { root, config, ports, kmod } = await setup(t)
+  const unloadCfg = { ...config, action: 'unload' as const }
+  t.equal(await unload(ports), 'not-loaded')
+  t.same(await check(unloadCfg, ports.paths), { ready: true, detail: 'gtp5g not loaded' })
+  await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1, holders: ['holder'] })
+  await t.rejects(unload(ports), { reason: 'ModuleInUse', message: /refcnt 1 by holder/ })
+  t.same(kmod.calls, [], 'never forced')
+  t.match(await check(unloadCfg, ports.paths), { ready: false })
+  t.match(await check({ ...config, version: 'v0.0.2' }, ports.paths), { ready: false, detail: 'gtp5g 0.0.1 loaded, want v0.0.2' })
+  await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 0 })
+  t.equal(await unload(ports), 'unloaded')
+  t.same(await check(unloadCfg, ports.paths), { ready: true, detail: 'gtp5g not loaded' })
+  t.equal(await readFile(path.join(root, 'sys/module/udp_tunnel/initstate'), 'utf8').catch(() => 'absent'), 'absent', 'udp_tunnel was never touched')
+})
