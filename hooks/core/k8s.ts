@@ -27,7 +27,8 @@ export interface Taint {
 }
 
 export interface Node extends KubeObject {
-  spec?: { taints?: Taint[], unschedulable?: boolean }
+  spec?: { taints?: Taint[], unschedulable?: boolean, [key: string]: unknown }
+  status?: Record<string, unknown>
 }
 
 export interface ContainerStateWaiting { reason?: string, message?: string }
@@ -44,13 +45,15 @@ export interface ContainerStatus {
   restartCount?: number
   state?: ContainerState
   lastState?: ContainerState
+  [key: string]: unknown
 }
 
 export interface Pod extends KubeObject {
-  spec?: { nodeName?: string }
+  spec?: { nodeName?: string, [key: string]: unknown }
   status?: {
     phase?: string
     conditions?: Array<{ type?: string, status?: string }>
     containerStatuses?: ContainerStatus[]
+    [key: string]: unknown
   }
 }

@@ -1,0 +1,92 @@
+// Two GTP5GModules selecting the same node: the older keeps it, the newer steps aside and says so.
+import t from 'tap'
+import { sync } from '../../hooks/core/hooks.js'
+import { resolveConflicts } from '../../hooks/core/conflicts.js'
+import { CONFIG, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
+
+const upf = (name: string, created: string, selector: Record<string, string>, extra: Record<string, unknown> = {}): ReturnType<typeof gtp5gModule> =>
+  gtp5gModule({ name, created, spec: { version: 'v0.9.14', nodeSelector: selector, ...extra } })
+
+const EDGE = { 'site': 'edge' }
+const ALL = { 'gtp5g.gthulhu.io/enabled': 'true' }
+const nodes = [node('edge-1', { ...ALL, site: 'edge' }), node('edge-2', { ...ALL, site: 'edge' }), node('core-1', ALL)]
+
+const rows: Array<{ name: string, self: ReturnType<typeof gtp5gModule>, others: Array<ReturnType<typeof gtp5gModule>>, owned: string[], contested: Array<{ node: string, owner: string }> }> = [
+  {
+    name: 'no other module',
+    self: upf('all', '2026-11-01T00:00:00Z', ALL),
+    others: [],
+    owned: ['edge-1', 'edge-2', 'core-1'],
+    contested: []
+  },
+  {
+    name: 'an older module holds the edge nodes',
+    self: upf('all', '2026-11-02T00:00:00Z', ALL),
+    others: [upf('edge', '2026-11-01T00:00:00Z', EDGE)],
+    owned: ['core-1'],
+    contested: [{ node: 'edge-1', owner: 'edge' }, { node: 'edge-2', owner: 'edge' }]
+  },
+  {
+    name: 'a newer module does not take anything',
+    self: upf('all', '2026-11-01T00:00:00Z', ALL),
+    others: [upf('edge', '2026-11-02T00:00:00Z', EDGE)],
+    owned: ['edge-1', 'edge-2', 'core-1'],
+    contested: []
+  },
+  {
+    name: 'same creation second: the name decides',
+    self: upf('b-module', '2026-11-01T00:00:00Z', ALL),
+    others: [upf('a-module', '2026-11-01T00:00:00Z', EDGE)],
+    owned: ['core-1'],
+    contested: [{ node: 'edge-1', owner: 'a-module' }, { node: 'edge-2', owner: 'a-module' }]
+  },
+  {
+    name: 'the oldest of several owners is named',
+    self: upf('newest', '2026-11-03T00:00:00Z', ALL),
+    others: [upf('middle', '2026-11-02T00:00:00Z', ALL), upf('oldest', '2026-11-01T00:00:00Z', EDGE)],
+    owned: [],
+    contested: [{ node: 'edge-1', owner: 'oldest' }, { node: 'edge-2', owner: 'oldest' }, { node: 'core-1', owner: 'middle' }]
+  },
+  {
+    name: 'a module being deleted still owns its nodes until it is gone',
+    self: upf('all', '2026-11-02T00:00:00Z', ALL),
+    others: [gtp5gModule({ name: 'edge', created: '2026-11-01T00:00:00Z', deletionTimestamp: '2026-11-20T09:00:00Z', spec: { version: 'v0.9.14', nodeSelector: EDGE } })],
+    owned: ['core-1'],
+    contested: [{ node: 'edge-1', owner: 'edge' }, { node: 'edge-2', owner: 'edge' }]
+  },
+  {
+    name: 'an older module without nodeSelector uses the default selector',
+    self: upf('all', '2026-11-02T00:00:00Z', ALL),
+    others: [gtp5gModule({ name: 'legacy', created: '2026-11-01T00:00:00Z', spec: { version: 'v0.9.14' } })],
+    owned: [],
+    contested: [{ node: 'edge-1', owner: 'legacy' }, { node: 'edge-2', owner: 'legacy' }, { node: 'core-1', owner: 'legacy' }]
+  }
+]
+
+for (const row of rows) {
+  t.test(row.name, async t => {
+    const { owned, contested } = resolveConflicts(row.self, nodes, [row.self, ...row.others])
+    t.same(owned.map(n => n.metadata?.name), row.owned)
+    t.same(contested, row.contested)
+  })
+}
+
+t.test('the newer module excludes contested nodes by node affinity and reports Conflict', async t => {
+  const older = upf('edge', '2026-11-01T00:00:00Z', EDGE)
+  const newer = upf('all', '2026-11-02T00:00:00Z', ALL)
+  const res = sync(syncRequest({ parent: newer, nodes, modules: [older, newer] }), CONFIG, NOW)
+  const ds = res.children[0] as { spec: { template: { spec: { affinity?: unknown } } } }
+  t.same(ds.spec.template.spec.affinity, {
+    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['edge-1', 'edge-2'] }] }] } }
+  })
+  t.equal(res.status.desired, 1)
+  const degraded = res.status.conditions?.find(c => c.type === 'Degraded')
+  t.equal(degraded?.status, 'True')
+  t.equal(degraded?.reason, 'Conflict')
+  t.match(degraded?.message, /edge-1, edge-2 belong to the older GTP5GModule "edge"/)
+
+  const olderRes = sync(syncRequest({ parent: older, nodes, modules: [older, newer] }), CONFIG, NOW)
+  t.equal(olderRes.status.desired, 2, 'the older keeps its nodes')
+  t.equal(olderRes.status.conditions?.find(c => c.type === 'Degraded')?.status, 'False')
+  t.notOk((olderRes.children[0] as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec.affinity, 'no affinity when nothing is contested')
+})

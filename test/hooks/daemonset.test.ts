@@ -1,0 +1,115 @@
+// The installer DaemonSet: a golden file for the whole object, plus the rules that matter most.
+import t from 'tap'
+import { stringify } from 'yaml'
+import { daemonSetName, ENV, HOST_PATHS, INSTALLER_BINARY, isDnsLabel } from '../../contract/index.js'
+import { buildDaemonSet } from '../../hooks/core/daemonset.js'
+import { parseSpec } from '../../hooks/core/spec.js'
+import { CONFIG } from './fixtures.js'
+import { golden } from './golden.js'
+
+function specOf (raw: Record<string, unknown>): Parameters<typeof buildDaemonSet>[0]['spec'] {
+  const parsed = parseSpec(raw)
+  if (!parsed.ok) throw new Error(parsed.message)
+  return parsed.spec
+}
+
+interface Container {
+  name: string
+  image: string
+  env: Array<{ name: string, value: string }>
+  securityContext: Record<string, unknown>
+  readinessProbe: { exec: { command: string[] } }
+  terminationMessagePolicy: string
+  volumeMounts: Array<{ mountPath: string, readOnly?: boolean }>
+}
+interface DaemonSetShape {
+  metadata: { name: string, namespace: string, labels: Record<string, string> }
+  spec: {
+    selector: { matchLabels: Record<string, string> }
+    updateStrategy: { type: string, rollingUpdate: { maxUnavailable: number | string } }
+    template: { metadata: { labels: Record<string, string> }, spec: { containers: Container[], volumes: Array<{ hostPath: { path: string, type: string } }>, [key: string]: unknown } }
+  }
+}
+
+const sample = buildDaemonSet({ moduleName: 'sample', spec: specOf({ version: 'v0.9.14' }), config: CONFIG, action: 'install', excludedNodes: [] })
+const ds = sample.daemonSet as unknown as DaemonSetShape
+const container = ds.spec.template.spec.containers[0] as Container
+
+t.test('golden: the sample module\'s DaemonSet', async t => {
+  const { expected, path } = golden('daemonset-sample.yaml', stringify(sample.daemonSet, { lineWidth: 0 }))
+  t.equal(stringify(sample.daemonSet, { lineWidth: 0 }), expected, `differs from ${path}; rerun with UPDATE_GOLDEN=1 after reviewing`)
+})
+
+t.test('names, labels and the immutable selector', async t => {
+  t.equal(ds.metadata.name, 'gtp5g-installer-sample')
+  t.equal(ds.metadata.namespace, 'gtp5g-system')
+  t.same(ds.spec.selector.matchLabels, { 'gtp5g.gthulhu.io/module': 'sample' })
+  for (const [k, v] of Object.entries(ds.spec.selector.matchLabels)) t.equal(ds.spec.template.metadata.labels[k], v, 'the selector selects the template')
+  t.same(ds.metadata.labels, {
+    'app.kubernetes.io/name': 'gtp5g-installer',
+    'app.kubernetes.io/instance': 'sample',
+    'app.kubernetes.io/managed-by': 'gtp5g-operator',
+    'gtp5g.gthulhu.io/module': 'sample'
+  })
+})
+
+t.test('least privilege: CAP_SYS_MODULE only, no API token, not privileged', async t => {
+  t.equal(ds.spec.template.spec.automountServiceAccountToken, false)
+  t.equal(ds.spec.template.spec.priorityClassName, 'system-node-critical')
+  t.same(container.securityContext.capabilities, { drop: ['ALL'], add: ['SYS_MODULE'] })
+  t.equal(container.securityContext.privileged, false)
+  t.notOk(ds.spec.template.spec.hostPID)
+  t.notOk(ds.spec.template.spec.hostNetwork)
+})
+
+t.test('host paths: modules and sources read-only, the cache writable', async t => {
+  t.same(ds.spec.template.spec.volumes.map(v => [v.hostPath.path, v.hostPath.type]), [
+    [HOST_PATHS.modules, 'Directory'], [HOST_PATHS.src, 'Directory'], [HOST_PATHS.cache, 'DirectoryOrCreate']
+  ])
+  t.same(container.volumeMounts.map(m => [m.mountPath, m.readOnly === true]), [[HOST_PATHS.modules, true], [HOST_PATHS.src, true], [HOST_PATHS.cache, false]])
+})
+
+t.test('readiness runs the installer\'s own check; failures reach status through the termination message', async t => {
+  t.same(container.readinessProbe.exec.command, [INSTALLER_BINARY, 'check'])
+  t.equal(container.terminationMessagePolicy, 'FallbackToLogsOnError')
+})
+
+t.test('environment from the spec', async t => {
+  const full = buildDaemonSet({
+    moduleName: 'upf',
+    spec: specOf({ version: 'v0.9.12a', kernelVersion: '5.15.0-91-generic', source: { url: 'https://mirror.example/gtp5g-{version}.tgz', sha256: 'a'.repeat(64) }, image: 'registry.example/installer:1', maxUnavailable: '25%' }),
+    config: CONFIG,
+    action: 'unload',
+    excludedNodes: []
+  }).daemonSet as unknown as DaemonSetShape
+  const c = full.spec.template.spec.containers[0] as Container
+  t.same(c.env, [
+    { name: ENV.version, value: 'v0.9.12a' },
+    { name: ENV.kernelVersion, value: '5.15.0-91-generic' },
+    { name: ENV.sourceUrl, value: 'https://mirror.example/gtp5g-v0.9.12a.tgz' },
+    { name: ENV.sourceSha256, value: 'a'.repeat(64) },
+    { name: ENV.action, value: 'unload' }
+  ])
+  t.equal(c.image, 'registry.example/installer:1')
+  t.same(full.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%' } })
+  t.notOk(container.env.some(e => e.name === ENV.kernelVersion), 'KERNEL_VERSION only when set')
+  t.equal(container.image, CONFIG.installerImage)
+})
+
+t.test('child names are DNS labels for any module name', async t => {
+  for (const name of ['a', 'sample', 'upf.edge.site-1', 'x'.repeat(63), 'y'.repeat(253), `${'z'.repeat(46)}.a`]) {
+    const built = buildDaemonSet({ moduleName: name, spec: specOf({ version: 'v0.9.14' }), config: CONFIG, action: 'install', excludedNodes: [] }).daemonSet as unknown as DaemonSetShape
+    t.ok(isDnsLabel(built.metadata.name), `${name} → ${built.metadata.name}`)
+    t.equal(built.metadata.name, daemonSetName(name))
+    for (const value of Object.values(built.metadata.labels)) t.ok(value.length <= 63, 'label values fit')
+  }
+})
+
+t.test('the template hash changes with the template and only with it', async t => {
+  const again = buildDaemonSet({ moduleName: 'sample', spec: specOf({ version: 'v0.9.14' }), config: CONFIG, action: 'install', excludedNodes: [] })
+  t.equal(again.templateHash, sample.templateHash)
+  const bumped = buildDaemonSet({ moduleName: 'sample', spec: specOf({ version: 'v0.9.15' }), config: CONFIG, action: 'install', excludedNodes: [] })
+  t.not(bumped.templateHash, sample.templateHash)
+  const slower = buildDaemonSet({ moduleName: 'sample', spec: specOf({ version: 'v0.9.14', maxUnavailable: 3 }), config: CONFIG, action: 'install', excludedNodes: [] })
+  t.equal(slower.templateHash, sample.templateHash, 'the rollout speed is not part of the pod template')
+})
