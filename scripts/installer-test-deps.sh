@@ -58,7 +58,7 @@ if [[ ! -e $BASE_DIR/.done ]]; then
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$BASE_DIR/rootfs/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$BASE_DIR/rootfs/usr/local/bin/npx"
   rm -rf "$BASE_DIR/rootfs/var/cache/apt/archives/"*.deb "$BASE_DIR/rootfs/var/lib/apt/lists/"*
-  chroot "$BASE_DIR/rootfs" /usr/local/bin/node -e 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)'
+  env -u NODE_EXTRA_CA_CERTS chroot "$BASE_DIR/rootfs" /usr/local/bin/node -e 'process.exit(process.versions.node.startsWith("20.") ? 0 : 1)'
   touch "$BASE_DIR/.done"
 fi
 if ! "${BUILDAH[@]}" inspect --type image "$BASE_REF" >/dev/null 2>&1; then
@@ -78,7 +78,13 @@ IMAGE_DIR=$CACHE/image-$IMAGE_KEY
 if [[ ! -e $IMAGE_DIR/.done ]]; then
   if ! "${BUILDAH[@]}" inspect --type image "$IMAGE_REF" >/dev/null 2>&1; then
     log "buildah bud installer/Dockerfile -> $IMAGE_REF"
-    "${BUILDAH[@]}" bud --isolation chroot --layers=false --quiet \
+    # Behind a TLS-intercepting proxy npm must trust the proxy's CA: mount the host's bundle for
+    # the build only (the Dockerfile never copies it into a layer).
+    ca=()
+    if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -r ${NODE_EXTRA_CA_CERTS:-} ]]; then
+      ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/gtp5g-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/gtp5g-build-ca.crt)
+    fi
+    "${BUILDAH[@]}" bud --isolation chroot --layers=false --quiet "${ca[@]}" \
       --build-arg "BASE_IMAGE=$BASE_REF" --build-arg "VERSION=test-$IMAGE_KEY" \
       -f "$REPO/installer/Dockerfile" -t "$IMAGE_REF" "$REPO" >"$CACHE/image-build.log" 2>&1 \
       || { tail -n 40 "$CACHE/image-build.log" >&2; exit 1; }

@@ -61,7 +61,8 @@ export function fakeKmod (root: string): FakeKmod {
     },
     insmod: async ko => {
       calls.push(`insmod ${ko}`)
-      const m = /version=(\S+)/.exec(await readFile(ko, 'utf8'))
+      // Works on fake modules and on real ELF ones (their .modinfo holds `version=...\0`).
+      const m = /version=([\w.+-]+)/.exec(await readFile(ko, 'latin1'))
       if (m === null) throw new InstallerError('LoadFailed', 'insmod: Invalid module format')
       await setLoaded(root, MODULE_NAME, { version: m[1] as string })
     },
