@@ -37,7 +37,9 @@ function fieldOf (error: FastifyError): string {
   const first = error.validation?.[0]
   if (first === undefined) return 'body'
   const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty
-  const path = [...first.instancePath.split('/').filter(p => p !== ''), ...(missing === undefined ? [] : [missing])]
+  // instancePath is a JSON pointer: "/" inside a key (DaemonSet.apps/v1) is escaped as "~1".
+  const segments = first.instancePath.split('/').filter(p => p !== '').map(p => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+  const path = [...segments, ...(missing === undefined ? [] : [missing])]
   return path.length === 0 ? 'body' : path.join('.')
 }
 

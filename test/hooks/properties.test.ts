@@ -1,0 +1,75 @@
+// Invariants that must hold for any input, not just the ones we thought of (fast-check).
+import fc from 'fast-check'
+import t from 'tap'
+import { daemonSetName, isDnsLabel, labelValue } from '../../contract/index.js'
+import { sync } from '../../hooks/core/hooks.js'
+import { CONFIG, gtp5gModule, node, NOW, LATER, observedDaemonSet, pod, syncRequest, currentTemplateHash } from './fixtures.js'
+
+const RUNS = { numRuns: 200 }
+
+// Kubernetes object names: DNS subdomains, up to 253 characters.
+const dnsSubdomain = fc.array(fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/), { minLength: 1, maxLength: 12 })
+  .map(parts => parts.join('.').slice(0, 253).replace(/[-.]+$/, ''))
+  .filter(s => s.length > 0)
+
+t.test('child names and label values are valid for any module name', async t => {
+  fc.assert(fc.property(dnsSubdomain, name => {
+    const ds = daemonSetName(name)
+    const label = labelValue(name)
+    return isDnsLabel(ds) && ds.startsWith('gtp5g-installer-') && label.length <= 63 && /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(label)
+  }), RUNS)
+  t.pass('200 random names')
+})
+
+t.test('distinct module names never share a DaemonSet', async t => {
+  fc.assert(fc.property(dnsSubdomain, dnsSubdomain, (a, b) => a === b || daemonSetName(a) !== daemonSetName(b)), RUNS)
+  t.pass('no collisions')
+})
+
+const podState = fc.constantFrom<Parameters<typeof pod>[2]>(
+  'ready', 'running', 'creating',
+  { waiting: 'ImagePullBackOff' },
+  { crashed: 'BuildFailed', message: 'error: implicit declaration' },
+  { terminated: 'ModuleInUse', message: 'in use' },
+  { exited: 2 }
+)
+
+const scenario = fc.record({
+  nodeCount: fc.integer({ min: 0, max: 12 }),
+  states: fc.array(fc.option(podState, { nil: undefined }), { minLength: 12, maxLength: 12 }),
+  version: fc.constantFrom('v0.9.14', 'v0.9.12a', 'v1.0.0'),
+  unloadOnDelete: fc.boolean()
+})
+
+t.test('idempotence: feeding the status back changes nothing, whatever the clock', async t => {
+  fc.assert(fc.property(scenario, s => {
+    const nodes = Array.from({ length: s.nodeCount }, (_, i) => node(`n${i}`))
+    const spec = { version: s.version, unloadOnDelete: s.unloadOnDelete }
+    const hash = currentTemplateHash({ nodes, parent: gtp5gModule({ spec }) })
+    const pods = nodes.flatMap((n, i) => { const st = s.states[i]; return st === undefined ? [] : [pod(n.metadata?.name ?? '', hash, st)] })
+    const first = sync(syncRequest({ nodes, pods, parent: gtp5gModule({ spec }) }), CONFIG, NOW)
+    const parent = gtp5gModule({ spec, status: JSON.parse(JSON.stringify(first.status)) })
+    const second = sync(syncRequest({ nodes, pods, parent }), CONFIG, LATER)
+    return JSON.stringify(second) === JSON.stringify(first)
+  }), RUNS)
+  t.pass('status is a fixed point')
+})
+
+t.test('children are never dropped on bad input', async t => {
+  const observed = observedDaemonSet(sync(syncRequest({ nodes: [node('n0')] }), CONFIG, NOW).children[0] ?? {})
+  const badSpec = fc.oneof(
+    fc.anything(),
+    fc.record({ version: fc.string() }),
+    fc.record({ version: fc.constant('v0.9.14'), maxUnavailable: fc.oneof(fc.integer({ max: -1 }), fc.string()) }),
+    fc.record({ version: fc.constant('v0.9.14'), nodeSelector: fc.dictionary(fc.string(), fc.anything()) }),
+    fc.record({ version: fc.constant('v0.9.14'), tolerations: fc.anything() })
+  )
+  fc.assert(fc.property(badSpec, fc.boolean(), (spec, finalizing) => {
+    const parent = gtp5gModule(finalizing ? { deletionTimestamp: '2026-11-20T09:59:00Z' } : {})
+    parent.spec = spec
+    const res = sync(syncRequest({ parent, nodes: [node('n0')], children: [observed], finalizing }), CONFIG, NOW)
+    // A spec that happens to be valid builds the one DaemonSet; an invalid one keeps the observed one.
+    return res.children.length === 1 || (finalizing && res.finalized === true && (spec as { unloadOnDelete?: unknown })?.unloadOnDelete === false)
+  }), { numRuns: 300 })
+  t.pass('300 random specs')
+})
