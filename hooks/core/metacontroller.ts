@@ -1,7 +1,7 @@
 // The Metacontroller webhook v2 envelope: what it posts to /customize, /sync and /finalize and
 // what it expects back. Only the envelope is validated here; the parent's spec is validated by
 // spec.ts so that a bad spec becomes a condition, not a 400.
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import type { GTP5GModuleStatus } from './api.js'
 import { GROUP_VERSION, KIND } from '../../contract/index.js'
 import type { KubeObject } from './k8s.js'
@@ -20,18 +20,18 @@ export const Parent = Type.Object({
 })
 
 /** v2 object maps: `"Kind.group/version"` → `"<namespace>/<name>"` (or `"<name>"` when cluster-scoped) → object. */
-const ObjectMap = Type.Union([Type.Record(Type.String(), Type.Record(Type.String(), AnyObject)), Type.Null()])
+const ObjectMapSchema = Type.Union([Type.Record(Type.String(), Type.Record(Type.String(), AnyObject)), Type.Null()])
 
-export const CustomizeRequest = Type.Object({
+export const CustomizeRequestSchema = Type.Object({
   controller: AnyObject,
   parent: Parent
 })
 
-export const SyncRequest = Type.Object({
+export const SyncRequestSchema = Type.Object({
   controller: AnyObject,
   parent: Parent,
-  children: Type.Optional(ObjectMap),
-  related: Type.Optional(ObjectMap),
+  children: Type.Optional(ObjectMapSchema),
+  related: Type.Optional(ObjectMapSchema),
   finalizing: Type.Optional(Type.Boolean())
 })
 
@@ -74,9 +74,6 @@ export const MODULE_KEY = `${KIND}.${GROUP_VERSION}`
 
 /** The annotation in which Metacontroller's client-side apply keeps what the hook last returned. */
 export const LAST_APPLIED_ANNOTATION = 'metacontroller.k8s.io/last-applied-configuration'
-
-export type CustomizeRequestSchema = Static<typeof CustomizeRequest>
-export type SyncRequestSchema = Static<typeof SyncRequest>
 
 /** The objects of one type in a v2 object map, in key order so that output never depends on map order. */
 export function objectsOf (map: ObjectMap | null | undefined, key: string): KubeObject[] {

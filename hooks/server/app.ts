@@ -6,8 +6,7 @@ import { STATUS_CODES } from 'node:http'
 import type { HookConfig } from '../core/config.js'
 import { customize, finalize, sync } from '../core/hooks.js'
 import {
-  CustomizeRequest, type CustomizeRequest as CustomizeBody, type CustomizeResponse, SyncRequest,
-  type SyncRequest as SyncBody, type SyncResponse
+  type CustomizeRequest, CustomizeRequestSchema, type CustomizeResponse, type SyncRequest, SyncRequestSchema, type SyncResponse
 } from '../core/metacontroller.js'
 import { createMetrics, type HookMetrics } from './metrics.js'
 
@@ -85,16 +84,16 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     }, `${hook.hook} hook`)
   })
 
-  app.post('/customize', { schema: { body: CustomizeRequest }, config: { hook: 'customize' } }, async request => {
-    const body = request.body as CustomizeBody
+  app.post('/customize', { schema: { body: CustomizeRequestSchema }, config: { hook: 'customize' } }, async request => {
+    const body = request.body as CustomizeRequest
     const res = customize(body, options.hooks)
     outcomes.set(request, { parent: body.parent.metadata.name, decision: describeCustomize(res) })
     return res
   })
 
   for (const [path, hook] of [['/sync', sync], ['/finalize', finalize]] as const) {
-    app.post(path, { schema: { body: SyncRequest }, config: { hook: path.slice(1) as HookName } }, async request => {
-      const body = request.body as SyncBody
+    app.post(path, { schema: { body: SyncRequestSchema }, config: { hook: path.slice(1) as HookName } }, async request => {
+      const body = request.body as SyncRequest
       const res = hook(body, options.hooks, now())
       outcomes.set(request, { parent: body.parent.metadata.name, decision: describeSync(res) })
       return res

@@ -7,7 +7,7 @@ import { CONFIG, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
 const upf = (name: string, created: string, selector: Record<string, string>, extra: Record<string, unknown> = {}): ReturnType<typeof gtp5gModule> =>
   gtp5gModule({ name, created, spec: { version: 'v0.9.14', nodeSelector: selector, ...extra } })
 
-const EDGE = { 'site': 'edge' }
+const EDGE = { site: 'edge' }
 const ALL = { 'gtp5g.gthulhu.io/enabled': 'true' }
 const nodes = [node('edge-1', { ...ALL, site: 'edge' }), node('edge-2', { ...ALL, site: 'edge' }), node('core-1', ALL)]
 

@@ -107,9 +107,16 @@ export function node (name: string, labels: Record<string, string> = { 'gtp5g.gt
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       images: Array.from({ length: 12 }, (_, i) => ({ names: [`registry.k8s.io/image-${i}@sha256:${'ab'.repeat(32)}`, `registry.k8s.io/image-${i}:v1.${i}.0`], sizeBytes: 10_000_000 + i })),
       nodeInfo: {
-        architecture: 'amd64', bootID: 'e3b0c442-98fc-1c14-9afb-f4c8996fb924', containerRuntimeVersion: 'containerd://1.7.22',
-        kernelVersion: '5.15.0-91-generic', kubeProxyVersion: 'v1.31.2', kubeletVersion: 'v1.31.2', machineID: 'c1a5b6f0a7b14d1e9bbf', operatingSystem: 'linux',
-        osImage: 'Ubuntu 22.04.4 LTS', systemUUID: '4c4c4544-0042-3510-8052-b4c04f4e4d32'
+        architecture: 'amd64',
+        bootID: 'e3b0c442-98fc-1c14-9afb-f4c8996fb924',
+        containerRuntimeVersion: 'containerd://1.7.22',
+        kernelVersion: '5.15.0-91-generic',
+        kubeProxyVersion: 'v1.31.2',
+        kubeletVersion: 'v1.31.2',
+        machineID: 'c1a5b6f0a7b14d1e9bbf',
+        operatingSystem: 'linux',
+        osImage: 'Ubuntu 22.04.4 LTS',
+        systemUUID: '4c4c4544-0042-3510-8052-b4c04f4e4d32'
       }
     }
   }
