@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of the project from a fresh machine: installs what it needs (npm packages,
+# Debian packages, the cached installer image and VM files), then type-checks, lints and runs
+# the tap suites (hooks, contract, installer with a real kbuild and a real kernel in qemu).
+# Ends with one line: "N passed, N failed" (N counts tap assertions plus the static checks).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+finish () {
+  echo "${passed} passed, ${failed} failed"
+  [[ $failed -eq 0 ]]
+  exit
+}
+
+# One static check: counts as one pass or one failure, output shown only when it fails.
+check () {
+  local name=$1; shift
+  if "$@" >"$log_dir/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "ok - $name"
+  else
+    failed=$((failed + 1)); echo "not ok - $name"; tail -n 60 "$log_dir/$name.log"
+  fi
+}
+
+# Set-up steps abort the run: nothing after them can be trusted without them.
+setup () {
+  local name=$1; shift
+  echo "# setup: $name"
+  if ! "$@"; then
+    failed=$((failed + 1)); echo "not ok - setup: $name"
+    finish
+  fi
+}
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json || ${CI:-} == true ]]; then
+  setup 'npm ci' npm ci --no-audit --no-fund
+fi
+setup 'installer test dependencies' bash scripts/installer-test-deps.sh
+
+check typecheck npm run --silent typecheck
+check lint npm run --silent lint
+check build npm run --silent build
+
+npx tap --reporter=tap 2>&1 | tee "$log_dir/tap.log"
+tap_status=${PIPESTATUS[0]}
+summary=$(grep -E '^# \{ total: [0-9]+' "$log_dir/tap.log" | tail -n 1)
+count () { sed -nE "s/.*[{ ]$1: ([0-9]+).*/\1/p" <<<"$summary"; }
+tap_pass=$(count pass); tap_fail=$(count fail)
+passed=$((passed + ${tap_pass:-0}))
+failed=$((failed + ${tap_fail:-0}))
+if [[ $tap_status -ne 0 && ${tap_fail:-0} -eq 0 ]]; then
+  # tap failed without a failing assertion (a crashed file, a timeout): still a failure.
+  failed=$((failed + 1))
+fi
+[[ -n $summary ]] || { echo 'not ok - tap printed no summary'; failed=$((failed + 1)); }
+finish
