@@ -129,7 +129,7 @@ export async function packFixture (outDir: string, version: string, opts: { brok
   await cp(opts.src ?? FIXTURE_SRC, path.join(stage, top), { recursive: true })
   const broken = opts.broken === true ? '\n#error "BROKEN fixture: this line is the injected compile error"\n' : ''
   await writeFile(path.join(stage, top, 'version.h'), `#define DRV_VERSION "${bare}"\n${broken}`)
-  const file = path.join(outDir, `${top}${opts.broken === true ? '-broken' : ''}.tar.gz`)
+  const file = path.join(outDir, `gtp5g-${version}${opts.broken === true ? '-broken' : ''}.tar.gz`)
   await tar.c({ gzip: true, file, cwd: stage, portable: true }, [top])
   await rm(stage, { recursive: true, force: true })
   return file

@@ -1,0 +1,28 @@
+// Installer benchmark (not a test): one qemu (TCG) boot of Debian's kernel on the installer
+// image, running the same scenario as test/installer/qemu.test.ts, and prints
+//   cold    = empty cache: download (file://) + sha256 + kbuild + load, until ready
+//   warm    = module not loaded, cache hit: load only
+//   restart = module already loaded at the desired version: the no-op path
+// all measured INSIDE the guest from process start to the installer's "done" log line.
+// TCG emulation is several times slower than the hardware: compare runs, not absolute values.
+// Usage: bash scripts/installer-test-deps.sh && npm run bench:installer
+import { vmEnv } from '../test/installer/realenv.js'
+import { bootScenario } from '../test/installer/vm.js'
+
+const env = vmEnv()
+if (typeof env === 'string') {
+  console.error(env)
+  process.exit(1)
+}
+const run = await bootScenario(env)
+const ms = (step: string): string => {
+  const r = run.records.get(step)
+  if (r?.ms === undefined || r.ms === '-1') return 'n/a (step failed, see the guest console above)'
+  return `${(Number(r.ms) / 1000).toFixed(2)} s  (${r.outcome ?? '?'})`
+}
+if (!run.records.has('end')) console.log(run.console.slice(-4000))
+console.log(`gtp5g-installer benchmark — kernel ${env.KVER}, image ${env.IMAGE_REF}, qemu TCG`)
+console.log(`  cold install    ${ms('cold')}`)
+console.log(`  warm install    ${ms('warm')}`)
+console.log(`  restart         ${ms('restart')}`)
+console.log(`  whole guest run ${(run.bootMs / 1000).toFixed(1)} s (boot, all scenario steps, disk staging)`)

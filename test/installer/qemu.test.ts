@@ -1,0 +1,39 @@
+// The real load: Debian's kernel (the one linux-headers-amd64 matches) boots in qemu with plain
+// TCG emulation, on a disk made from the image built from installer/Dockerfile. Inside, the
+// installer runs as a pod would: install → check → SIGTERM → warm install → restart (no-op) →
+// module removed and reloaded → ModuleInUse (a module holds gtp5g) → unload. Every step asserts
+// /sys/module/gtp5g/version as the guest read it.
+import t from 'tap'
+import { parseTerminationMessage } from '../../contract/index.js'
+import { requireOrSkip, vmEnv } from './realenv.js'
+import { bootScenario } from './vm.js'
+
+const env = vmEnv()
+if (typeof env === 'string') {
+  requireOrSkip(env)
+} else {
+  t.test('installer image on a real kernel', async t => {
+    const run = await bootScenario(env)
+    const step = (name: string): Record<string, string> => run.records.get(name) ?? {}
+    t.comment(`guest run took ${run.bootMs} ms`)
+    if (!run.records.has('end')) t.comment(run.console.slice(-6000))
+
+    t.match(run.records.get('boot'), { kernel: env.KVER }, 'booted the Debian kernel the headers are for')
+    t.match(step('cold'), { check: '0', version: '0.0.1', outcome: 'built-and-loaded', builds: '1', udp_tunnel: 'live' }, 'cold install: downloaded, built in the guest, loaded')
+    t.match(step('sigterm'), { exit: '0', version: '0.0.1' }, 'SIGTERM exits 0 and leaves the module loaded')
+    t.match(step('warm'), { check: '0', version: '0.0.1', outcome: 'loaded-from-cache', builds: '0' }, 'warm install: cache hit, no build')
+    t.match(step('restart'), { check: '0', version: '0.0.1', outcome: 'already-loaded', builds: '0' }, 'restart with the module loaded: no work')
+    t.match(step('removed'), { version: 'none' })
+    t.match(step('reloaded'), { version: '0.0.1', reloads: '1' }, 'the watch loads a vanished module again')
+    t.match(step('sigterm2'), { exit: '0', version: '0.0.1' })
+    t.match(step('holder'), { refcnt: '1', holders: 'gtp5g_holder' })
+    const upgrade = step('upgrade-in-use')
+    t.match(upgrade, { exit: '1', version: '0.0.1' }, 'upgrade refused while in use; the running version stays')
+    t.match(parseTerminationMessage(upgrade.term), { reason: 'ModuleInUse', message: /refcnt 1 by gtp5g_holder/ })
+    const busy = step('unload-in-use')
+    t.match(busy, { exit: '1', version: '0.0.1' }, 'unload refused while in use')
+    t.match(parseTerminationMessage(busy.term), { reason: 'ModuleInUse' })
+    t.match(step('unload'), { check: '0', version: 'none', outcome: 'unloaded' }, 'unloaded once released')
+    t.ok(run.records.has('end'), 'the scenario ran to the end')
+  })
+}

@@ -1,0 +1,111 @@
+// Boots Debian's kernel in qemu (TCG, no KVM) on a disk made from the installer image's
+// filesystem, the node's /lib/modules and /usr/src (what a pod gets through its hostPaths), and
+// the test fixtures; runs fixtures/guest/scenario.sh as PID 1 and returns its "@@GTP5G" lines.
+import { execFile, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { FIXTURES, packFixture } from './helpers.js'
+import { CACHE_DIR, type RealEnv } from './realenv.js'
+
+const exec = promisify(execFile)
+
+export interface GuestRecord { [key: string]: string }
+export interface GuestRun { records: Map<string, GuestRecord>, console: string, bootMs: number }
+
+/** Hard links when possible (same filesystem), so staging 600 MB costs nothing. */
+async function copyTree (from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true })
+  try {
+    await exec('cp', ['-al', from, to])
+  } catch {
+    await exec('cp', ['-a', from, to])
+  }
+}
+
+/** Builds the holder module on the host against the fixture's Module.symvers. */
+async function buildHolder (env: RealEnv, work: string, tarball: string): Promise<string> {
+  const src = path.join(work, 'host-build')
+  await mkdir(src, { recursive: true })
+  await exec('tar', ['-xzf', tarball, '-C', src, '--strip-components=1'])
+  const kdir = `/lib/modules/${env.KVER}/build`
+  await exec('make', ['-C', src, `KVER=${env.KVER}`, `KDIR=${kdir}`])
+  const holder = path.join(work, 'holder')
+  await cp(path.join(FIXTURES, 'gtp5g-holder'), holder, { recursive: true })
+  await exec('make', ['-C', holder, `KDIR=${kdir}`, `GTP5G_SYMVERS=${path.join(src, 'Module.symvers')}`])
+  return path.join(holder, 'gtp5g_holder.ko')
+}
+
+export async function prepareDisk (env: RealEnv, work: string): Promise<string> {
+  const root = path.join(work, 'root')
+  await copyTree(env.IMAGE_ROOTFS, root)
+  // In a pod these are hostPath volumes; here they come from Debian's packages on the host.
+  await copyTree(`/lib/modules/${env.KVER}`, path.join(root, 'usr/lib/modules', env.KVER))
+  const src = path.join('/usr/src', `linux-headers-${env.KVER}`)
+  await copyTree(src, path.join(root, src))
+  const common = (await readFile(path.join(src, 'Makefile'), 'utf8')).match(/linux-headers-[^/\s]*-common/)?.[0]
+  if (common !== undefined) await copyTree(path.join('/usr/src', common), path.join(root, 'usr/src', common))
+
+  const test = path.join(root, 'gtp5g-test')
+  await mkdir(test, { recursive: true })
+  const v1 = await packFixture(test, 'v0.0.1')
+  await packFixture(test, 'v0.0.2')
+  const sha = createHash('sha256').update(await readFile(v1)).digest('hex')
+  await cp(await buildHolder(env, work, v1), path.join(test, 'gtp5g_holder.ko'))
+  await writeFile(path.join(test, 'env'), `V1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\n`)
+  await cp(path.join(FIXTURES, 'guest/scenario.sh'), path.join(test, 'scenario.sh'))
+  await chmod(path.join(test, 'scenario.sh'), 0o755)
+
+  const disk = path.join(work, 'disk.img')
+  const { stdout } = await exec('du', ['-sm', root])
+  const sizeMb = Number(stdout.split('\t')[0]) + 768 // room for the cache and a build
+  await exec('mke2fs', ['-q', '-t', 'ext4', '-E', 'root_owner=0:0', '-d', root, '-F', disk, `${sizeMb}M`])
+  await rm(root, { recursive: true, force: true })
+  return disk
+}
+
+export function parseRecords (consoleText: string): Map<string, GuestRecord> {
+  const records = new Map<string, GuestRecord>()
+  for (const line of consoleText.split(/\r?\n/)) {
+    const at = line.indexOf('@@GTP5G ')
+    if (at < 0) continue
+    const fields: GuestRecord = {}
+    // key=value pairs; a value runs until the next " key=" (termination messages hold spaces).
+    const body = line.slice(at + 8)
+    const re = /(\w[\w-]*)=(.*?)(?=\s\w[\w-]*=|$)/g
+    for (const m of body.matchAll(re)) fields[m[1] as string] = (m[2] as string).trim()
+    records.set(fields.step ?? body.split(' ')[0] ?? '', fields)
+  }
+  return records
+}
+
+export async function bootScenario (env: RealEnv, opts: { timeoutMs?: number, log?: (s: string) => void } = {}): Promise<GuestRun> {
+  const work = await mkdtemp(path.join(tmpdir(), 'gtp5g-vm-'))
+  try {
+    const disk = await prepareDisk(env, work)
+    const args = [
+      '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '2048', '-nographic', '-no-reboot', '-nic', 'none',
+      '-kernel', env.VMLINUZ, '-initrd', env.INITRD,
+      '-append', 'console=ttyS0 panic=-1 loglevel=3 gtp5g.init=/gtp5g-test/scenario.sh',
+      '-drive', `file=${disk},format=raw,if=virtio`
+    ]
+    const started = Date.now()
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let text = ''
+    // Also on disk while it runs: the place to look when a guest run hangs.
+    const consoleLog = createWriteStream(path.join(CACHE_DIR, 'last-guest-console.log'))
+    const onData = (c: Buffer): void => { text += c.toString('utf8'); consoleLog.write(c); opts.log?.(c.toString('utf8')) }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 840_000)
+    await new Promise(resolve => child.on('close', resolve))
+    clearTimeout(timer)
+    consoleLog.end()
+    return { records: parseRecords(text), console: text, bootMs: Date.now() - started }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
