@@ -95,7 +95,7 @@ if [[ ! -e $IMAGE_DIR/.done ]]; then
   mnt=$("${BUILDAH[@]}" mount "$ctr")
   mkdir -p "$IMAGE_DIR/rootfs"
   cp -a "$mnt/." "$IMAGE_DIR/rootfs/"
-  "${BUILDAH[@]}" inspect --type image --format '{{json .OCIv1.Config}}' "$IMAGE_REF" >"$IMAGE_DIR/config.json"
+  "${BUILDAH[@]}" inspect --type image "$IMAGE_REF" >"$IMAGE_DIR/inspect.json"
   "${BUILDAH[@]}" rm "$ctr" >/dev/null
   touch "$IMAGE_DIR/.done"
   # Older exports and images are dead weight; keep only the current key.
