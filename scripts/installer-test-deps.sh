@@ -64,10 +64,12 @@ fi
 if ! "${BUILDAH[@]}" inspect --type image "$BASE_REF" >/dev/null 2>&1; then
   log "importing the base into buildah as $BASE_REF"
   ctr=$("${BUILDAH[@]}" from scratch)
+  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
   mnt=$("${BUILDAH[@]}" mount "$ctr")
   cp -a "$BASE_DIR/rootfs/." "$mnt/"
   "${BUILDAH[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$ctr"
   "${BUILDAH[@]}" commit --quiet --rm "$ctr" "$BASE_REF" >/dev/null
+  trap - EXIT
 fi
 
 # ---- 3. the installer image, from installer/Dockerfile ----------------------------------------
@@ -92,14 +94,18 @@ if [[ ! -e $IMAGE_DIR/.done ]]; then
   log "exporting the image filesystem to $IMAGE_DIR"
   rm -rf "$IMAGE_DIR"; mkdir -p "$IMAGE_DIR"
   ctr=$("${BUILDAH[@]}" from --quiet "$IMAGE_REF")
+  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
   mnt=$("${BUILDAH[@]}" mount "$ctr")
   mkdir -p "$IMAGE_DIR/rootfs"
   cp -a "$mnt/." "$IMAGE_DIR/rootfs/"
   "${BUILDAH[@]}" inspect --type image "$IMAGE_REF" >"$IMAGE_DIR/inspect.json"
   "${BUILDAH[@]}" rm "$ctr" >/dev/null
+  trap - EXIT
   touch "$IMAGE_DIR/.done"
-  # Older exports and images are dead weight; keep only the current key.
+  # Older exports and images are dead weight (vfs stores full copies); keep only the current key.
   find "$CACHE" -maxdepth 1 -name 'image-*' -type d ! -name "image-$IMAGE_KEY" -exec rm -rf {} +
+  "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/gtp5g-installer:' | grep -v ":$IMAGE_KEY\$" \
+    | xargs -r "${BUILDAH[@]}" rmi >/dev/null 2>&1 || true
 fi
 
 # ---- 4. initramfs: busybox + the modules needed to mount an ext4 virtio disk ------------------
