@@ -19,9 +19,11 @@ export function watch (intervalMs: number, needsRepair: () => Promise<boolean>, 
       settle(err)
       return
     }
-    if (!stopped) timer = setTimeout(() => { void tick() }, intervalMs)
+    if (!stopped) timer = setTimeout(schedule, intervalMs)
   }
-  timer = setTimeout(() => { void tick() }, intervalMs)
+  // tick() never rejects (it settles `done` instead), so its promise can be dropped.
+  const schedule = (): void => { tick().catch(() => {}) }
+  timer = setTimeout(schedule, intervalMs)
   return {
     done,
     stop: () => {

@@ -33,9 +33,17 @@ if (KVER === undefined) {
     t.teardown(server.close)
     const sha = createHash('sha256').update(good).digest('hex')
     const config = (over: Partial<Config>): Config => ({
-      command: 'install', action: 'install', version: 'v0.0.1', kernel: kver,
-      sourceUrl: `${server.base}/good.tar.gz`, sourceSha256: sha, hostRoot: root,
-      watchIntervalMs: 1000, logLevel: 'info', terminationLog: path.join(root, 'termination-log'), ...over
+      command: 'install',
+      action: 'install',
+      version: 'v0.0.1',
+      kernel: kver,
+      sourceUrl: `${server.base}/good.tar.gz`,
+      sourceSha256: sha,
+      hostRoot: root,
+      watchIntervalMs: 1000,
+      logLevel: 'info',
+      terminationLog: path.join(root, 'termination-log'),
+      ...over
     })
 
     await t.test('builds gtp5g.ko for the Debian kernel and caches it', async t => {

@@ -56,8 +56,11 @@ t.test('restart with the right version loaded: no work; SIGTERM exits 0 and unlo
   const root = await tempDir(t)
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 2 })
   const ran = await installer(['install'], {
-    [ENV.version]: 'v0.0.1', [ENV.hostRoot]: root, [ENV.kernelVersion]: '6.1.0-28-amd64',
-    [ENV.sourceUrl]: 'http://127.0.0.1:1/never-fetched.tgz', [ENV_TERMINATION_LOG]: path.join(root, 'tl')
+    [ENV.version]: 'v0.0.1',
+    [ENV.hostRoot]: root,
+    [ENV.kernelVersion]: '6.1.0-28-amd64',
+    [ENV.sourceUrl]: 'http://127.0.0.1:1/never-fetched.tgz',
+    [ENV_TERMINATION_LOG]: path.join(root, 'tl')
   }, (out, kill) => { if (out.includes('watching that the module stays loaded')) kill('SIGTERM') })
   t.equal(ran.code, 0)
   const steps = ran.stdout.trim().split('\n').map(l => JSON.parse(l) as { step?: string, outcome?: string })
