@@ -23,6 +23,8 @@ const ms = (step: string): string => {
 if (!run.records.has('end')) console.log(run.console.slice(-4000))
 console.log(`gtp5g-installer benchmark — kernel ${env.KVER}, image ${env.IMAGE_REF}, qemu TCG`)
 console.log(`  cold install    ${ms('cold')}`)
+const parts = run.records.get('cold-steps') ?? {}
+console.log(`    of which (ms): ${Object.entries(parts).filter(([k]) => k !== 'step').map(([k, v]) => `${k} ${v}`).join(', ')}`)
 console.log(`  warm install    ${ms('warm')}`)
 console.log(`  restart         ${ms('restart')}`)
 console.log(`  whole guest run ${(run.bootMs / 1000).toFixed(1)} s (boot, all scenario steps, disk staging)`)

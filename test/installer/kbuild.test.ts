@@ -13,7 +13,8 @@ import { type Config } from '../../installer/config.js'
 import { run } from '../../installer/exec.js'
 import { install } from '../../installer/flow.js'
 import { loopback, packFixture, tempDir, testPorts } from './helpers.js'
-import { debianKernelWithHeaders, requireOrSkip } from './realenv.js'
+import { debianKernelWithHeaders } from './realenv.js'
+import { requireOrSkip } from './skip.js'
 
 const KVER = debianKernelWithHeaders()
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../installer/main.ts')

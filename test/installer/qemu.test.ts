@@ -5,7 +5,8 @@
 // /sys/module/gtp5g/version as the guest read it.
 import t from 'tap'
 import { parseTerminationMessage } from '../../contract/index.js'
-import { requireOrSkip, vmEnv } from './realenv.js'
+import { vmEnv } from './realenv.js'
+import { requireOrSkip } from './skip.js'
 import { bootScenario } from './vm.js'
 
 const env = vmEnv()

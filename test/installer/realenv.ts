@@ -1,10 +1,10 @@
 // Finds what the real-kernel tests need (Debian's headers, the qemu assets and the installer
 // image prepared by scripts/installer-test-deps.sh). In CI a missing piece is a failure, not a
-// skip: a green run must mean the real kernel was exercised.
+// skip (see skip.ts): a green run must mean the real kernel was exercised. No tap import here:
+// the benchmark uses this file too.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
-import t from 'tap'
 
 export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'gtp5g-operator')
 export const ENV_FILE = path.join(CACHE_DIR, 'installer-test.env')
@@ -39,10 +39,4 @@ export function vmEnv (): RealEnv | string {
   }
   if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed; run: bash scripts/installer-test-deps.sh'
   return env as RealEnv
-}
-
-/** In CI, missing prerequisites fail the test; elsewhere they skip it with the reason. */
-export function requireOrSkip (problem: string): void {
-  if (process.env.CI === 'true') t.fail(`prerequisite missing in CI: ${problem}`)
-  else t.plan(0, `skipped: ${problem}`)
 }
