@@ -79,13 +79,22 @@ export async function install (config: Config, ports: Ports): Promise<InstallOut
     log.info({ step: 'done', outcome: 'already-loaded', version: state.version }, 'desired version already loaded; nothing to do')
     return 'already-loaded'
   }
-  if (state.loaded) {
-    await step(log, now, 'unload-other', () => removeIdle(ports, state, `upgrade to ${config.version}`), () => ({ removed: state.version }))
-  }
+  const upgrade = `upgrade to ${config.version}`
+  // A busy module fails the upgrade before any download or build (the pod retries with backoff).
+  if (state.loaded && state.refcnt > 0) await step(log, now, 'unload-other', () => removeIdle(ports, state, upgrade))
 
   const entry = paths.cacheEntry(config.version, kernel.raw)
   const cached = await step(log, now, 'cache-lookup', () => lookup(entry), l => l.hit ? { hit: true, path: entry.ko } : { hit: false, why: l.why, detail: l.detail })
   if (!cached.hit) await buildIntoCache(config, kernel.raw, ports)
+
+  // The old version goes only once the new one is built and cached: a failed build or download
+  // leaves the running data plane alone. Re-read: it may have been taken while we built.
+  if (state.loaded) {
+    const current = await readModuleState(paths, MODULE_NAME)
+    if (current.loaded && !versionMatches(config.version, current.version)) {
+      await step(log, now, 'unload-other', () => removeIdle(ports, current, upgrade), () => ({ removed: current.version }))
+    }
+  }
 
   await step(log, now, 'load-dependency', () => ports.kmod.loadDependency(kernel.raw))
   await step(log, now, 'load', () => ports.kmod.insmod(entry.ko), () => ({ ko: entry.ko }))

@@ -76,12 +76,25 @@ t.test('upgrade: an idle other version is removed, a busy one is never forced', 
   t.equal(await install(config, ports), 'built-and-loaded')
   t.same(kmod.calls[0], 'rmmod gtp5g')
   t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.2 loaded' })
+  const steps = ports.lines.map(l => l.obj.step)
+  t.ok(steps.indexOf('cache-store') < steps.indexOf('unload-other'), 'the old version stays until the new one is built')
 
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1, holders: ['upf_helper'] })
   kmod.calls.length = 0
-  await t.rejects(install(config, ports), { reason: 'ModuleInUse', message: /0\.0\.1 is in use \(refcnt 1 by upf_helper\)/ })
+  const before = ports.lines.length
+  await t.rejects(install({ ...config, version: 'v0.0.3' }, ports), { reason: 'ModuleInUse', message: /0\.0\.1 is in use \(refcnt 1 by upf_helper\)/ })
   t.same(kmod.calls, [], 'nothing was unloaded or loaded')
+  t.notOk(ports.lines.slice(before).some(l => l.obj.step === 'download'), 'refused before downloading anything')
   t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1', 'the running version stays')
+})
+
+t.test('a failed build during an upgrade leaves the running version loaded', async t => {
+  const { root, config, ports, kmod } = await setup(t, 'v0.0.2')
+  await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 0 })
+  config.sourceUrl = pathToFileURL(await packFixture(root, 'v0.0.2', { broken: true })).href
+  await t.rejects(install(config, ports), { reason: 'BuildFailed', message: /error/ })
+  t.same(kmod.calls, [])
+  t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1')
 })
 
 t.test('failures carry the contract reasons', async t => {
