@@ -51,6 +51,11 @@ async function main (): Promise<void> {
   try {
     config = parseConfig(process.argv.slice(2), process.env)
   } catch (err) {
+    // A probe must not write the container's termination message: just "not ready".
+    if (process.argv[2] === 'check') {
+      process.stderr.write(`not ready: ${toTermination(err).message}\n`)
+      process.exit(1)
+    }
     return fail(err, process.env[ENV_TERMINATION_LOG] || TERMINATION_LOG)
   }
   log.level = config.logLevel

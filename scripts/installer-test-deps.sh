@@ -74,7 +74,7 @@ fi
 
 # ---- 3. the installer image, from installer/Dockerfile ----------------------------------------
 IMAGE_KEY=$( { echo "image v1 $BASE_KEY"; cd "$REPO" && for f in installer/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
-  [[ -f $f ]] && { echo "== $f"; cat "$f"; }; done; } | hash_of)
+  [[ -f $f && $f != *.md ]] && { echo "== $f"; cat "$f"; }; done; } | hash_of)
 IMAGE_REF=localhost/gtp5g-installer:$IMAGE_KEY
 IMAGE_DIR=$CACHE/image-$IMAGE_KEY
 if [[ ! -e $IMAGE_DIR/.done ]]; then

@@ -52,6 +52,14 @@ t.test('check: exit 0 iff the node is in the state the action wants', async t =>
   }
 })
 
+t.test('check with a broken configuration is "not ready" and writes no termination message', async t => {
+  const root = await tempDir(t)
+  const ran = await installer(['check'], { [ENV.action]: 'remove', [ENV.hostRoot]: root, [ENV_TERMINATION_LOG]: path.join(root, 'tl') })
+  t.equal(ran.code, 1)
+  t.match(ran.stderr, /not ready: GTP5G_ACTION must be one of install, unload/)
+  await t.rejects(readFile(path.join(root, 'tl')), { code: 'ENOENT' })
+})
+
 t.test('restart with the right version loaded: no work; SIGTERM exits 0 and unloads nothing', async t => {
   const root = await tempDir(t)
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 2 })
