@@ -13,7 +13,9 @@ export async function extractSource (tarball: string, destDir: string): Promise<
   await mkdir(destDir, { recursive: true })
   const warnings: string[] = []
   try {
-    await tar.x({ file: tarball, cwd: destDir, strict: true, onwarn: (_code, message) => { warnings.push(String(message)) } })
+    // preserveOwner defaults to true for root, and chown needs CAP_CHOWN, which the installer
+    // pod drops (it keeps CAP_SYS_MODULE only): files belong to whoever extracts them.
+    await tar.x({ file: tarball, cwd: destDir, strict: true, preserveOwner: false, onwarn: (_code, message) => { warnings.push(String(message)) } })
   } catch (err) {
     throw new InstallerError('SourceUnavailable', `source is not a readable tarball: ${(err as Error).message}`, { cause: err })
   }

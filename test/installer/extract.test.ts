@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { chown, mkdir, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import * as tar from 'tar'
@@ -31,4 +31,19 @@ t.test('unsafe or broken tarballs are SourceUnavailable', async t => {
   t.notOk(existsSync(path.join(dir, 'escape')), 'nothing written outside the extraction directory')
   await writeFile(path.join(dir, 'html.tgz'), '<html>404 Not Found</html>')
   await t.rejects(extractSource(path.join(dir, 'html.tgz'), path.join(dir, 'out2')), { reason: 'SourceUnavailable', message: /not a readable tarball|empty/ }, 'an error page is not a tarball')
+})
+
+t.test('archive owners are not restored: the pod has no CAP_CHOWN', async t => {
+  const dir = await tempDir(t)
+  await mkdir(path.join(dir, 'src'))
+  await writeFile(path.join(dir, 'src/Makefile'), 'all:\n')
+  if (process.getuid?.() !== 0) {
+    t.plan(0, 'needs root to make an archive owned by another uid')
+    return
+  }
+  // An archive made by uid 4242, as tarballs from other machines are.
+  await chown(path.join(dir, 'src/Makefile'), 4242, 4242)
+  await tar.c({ gzip: true, file: path.join(dir, 'foreign.tgz'), cwd: path.join(dir, 'src'), portable: false }, ['Makefile'])
+  const out = await extractSource(path.join(dir, 'foreign.tgz'), path.join(dir, 'out'))
+  t.equal((await stat(path.join(out, 'Makefile'))).uid, process.getuid?.() ?? 0)
 })
