@@ -21,6 +21,8 @@ if (typeof env === 'string') {
 
     t.match(run.records.get('boot'), { kernel: env.KVER }, 'booted the Debian kernel the headers are for')
     t.match(step('cold'), { check: '0', version: '0.0.1', outcome: 'built-and-loaded', builds: '1', udp_tunnel: 'live' }, 'cold install: downloaded, built in the guest, loaded')
+    // Bit 16 is CAP_SYS_MODULE: the pod's securityContext (drop ALL, add SYS_MODULE) is enough.
+    t.equal(step('cold').caps, '0000000000010000', 'the installer ran with CAP_SYS_MODULE and nothing else')
     t.match(step('sigterm'), { exit: '0', version: '0.0.1' }, 'SIGTERM exits 0 and leaves the module loaded')
     t.match(step('warm'), { check: '0', version: '0.0.1', outcome: 'loaded-from-cache', builds: '0' }, 'warm install: cache hit, no build')
     t.match(step('restart'), { check: '0', version: '0.0.1', outcome: 'already-loaded', builds: '0' }, 'restart with the module loaded: no work')
