@@ -5,6 +5,9 @@
 ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
+# Only for builds behind a TLS-intercepting proxy: the path of an extra CA bundle the build
+# mounts. RUN steps see build args as env and npm honours it; it never lands in the image.
+ARG NODE_EXTRA_CA_CERTS=
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -14,6 +17,7 @@ COPY hooks/ hooks/
 RUN npx tsc -p hooks/tsconfig.build.json
 
 FROM ${BASE_IMAGE} AS deps
+ARG NODE_EXTRA_CA_CERTS=
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project from a fresh machine: installs what it needs (npm packages,
-# Debian packages, the cached installer image and VM files), then type-checks, lints and runs
-# the tap suites (hooks, contract, installer with a real kbuild and a real kernel in qemu).
+# Debian packages, the cached installer and hook server images, the VM files), then
+# type-checks, lints and runs the tap suites (hooks and their image, contract, installer with a
+# real kbuild and a real kernel in qemu).
 # Ends with one line: "N passed, N failed" (N counts tap assertions plus the static checks).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   setup 'npm ci' npm ci --no-audit --no-fund
 fi
 setup 'installer test dependencies' bash scripts/installer-test-deps.sh
+setup 'hook server image' bash scripts/hook-image.sh
 
 check typecheck npm run --silent typecheck
 check lint npm run --silent lint
