@@ -20,7 +20,7 @@ started=$SECONDS
 
 # ---- 1. packages ----------------------------------------------------------------------------
 PACKAGES=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 buildah debootstrap busybox-static
-  cpio e2fsprogs kmod gcc make libc6-dev ca-certificates)
+  cpio e2fsprogs kmod gcc make libc6-dev ca-certificates shellcheck)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -5,7 +5,7 @@
 # real kbuild and a real kernel in qemu).
 # Ends with one line: "N passed, N failed" (N counts tap assertions plus the static checks).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 passed=0
 failed=0
@@ -46,6 +46,7 @@ setup 'hook server image' bash scripts/hook-image.sh
 
 check typecheck npm run --silent typecheck
 check lint npm run --silent lint
+check shellcheck shellcheck .ci/run scripts/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh
 check build npm run --silent build
 
 npx tap --reporter=tap 2>&1 | tee "$log_dir/tap.log"
