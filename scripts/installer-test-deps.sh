@@ -13,7 +13,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/gtp5g-operator
 SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-BUILDAH=(buildah --storage-driver vfs)
+# shellcheck source=scripts/lib/buildah.sh
+. "$REPO/scripts/lib/buildah.sh"
 mkdir -p "$CACHE"
 log () { printf '[installer-test-deps %s] %s\n' "$(date +%T)" "$*" >&2; }
 started=$SECONDS
@@ -75,38 +76,9 @@ fi
 # ---- 3. the installer image, from installer/Dockerfile ----------------------------------------
 IMAGE_KEY=$( { echo "image v1 $BASE_KEY"; cd "$REPO" && for f in installer/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
   [[ -f $f && $f != *.md ]] && { echo "== $f"; cat "$f"; }; done; } | hash_of)
+build_and_export gtp5g-installer installer/Dockerfile "$IMAGE_KEY" "$BASE_REF" "$REPO" "$CACHE"
 IMAGE_REF=localhost/gtp5g-installer:$IMAGE_KEY
-IMAGE_DIR=$CACHE/image-$IMAGE_KEY
-if [[ ! -e $IMAGE_DIR/.done ]]; then
-  if ! "${BUILDAH[@]}" inspect --type image "$IMAGE_REF" >/dev/null 2>&1; then
-    log "buildah bud installer/Dockerfile -> $IMAGE_REF"
-    # Behind a TLS-intercepting proxy npm must trust the proxy's CA: mount the host's bundle for
-    # the build only (the Dockerfile never copies it into a layer).
-    ca=()
-    if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -r ${NODE_EXTRA_CA_CERTS:-} ]]; then
-      ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/gtp5g-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/gtp5g-build-ca.crt)
-    fi
-    "${BUILDAH[@]}" bud --isolation chroot --layers=false --quiet "${ca[@]}" \
-      --build-arg "BASE_IMAGE=$BASE_REF" --build-arg "VERSION=test-$IMAGE_KEY" \
-      -f "$REPO/installer/Dockerfile" -t "$IMAGE_REF" "$REPO" >"$CACHE/image-build.log" 2>&1 \
-      || { tail -n 40 "$CACHE/image-build.log" >&2; exit 1; }
-  fi
-  log "exporting the image filesystem to $IMAGE_DIR"
-  rm -rf "$IMAGE_DIR"; mkdir -p "$IMAGE_DIR"
-  ctr=$("${BUILDAH[@]}" from --quiet "$IMAGE_REF")
-  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
-  mnt=$("${BUILDAH[@]}" mount "$ctr")
-  mkdir -p "$IMAGE_DIR/rootfs"
-  cp -a "$mnt/." "$IMAGE_DIR/rootfs/"
-  "${BUILDAH[@]}" inspect --type image "$IMAGE_REF" >"$IMAGE_DIR/inspect.json"
-  "${BUILDAH[@]}" rm "$ctr" >/dev/null
-  trap - EXIT
-  touch "$IMAGE_DIR/.done"
-  # Older exports and images are dead weight (vfs stores full copies); keep only the current key.
-  find "$CACHE" -maxdepth 1 -name 'image-*' -type d ! -name "image-$IMAGE_KEY" -exec rm -rf {} +
-  "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/gtp5g-installer:' | grep -v ":$IMAGE_KEY\$" \
-    | xargs -r "${BUILDAH[@]}" rmi >/dev/null 2>&1 || true
-fi
+IMAGE_DIR=$CACHE/gtp5g-installer-$IMAGE_KEY
 
 # ---- 4. initramfs: busybox + the modules needed to mount an ext4 virtio disk ------------------
 INIT_SRC=$REPO/test/installer/fixtures/initramfs-init.sh

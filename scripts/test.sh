@@ -46,7 +46,7 @@ setup 'hook server image' bash scripts/hook-image.sh
 
 check typecheck npm run --silent typecheck
 check lint npm run --silent lint
-check shellcheck shellcheck .ci/run scripts/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh
+check shellcheck shellcheck .ci/run scripts/*.sh scripts/lib/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh
 check build npm run --silent build
 
 npx tap --reporter=tap 2>&1 | tee "$log_dir/tap.log"
