@@ -55,7 +55,11 @@ function sentence (phase: Phase, { version, tally, finalizing }: StatusInput): s
 
 function conflictMessage (contested: readonly Contest[]): string {
   const byOwner = new Map<string, string[]>()
-  for (const c of contested) byOwner.set(c.owner, [...(byOwner.get(c.owner) ?? []), c.node])
+  for (const c of contested) {
+    const nodes = byOwner.get(c.owner)
+    if (nodes === undefined) byOwner.set(c.owner, [c.node])
+    else nodes.push(c.node)
+  }
   return [...byOwner.keys()].sort().map(owner => {
     const nodes = (byOwner.get(owner) ?? []).sort()
     return `node(s) ${listNodes(nodes)} belong to the older GTP5GModule "${owner}" and are left out`
