@@ -1,16 +1,14 @@
 // The hook server image built from ./Dockerfile (scripts/hook-image.sh, buildah, a local base):
 // its config, what it ships, and the server running from its filesystem as its own user.
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import t from 'tap'
+import { CACHE_DIR as CACHE } from '../installer/realenv.js'
 import { requireOrSkip } from '../installer/skip.js'
 import { node, syncRequest } from './fixtures.js'
+import { listening, postSync } from './serverprocess.js'
 
-const CACHE = path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'gtp5g-operator')
 const ENV_FILE = path.join(CACHE, 'hook-image.env')
 const dir = existsSync(ENV_FILE) ? /^HOOK_IMAGE_DIR=(.*)$/m.exec(readFileSync(ENV_FILE, 'utf8'))?.[1] : undefined
 const rootfs = dir === undefined ? undefined : path.join(dir, 'rootfs')
@@ -49,22 +47,9 @@ if (rootfs === undefined || dir === undefined || !existsSync(path.join(dir, '.do
       'PATH=/usr/local/bin:/usr/bin:/bin', 'NODE_ENV=production', 'PORT=0', 'HOST=127.0.0.1', 'LOG_LEVEL=info',
       'node', 'dist/hooks/server/main.js'], { stdio: ['ignore', 'pipe', 'pipe'] })
     t.teardown(() => { child.kill('SIGKILL') })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    const url = await new Promise<string>((resolve, reject) => {
-      child.on('exit', code => { reject(new Error(`server exited with ${String(code)}: ${stderr}`)) })
-      createInterface({ input: child.stdout }).on('line', line => {
-        const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
-        if (m?.[1] !== undefined) resolve(m[1])
-      })
-    })
-    t.equal((await fetch(`${url}/healthz`)).status, 200)
-    const res = await fetch(`${url}/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(syncRequest({ nodes: [node('node-a')] })) })
-    t.equal(res.status, 200)
-    t.equal(((await res.json()) as { children: unknown[] }).children.length, 1)
-    child.removeAllListeners('exit')
-    child.kill('SIGTERM')
-    const [code] = await once(child, 'exit')
-    t.equal(code, 0, 'graceful stop')
+    const server = await listening(child)
+    t.equal((await fetch(`${server.url}/healthz`)).status, 200)
+    t.same(await postSync(server.url, syncRequest({ nodes: [node('node-a')] })), { status: 200, children: 1 })
+    t.equal(await server.stop(), 0, 'graceful stop')
   })
 }
