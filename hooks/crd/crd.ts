@@ -10,7 +10,8 @@ export const CRD_NAME = `${PLURAL}.${API_GROUP}`
 const Root = Type.Object({
   apiVersion: Type.Optional(Type.String({ description: 'APIVersion defines the versioned schema of this representation of an object.' })),
   kind: Type.Optional(Type.String({ description: 'Kind is a string value representing the REST resource this object represents.' })),
-  metadata: Type.Optional(Type.Object({}, { description: 'Standard object metadata.' })),
+  // ObjectMeta's schema belongs to the API server: a CRD may only say that metadata is an object.
+  metadata: Type.Optional(Type.Object({})),
   spec: GTP5GModuleSpec,
   status: Type.Optional(GTP5GModuleStatus)
 }, {

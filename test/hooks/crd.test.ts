@@ -23,24 +23,45 @@ t.test('the generated schema is structural, described everywhere', async t => {
 
 t.test('the walker rejects what Kubernetes refuses', async t => {
   const described = (s: JsonSchema): JsonSchema => ({ description: 'd', ...s })
+  // A valid root around one field, so each row breaks one rule of a nested node.
+  const inRoot = (field: JsonSchema): JsonSchema => described({ type: 'object', properties: { spec: field } })
   const rows: Array<[string, JsonSchema, RegExp]> = [
-    ['anyOf with types', described({ anyOf: [{ type: 'string' }, { type: 'integer' }] }), /"anyOf" is not allowed/],
-    ['oneOf', described({ type: 'string', oneOf: [{ type: 'string' }] }), /"oneOf" is not allowed/],
-    ['const', described({ type: 'string', const: 'x' }), /"const" is not allowed/],
-    ['patternProperties', described({ type: 'object', patternProperties: { '^.*$': { type: 'string' } } }), /"patternProperties" is not allowed/],
-    ['untyped node', described({ properties: {} }), /every node needs a type/],
-    ['untyped nested node', described({ type: 'object', properties: { a: { description: 'a' } } }), /properties\.a: every node needs a type/],
-    ['additionalProperties: false', described({ type: 'object', additionalProperties: false }), /additionalProperties: false is not allowed/],
-    ['properties beside additionalProperties', described({ type: 'object', properties: { a: described({ type: 'string' }) }, additionalProperties: { type: 'string' } }), /mutually exclusive/],
-    ['int-or-string with a type', described({ type: 'string', 'x-kubernetes-int-or-string': true }), /must not carry a type/],
-    ['$ref', described({ type: 'object', $ref: '#/x' }), /"\$ref" is not allowed/],
-    ['array without items', described({ type: 'array' }), /needs a single items schema/],
-    ['missing description', { type: 'object', properties: { a: { type: 'string' } } }, /missing description/]
+    ['anyOf with types', inRoot(described({ anyOf: [{ type: 'string' }, { type: 'integer' }] })), /"anyOf" is not allowed/],
+    ['oneOf', inRoot(described({ type: 'string', oneOf: [{ type: 'string' }] })), /"oneOf" is not allowed/],
+    ['const', inRoot(described({ type: 'string', const: 'x' })), /"const" is not allowed/],
+    ['nullable', inRoot(described({ type: 'string', nullable: true })), /"nullable" is not allowed/],
+    ['patternProperties', inRoot(described({ type: 'object', patternProperties: { '^.*$': { type: 'string' } } })), /"patternProperties" is not allowed/],
+    ['untyped node', inRoot(described({ properties: {} })), /spec: every node needs a type/],
+    ['untyped nested node', inRoot(described({ type: 'object', properties: { a: { description: 'a' } } })), /properties\.a: every node needs a type/],
+    ['a type OpenAPI lacks', inRoot(described({ type: 'null' })), /type "null" is not one of/],
+    ['additionalProperties: false', inRoot(described({ type: 'object', additionalProperties: false })), /additionalProperties: false is not allowed/],
+    ['properties beside additionalProperties', inRoot(described({ type: 'object', properties: { a: described({ type: 'string' }) }, additionalProperties: { type: 'string' } })), /mutually exclusive/],
+    ['int-or-string with a type', inRoot(described({ type: 'string', 'x-kubernetes-int-or-string': true })), /must not carry a type/],
+    ['$ref', inRoot(described({ type: 'object', $ref: '#/x' })), /"\$ref" is not allowed/],
+    ['array without items', inRoot(described({ type: 'array' })), /needs a single items schema/],
+    ['uniqueItems', inRoot(described({ type: 'array', items: { type: 'string' }, uniqueItems: true })), /uniqueItems: true is not allowed/],
+    ['missing description', inRoot({ type: 'object', properties: { a: { type: 'string' } } }), /spec: missing description/],
+    ['root without description', { type: 'object' }, /openAPIV3Schema: missing description/],
+    // The rule the real kube-apiserver enforced when the CRD carried metadata.description.
+    ['described root metadata', described({ type: 'object', properties: { metadata: { type: 'object', description: 'm' } } }), /metadata: "description" is not allowed/],
+    ['root metadata with fields', described({ type: 'object', properties: { metadata: { type: 'object', properties: { labels: { type: 'object' } } } } }), /metadata\.properties\.labels: only name and generateName/],
+    ['root field beside spec and status', described({ type: 'object', properties: { extra: described({ type: 'string' }) } }), /properties\.extra: with the status subresource/],
+    ['additionalProperties at the root', described({ type: 'object', additionalProperties: { type: 'string' } }), /additionalProperties is not allowed at the root/],
+    ['kind typed other than string', described({ type: 'object', properties: { kind: { type: 'integer' } } }), /properties\.kind: must be of type string/],
+    ['root of another type', described({ type: 'string' }), /the root must be of type object/],
+    ['default of the wrong type', inRoot(described({ type: 'object', additionalProperties: { type: 'string' }, default: { a: 1 } })), /default\.a: default is integer, the node is string/],
+    ['default outside the enum', inRoot(described({ type: 'string', enum: ['a'], default: 'b' })), /is not in enum/],
+    ['map list whose key is optional', inRoot(described({ type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'], items: { type: 'object', properties: { type: described({ type: 'string' }) } } })), /map key "type" must be required or have a default/],
+    ['map list without keys', inRoot(described({ type: 'array', 'x-kubernetes-list-type': 'map', items: { type: 'object' } })), /needs x-kubernetes-list-map-keys/],
+    ['list type on an object', inRoot(described({ type: 'object', 'x-kubernetes-list-type': 'atomic' })), /x-kubernetes-list-type needs type array/],
+    ['lookahead pattern (RE2 has none)', inRoot(described({ type: 'string', pattern: '^(?!x)' })), /RE2/],
+    ['CEL message over two lines', inRoot(described({ type: 'string', 'x-kubernetes-validations': [{ rule: 'self != ""', message: 'a\nb' }] })), /message must be one non-empty line/]
   ]
   for (const [name, schema, problem] of rows) {
     t.match(structuralViolations(schema).join('\n'), problem, name)
   }
-  t.same(structuralViolations(described({ 'x-kubernetes-int-or-string': true })), [], 'int-or-string is the one untyped node allowed')
+  t.same(structuralViolations(inRoot(described({ 'x-kubernetes-int-or-string': true }))), [], 'int-or-string is the one untyped node allowed')
+  t.same(structuralViolations(described({ type: 'object', properties: { metadata: { type: 'object' } } })), [], 'metadata typed as object is all a CRD may say of it')
 })
 
 t.test('names, scope, subresource and printer columns', async t => {
