@@ -34,13 +34,34 @@ function env (spec: GTP5GModuleSpec, action: Action): Array<{ name: string, valu
   return vars
 }
 
+/**
+ * Budget for the node-exclusion requirements in one DaemonSet. Metacontroller keeps the whole
+ * applied child in its last-applied annotation, and the API server caps all annotations of an
+ * object at 256 KiB together; half of that leaves room for the rest of the DaemonSet. With
+ * typical node names (20 to 40 characters) it holds 1,300 to 1,700 excluded nodes.
+ */
+export const MAX_EXCLUSION_BYTES = 128 * 1024
+
+// The API accepts exactly one value per matchFields requirement (ValidateNodeFieldSelectorRequirement),
+// so each excluded node is its own NotIn, all in one term: requirements of a term are ANDed.
+const exclusion = (node: string): Record<string, unknown> => ({ key: 'metadata.name', operator: 'NotIn', values: [node] })
+
+/** Whether node affinity can keep these nodes off within MAX_EXCLUSION_BYTES. */
+export function exclusionFits (excludedNodes: readonly string[]): boolean {
+  let bytes = 0
+  for (const node of excludedNodes) bytes += JSON.stringify(exclusion(node)).length + 1
+  return bytes <= MAX_EXCLUSION_BYTES
+}
+
 function affinity (excludedNodes: readonly string[]): Record<string, unknown> | undefined {
   if (excludedNodes.length === 0) return undefined
   // matchFields on metadata.name: node names are unique, labels such as hostname are not.
+  // The DaemonSet controller replaces this with a one-node term on each pod it creates, so
+  // pods stay small however many nodes are excluded here.
   return {
     nodeAffinity: {
       requiredDuringSchedulingIgnoredDuringExecution: {
-        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: [...excludedNodes].sort() }] }]
+        nodeSelectorTerms: [{ matchFields: [...excludedNodes].sort().map(exclusion) }]
       }
     }
   }

@@ -32,9 +32,10 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
   if (!parsed.ok) {
     return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req) }
   }
-  const { daemonSet, tally, contested } = observe(req, parsed.spec, config, 'install')
-  const status = computeStatus({ version: parsed.spec.version, tally, contested, finalizing: undefined, generation, previous: parent.status, now })
-  return { status, children: [daemonSet] }
+  const { daemonSet, tally, contested, tooManyContested } = observe(req, parsed.spec, config, 'install')
+  const status = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: undefined, generation, previous: parent.status, now })
+  // A DaemonSet that cannot exclude every contested node is not applied; the one that runs stays.
+  return { status, children: tooManyContested ? keepObservedChildren(req) : [daemonSet] }
 }
 
 export function finalize (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
@@ -45,13 +46,14 @@ export function finalize (req: SyncRequest, config: HookConfig, now: Date): Sync
     // Without a valid spec we cannot know whether to unload; leaving gtp5g loaded is the safe side.
     return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req), finalized: true }
   }
-  if (!parsed.spec.unloadOnDelete) {
-    const { tally, contested } = observe(req, parsed.spec, config, 'install')
-    const status = computeStatus({ version: parsed.spec.version, tally: { ...tally, done: [], failed: [] }, contested, finalizing: 'keep', generation, previous: parent.status, now })
+  const { daemonSet, tally, contested, tooManyContested } = observe(req, parsed.spec, config, 'unload')
+  // Without unloadOnDelete gtp5g stays loaded. Nor is it unloaded when the unload DaemonSet
+  // could not keep off the nodes an older module owns: it would take their data plane down.
+  if (!parsed.spec.unloadOnDelete || tooManyContested) {
+    const status = computeStatus({ version: parsed.spec.version, tally: { ...tally, done: [], failed: [] }, contested, tooManyContested, finalizing: 'keep', generation, previous: parent.status, now })
     return { status, children: [], finalized: true }
   }
-  const { daemonSet, tally, contested } = observe(req, parsed.spec, config, 'unload')
-  const status = computeStatus({ version: parsed.spec.version, tally, contested, finalizing: 'unload', generation, previous: parent.status, now })
+  const status = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: 'unload', generation, previous: parent.status, now })
   const allUnloaded = tally.done.length === tally.desired
   const deleted = Date.parse(parent.metadata.deletionTimestamp ?? '')
   const timedOut = !Number.isNaN(deleted) && now.getTime() - deleted >= config.finalizeTimeoutSeconds * 1000

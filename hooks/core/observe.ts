@@ -4,7 +4,7 @@ import { type Action, LABEL_MODULE, labelValue } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
 import type { HookConfig } from './config.js'
 import { type Contest, resolveConflicts } from './conflicts.js'
-import { buildDaemonSet } from './daemonset.js'
+import { buildDaemonSet, exclusionFits } from './daemonset.js'
 import type { KubeObject, Node, Pod } from './k8s.js'
 import { MODULE_KEY, NODE_KEY, objectsOf, POD_KEY, type SyncRequest } from './metacontroller.js'
 import { nodeState, podsByNode } from './nodestate.js'
@@ -15,6 +15,11 @@ export interface Observation {
   daemonSet: KubeObject
   tally: NodeTally
   contested: Contest[]
+  /**
+   * More contested nodes than node affinity can keep off (see MAX_EXCLUSION_BYTES): `daemonSet`
+   * must not be applied, or the newer module's pods would land on nodes an older module owns.
+   */
+  tooManyContested: boolean
 }
 
 const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
@@ -26,7 +31,8 @@ export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookCo
   const selected = objectsOf(req.related, NODE_KEY).filter(n => matchesSelector(n.metadata?.labels, spec.nodeSelector)) as Node[]
   const { owned, contested } = resolveConflicts(req.parent, selected, objectsOf(req.related, MODULE_KEY))
   const desired = owned.filter(n => toleratesNode(spec.tolerations, n)).map(n => n.metadata?.name ?? '').sort(byName)
-  const { daemonSet, templateHash } = buildDaemonSet({ moduleName, spec, config, action, excludedNodes: contested.map(c => c.node) })
+  const excludedNodes = contested.map(c => c.node)
+  const { daemonSet, templateHash } = buildDaemonSet({ moduleName, spec, config, action, excludedNodes })
 
   const mine = labelValue(moduleName)
   const pods = (objectsOf(req.related, POD_KEY) as Pod[])
@@ -40,5 +46,5 @@ export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookCo
     if (state.state === 'done') tally.done.push(node)
     else if (state.state === 'failed') tally.failed.push({ nodeName: node, reason: state.reason, message: state.message })
   }
-  return { daemonSet, tally, contested: contested.sort((a, b) => byName(a.node, b.node)) }
+  return { daemonSet, tally, contested: contested.sort((a, b) => byName(a.node, b.node)), tooManyContested: !exclusionFits(excludedNodes) }
 }

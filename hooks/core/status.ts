@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { type FailedNode, type GTP5GModuleStatus, MAX_LISTED_NODES, type Phase } from './api.js'
 import { type ConditionValue, conditionsFrom, timestamp } from './conditions.js'
 import type { Contest } from './conflicts.js'
+import { MAX_EXCLUSION_BYTES } from './daemonset.js'
 
 export interface NodeTally {
   /** Nodes the module should be on, after selectors, taints and conflicts. */
@@ -20,6 +21,8 @@ export interface StatusInput {
   version: string
   tally: NodeTally
   contested: readonly Contest[]
+  /** More contested nodes than node affinity can exclude: the DaemonSet was left as it was. */
+  tooManyContested: boolean
   /** Set while the module is being deleted: whether gtp5g is unloaded or kept on the nodes. */
   finalizing: 'unload' | 'keep' | undefined
   generation: number | undefined
@@ -40,11 +43,16 @@ function phaseOf ({ tally, finalizing }: StatusInput): Phase {
   return 'Installing'
 }
 
-function sentence (phase: Phase, { version, tally, finalizing }: StatusInput): string {
+function sentence (phase: Phase, input: StatusInput): string {
+  const { version, tally, finalizing } = input
   const { desired, done, failed } = tally
   switch (phase) {
     case 'Unloading':
-      if (finalizing === 'keep') return `unloadOnDelete is false: gtp5g ${version} stays loaded on ${desired} node(s).`
+      if (finalizing === 'keep') {
+        return input.tooManyContested
+          ? `Too many contested nodes to unload safely: gtp5g ${version} stays loaded on ${desired} node(s).`
+          : `unloadOnDelete is false: gtp5g ${version} stays loaded on ${desired} node(s).`
+      }
       return `Unloading gtp5g from ${desired} node(s): ${done.length} done, ${failed.length} failed.`
     case 'Installed': return `gtp5g ${version} is loaded on all ${desired} selected node(s).`
     case 'Failed': return `gtp5g ${version} failed on ${failed.length} of ${desired} node(s): ${failed.slice(0, 3).map(f => `${f.nodeName} (${f.reason})`).join(', ')}${failed.length > 3 ? ', …' : ''}.`
@@ -83,6 +91,10 @@ function conditionValues (phase: Phase, input: StatusInput): ConditionValue[] {
     : { type: 'Progressing', status: 'False', reason: tally.failed.length > 0 ? 'NodesFailed' : tally.desired === 0 ? 'NoMatchingNodes' : 'Complete', message }
   const problems: string[] = []
   if (contested.length > 0) problems.push(conflictMessage(contested))
+  if (input.tooManyContested) {
+    problems.push(`${contested.length} contested nodes are more than node affinity can exclude (${MAX_EXCLUSION_BYTES / 1024} KiB of node names), ` +
+      'so the installer DaemonSet was not changed: narrow spec.nodeSelector to the nodes this module should own')
+  }
   if (tally.failed.length > 0) problems.push(`${tally.failed.length} node(s) failed`)
   const degraded: ConditionValue = problems.length === 0
     ? { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'No problems.' }

@@ -2,7 +2,9 @@
 import t from 'tap'
 import { sync } from '../../hooks/core/hooks.js'
 import { resolveConflicts } from '../../hooks/core/conflicts.js'
-import { CONFIG, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
+import { MAX_EXCLUSION_BYTES } from '../../hooks/core/daemonset.js'
+import { nodeAffinityProblems } from './apivalidation.js'
+import { CONFIG, gtp5gModule, node, NOW, observedDaemonSet, syncRequest } from './fixtures.js'
 
 const upf = (name: string, created: string, selector: Record<string, string>, extra: Record<string, unknown> = {}): ReturnType<typeof gtp5gModule> =>
   gtp5gModule({ name, created, spec: { version: 'v0.9.14', nodeSelector: selector, ...extra } })
@@ -77,8 +79,15 @@ t.test('the newer module excludes contested nodes by node affinity and reports C
   const res = sync(syncRequest({ parent: newer, nodes, modules: [older, newer] }), CONFIG, NOW)
   const ds = res.children[0] as { spec: { template: { spec: { affinity?: unknown } } } }
   t.same(ds.spec.template.spec.affinity, {
-    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['edge-1', 'edge-2'] }] }] } }
-  })
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{
+          matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['edge-1'] }, { key: 'metadata.name', operator: 'NotIn', values: ['edge-2'] }]
+        }]
+      }
+    }
+  }, 'one NotIn per node in one term (ANDed): the API takes one value per field requirement')
+  t.same(nodeAffinityProblems(ds.spec.template.spec), [], 'the API server would accept it')
   t.equal(res.status.desired, 1)
   const degraded = res.status.conditions?.find(c => c.type === 'Degraded')
   t.equal(degraded?.status, 'True')
@@ -89,4 +98,52 @@ t.test('the newer module excludes contested nodes by node affinity and reports C
   t.equal(olderRes.status.desired, 2, 'the older keeps its nodes')
   t.equal(olderRes.status.conditions?.find(c => c.type === 'Degraded')?.status, 'False')
   t.notOk((olderRes.children[0] as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec.affinity, 'no affinity when nothing is contested')
+})
+
+t.test('the affinity checker refuses what the API server refused before (one field requirement, many values)', async t => {
+  const refused = { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['edge-1', 'edge-2'] }] }] } } } }
+  t.match(nodeAffinityProblems(refused), [/matchFields\[0\]\.values: must be only one value when `operator` is 'In' or 'NotIn' for node field selector/])
+  const wrongKey = { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.labels', operator: 'NotIn', values: ['a'] }] }] } } } }
+  t.match(nodeAffinityProblems(wrongKey), [/not a valid field selector key/])
+})
+
+// Hundreds of contested nodes: each is one requirement of ~60 bytes plus its name.
+const contestedFleet = (count: number, nameLength: number): Array<ReturnType<typeof node>> =>
+  Array.from({ length: count }, (_, i) => node(`upf-${String(i).padStart(nameLength - 4, '0')}`, { ...ALL, site: 'edge' }))
+
+t.test('hundreds of contested nodes: still one term the API accepts, within the annotation budget', async t => {
+  const fleet = contestedFleet(800, 24)
+  const older = upf('edge', '2026-11-01T00:00:00Z', EDGE)
+  const newer = upf('all', '2026-11-02T00:00:00Z', ALL)
+  const res = sync(syncRequest({ parent: newer, nodes: fleet, modules: [older, newer] }), CONFIG, NOW)
+  const ds = res.children[0] as { spec: { template: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: Array<{ matchFields: unknown[] }> } } } } } } }
+  const terms = ds.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+  t.equal(terms.length, 1)
+  t.equal(terms[0]?.matchFields.length, 800)
+  t.same(nodeAffinityProblems(ds.spec.template.spec), [])
+  const bytes = JSON.stringify(ds).length
+  t.ok(bytes < 256 * 1024, `the DaemonSet (${bytes} bytes) fits Metacontroller's last-applied annotation (256 KiB for all annotations)`)
+})
+
+t.test('more contested nodes than affinity can hold: the running DaemonSet is kept and Degraded says why', async t => {
+  const fleet = contestedFleet(3000, 40)
+  const older = upf('edge', '2026-11-01T00:00:00Z', EDGE)
+  const newer = upf('all', '2026-11-02T00:00:00Z', ALL)
+  const running = observedDaemonSet(sync(syncRequest({ parent: newer, nodes: [], modules: [newer] }), CONFIG, NOW).children[0] as Parameters<typeof observedDaemonSet>[0])
+  const res = sync(syncRequest({ parent: newer, nodes: fleet, modules: [older, newer], children: [running] }), CONFIG, NOW)
+  t.equal(res.children.length, 1, 'the observed DaemonSet is not deleted')
+  t.notOk((res.children[0] as { spec: { template: { spec: { affinity?: unknown } } } }).spec.template.spec.affinity, 'and not replaced by one the API server would refuse')
+  const degraded = res.status.conditions?.find(c => c.type === 'Degraded')
+  t.equal(degraded?.reason, 'Conflict')
+  t.match(degraded?.message, new RegExp(`3000 contested nodes are more than node affinity can exclude \\(${MAX_EXCLUSION_BYTES / 1024} KiB`))
+  t.match(degraded?.message, /narrow spec\.nodeSelector/)
+
+  const none = sync(syncRequest({ parent: newer, nodes: fleet, modules: [older, newer] }), CONFIG, NOW)
+  t.same(none.children, [], 'nothing ran before: nothing is created')
+
+  const deleting = { ...newer, metadata: { ...newer.metadata, deletionTimestamp: '2026-11-20T09:00:00Z' } }
+  const fin = sync({ ...syncRequest({ parent: deleting, nodes: fleet, modules: [older, deleting], children: [running] }), finalizing: true }, CONFIG, NOW)
+  t.equal(fin.finalized, true, 'finalize does not switch to an unload that could reach the older module\'s nodes')
+  t.same(fin.children, [])
+  t.match(fin.status.message, /Too many contested nodes to unload safely/)
 })

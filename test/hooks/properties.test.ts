@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { daemonSetName, isDnsLabel, labelValue } from '../../contract/index.js'
 import { sync } from '../../hooks/core/hooks.js'
+import { nodeAffinityProblems } from './apivalidation.js'
 import { CONFIG, gtp5gModule, node, NOW, LATER, observedDaemonSet, pod, syncRequest, currentTemplateHash } from './fixtures.js'
 
 const RUNS = { numRuns: 200 }
@@ -72,4 +73,16 @@ t.test('children are never dropped on bad input', async t => {
     return res.children.length === 1 || (finalizing && res.finalized === true && (spec as { unloadOnDelete?: unknown })?.unloadOnDelete === false)
   }), { numRuns: 300 })
   t.pass('300 random specs')
+})
+
+t.test('the DaemonSet of a module that overlaps an older one is one the API server accepts', async t => {
+  const older = gtp5gModule({ name: 'older', created: '2026-11-01T00:00:00Z', spec: { version: 'v0.9.14', nodeSelector: { site: 'edge' } } })
+  const newer = gtp5gModule({ name: 'newer', created: '2026-11-02T00:00:00Z', spec: { version: 'v0.9.14' } })
+  fc.assert(fc.property(fc.uniqueArray(dnsSubdomain, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (names, shared) => {
+    const nodes = names.map((n, i) => node(n, i < shared ? { 'gtp5g.gthulhu.io/enabled': 'true', site: 'edge' } : { 'gtp5g.gthulhu.io/enabled': 'true' }))
+    const res = sync(syncRequest({ parent: newer, nodes, modules: [older, newer] }), CONFIG, NOW)
+    const spec = (res.children[0] as { spec: { template: { spec: { affinity?: unknown } } } }).spec.template.spec
+    return nodeAffinityProblems(spec).length === 0 && res.status.desired === names.length - Math.min(shared, names.length)
+  }), RUNS)
+  t.pass('200 random fleets')
 })
