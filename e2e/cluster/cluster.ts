@@ -1,0 +1,412 @@
+// A local Kubernetes cluster as plain processes on loopback, for machines without a container
+// engine: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (simulated
+// nodes), the real Metacontroller and this repository's hook server. Binaries come from
+// e2e/cluster/build.sh (pinned upstream versions, cached) and from METACONTROLLER_DIR.
+//
+// Everything lives in one directory (certificates, kubeconfig, etcd data, logs, pid files), so
+// `down` stops exactly what `up` started and two clusters (the demo, the e2e suite) can coexist.
+import { execFile, spawn } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
+import { CACHE_DIR, METACONTROLLER_DIR, METACONTROLLER_VERSION, type Tool, TOOLS_BIN, toolPath } from '../lib/tools.js'
+import { ensurePki, kubeconfig, type Pki } from './certs.js'
+import { simulatedNodes } from './nodes.js'
+import { FAULT_LABEL, FAULT_MESSAGE_ANNOTATION, FAULT_MODE_ANNOTATION, type FaultMode, kwokStages, type NodeFault, podStages, POKE_ANNOTATION } from './stages.js'
+import type { InstallerReason } from '../../contract/index.js'
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url))
+export const DEFAULT_CLUSTER_DIR = path.join(CACHE_DIR, 'clusters', 'demo')
+
+export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'metacontroller' | 'hooks'
+export const COMPONENTS: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'metacontroller', 'hooks']
+
+interface Ports {
+  etcd: number
+  etcdPeer: number
+  apiserver: number
+  controllerManager: number
+  scheduler: number
+  kwok: number
+  metacontrollerMetrics: number
+  metacontrollerHealth: number
+  hooks: number
+}
+
+export interface UpOptions {
+  /** Simulated nodes labelled for the default selector (kwok). */
+  nodes?: number
+  /** Installer namespace the hook server writes DaemonSets into. */
+  targetNamespace?: string
+  /** Progress lines ("[up 3.2s] etcd ready"). */
+  log?: (line: string) => void
+}
+
+export interface ComponentStatus { name: ComponentName, pid: number | undefined, running: boolean, log: string }
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** Something the cluster needs is not on this machine; the message says how to provide it. */
+export class MissingPrerequisite extends Error {}
+
+/** Why the cluster cannot start here, or undefined when everything it needs is present. */
+export function missingPrerequisite (): string | undefined {
+  const tools: Tool[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm']
+  const absent = tools.filter(t => toolPath(t) === undefined)
+  if (absent.length > 0) return `${absent.join(', ')} not built in ${TOOLS_BIN}: run \`bash e2e/cluster/build.sh\` (pinned versions from the Go module proxy, about 12 min the first time)`
+  const mc = path.join(METACONTROLLER_DIR, 'metacontroller')
+  const crds = path.join(METACONTROLLER_DIR, 'crds')
+  if (!existsSync(mc) || !existsSync(crds) || readdirSync(crds).filter(f => f.endsWith('.yaml')).length === 0) {
+    return `Metacontroller ${METACONTROLLER_VERSION} is missing: put its binary at ${mc} and its CRDs ` +
+      `(manifests/production/metacontroller-crds-v1.yaml of its repository) in ${crds}/, or point METACONTROLLER_DIR elsewhere. ` +
+      'No package registry ships it. With a container runtime: copy /usr/bin/metacontroller out of ' +
+      `ghcr.io/metacontroller/metacontroller:${METACONTROLLER_VERSION}, and ` +
+      `\`helm show crds oci://ghcr.io/metacontroller/metacontroller-helm --version ${METACONTROLLER_VERSION.slice(1)}\` for the CRDs. ` +
+      `Without one: build tag ${METACONTROLLER_VERSION} of github.com/metacontroller/metacontroller with its Makefile, outside this repository.`
+  }
+  if (!existsSync(path.join(REPO, 'dist/hooks/server/main.js'))) return 'the hook server is not built: run `npm run build`'
+  return undefined
+}
+
+export class LocalCluster {
+  readonly dir: string
+  readonly kubeconfigPath: string
+
+  constructor (dir: string = process.env.GTP5G_CLUSTER_DIR ?? DEFAULT_CLUSTER_DIR) {
+    this.dir = dir
+    this.kubeconfigPath = path.join(dir, 'kubeconfig')
+  }
+
+  /** Made on first use: `status` and `down` need no certificates. */
+  private get pki (): Pki { return ensurePki(path.join(this.dir, 'pki')) }
+
+  private get statePath (): string { return path.join(this.dir, 'state.json') }
+  private logPath (name: ComponentName): string { return path.join(this.dir, 'logs', `${name}.log`) }
+  private pidPath (name: ComponentName): string { return path.join(this.dir, 'pids', `${name}.pid`) }
+
+  /** The ports chosen at the first `up`, kept for later ones (the kubeconfig names them). */
+  private async ports (): Promise<Ports> {
+    if (existsSync(this.statePath)) return (JSON.parse(readFileSync(this.statePath, 'utf8')) as { ports: Ports }).ports
+    const ports: Ports = {
+      etcd: await freePort(),
+      etcdPeer: await freePort(),
+      apiserver: await freePort(),
+      controllerManager: await freePort(),
+      scheduler: await freePort(),
+      kwok: await freePort(),
+      metacontrollerMetrics: await freePort(),
+      metacontrollerHealth: await freePort(),
+      hooks: await freePort()
+    }
+    mkdirSync(this.dir, { recursive: true })
+    writeFileSync(this.statePath, JSON.stringify({ ports }, null, 2) + '\n')
+    return ports
+  }
+
+  async hooksUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).hooks}` }
+  async metacontrollerMetricsUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).metacontrollerMetrics}/metrics` }
+
+  /** The pid of a component this cluster started, if that very process still runs. */
+  pidOf (name: ComponentName): number | undefined {
+    if (!existsSync(this.pidPath(name))) return undefined
+    const [pid, startTime] = readFileSync(this.pidPath(name), 'utf8').trim().split(' ').map(Number)
+    // A pid file can outlive its process and the pid be reused: the start time tells them apart.
+    return pid !== undefined && startTime !== undefined && processStartTime(pid) === startTime ? pid : undefined
+  }
+
+  status (): ComponentStatus[] {
+    return COMPONENTS.map(name => {
+      const pid = this.pidOf(name)
+      return { name, pid, running: pid !== undefined, log: this.logPath(name) }
+    })
+  }
+
+  private async command (name: ComponentName, ports: Ports, targetNamespace: string): Promise<{ bin: string, args: string[], env?: Record<string, string> }> {
+    const pki = this.pki
+    const kc = this.kubeconfigPath
+    const tool = (t: Tool): string => toolPath(t) as string
+    const secureComponent = (port: number): string[] => [
+      `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
+      // Without these, both components retry reading the extension-apiserver CA bundle forever.
+      '--authentication-skip-lookup=true', `--client-ca-file=${pki.ca}`,
+      '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${path.join(this.dir, 'certs', name)}`,
+      '--leader-elect=false'
+    ]
+    switch (name) {
+      case 'etcd':
+        return {
+          bin: tool('etcd'),
+          args: [
+            '--name=local', `--data-dir=${path.join(this.dir, 'etcd')}`,
+            `--listen-client-urls=http://127.0.0.1:${ports.etcd}`, `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
+            `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+            `--initial-cluster=local=http://127.0.0.1:${ports.etcdPeer}`,
+            // A throw-away test cluster: durability is not worth an fsync per write here.
+            '--unsafe-no-fsync', '--log-level=warn'
+          ]
+        }
+      case 'kube-apiserver':
+        return {
+          bin: tool('kube-apiserver'),
+          args: [
+            `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
+            '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${ports.apiserver}`,
+            `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.ca}`,
+            '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${pki.saPub}`,
+            `--service-account-signing-key-file=${pki.saKey}`, '--service-cluster-ip-range=10.96.0.0/16',
+            '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--enable-priority-and-fairness=false',
+            // The kubernetes Service's endpoints may not point at loopback; nothing here needs them.
+            '--endpoint-reconciler-type=none', '--profiling=false', `--cert-dir=${path.join(this.dir, 'certs', name)}`
+          ]
+        }
+      case 'kube-controller-manager':
+        return {
+          bin: tool('kube-controller-manager'),
+          args: [
+            ...secureComponent(ports.controllerManager),
+            `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.ca}`,
+            '--use-service-account-credentials=false', '--concurrent-daemonset-syncs=5',
+            // No real kubelets or volumes: node IPAM and the volume controllers have nothing to do.
+            '--controllers=*,-node-ipam-controller,-persistentvolume-binder-controller,-persistentvolume-expander-controller,-persistentvolume-attach-detach-controller'
+          ]
+        }
+      case 'kube-scheduler':
+        return { bin: tool('kube-scheduler'), args: secureComponent(ports.scheduler) }
+      case 'kwok':
+        return {
+          bin: tool('kwok'),
+          args: [
+            `--kubeconfig=${kc}`, `--server-address=127.0.0.1:${ports.kwok}`,
+            '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+            '--enable-crds=Stage', '--node-lease-duration-seconds=40'
+          ]
+        }
+      case 'metacontroller':
+        return {
+          bin: path.join(METACONTROLLER_DIR, 'metacontroller'),
+          args: [
+            `--kubeconfig=${kc}`, `--metrics-address=127.0.0.1:${ports.metacontrollerMetrics}`,
+            `--health-probe-bind-address=127.0.0.1:${ports.metacontrollerHealth}`,
+            // A CompositeController installed a moment ago is picked up within seconds.
+            '--discovery-interval=5s', '--zap-log-level=info', '--client-go-qps=50', '--client-go-burst=100'
+          ]
+        }
+      case 'hooks':
+        return {
+          bin: process.execPath,
+          args: [path.join(REPO, 'dist/hooks/server/main.js')],
+          env: { HOST: '127.0.0.1', PORT: String(ports.hooks), TARGET_NAMESPACE: targetNamespace, LOG_LEVEL: 'info' }
+        }
+    }
+  }
+
+  /** Starts one component unless it already runs; resolves once it answers its health check. */
+  async start (name: ComponentName, options: { targetNamespace?: string } = {}): Promise<void> {
+    if (this.pidOf(name) !== undefined) return
+    const ports = await this.ports()
+    const { bin, args, env } = await this.command(name, ports, options.targetNamespace ?? this.targetNamespace())
+    for (const d of ['logs', 'pids']) mkdirSync(path.join(this.dir, d), { recursive: true })
+    const out = openSync(this.logPath(name), 'a')
+    const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } })
+    closeSync(out)
+    child.unref()
+    if (child.pid === undefined) throw new Error(`${name}: could not start ${bin}`)
+    writeFileSync(this.pidPath(name), `${child.pid} ${String(processStartTime(child.pid))}`)
+    await this.waitReady(name, ports)
+  }
+
+  private targetNamespace (): string {
+    try { return (JSON.parse(readFileSync(this.statePath, 'utf8')) as { targetNamespace?: string }).targetNamespace ?? DEFAULT_TARGET_NAMESPACE } catch { return DEFAULT_TARGET_NAMESPACE }
+  }
+
+  private async healthy (name: ComponentName, ports: Ports): Promise<boolean> {
+    switch (name) {
+      case 'etcd': return await httpOk(`http://127.0.0.1:${ports.etcd}/health`)
+      case 'kube-apiserver': return await httpsOk(`https://127.0.0.1:${ports.apiserver}/readyz`, this.pki)
+      case 'kube-controller-manager': return await httpsOk(`https://127.0.0.1:${ports.controllerManager}/healthz`)
+      case 'kube-scheduler': return await httpsOk(`https://127.0.0.1:${ports.scheduler}/healthz`)
+      case 'kwok': return await httpOk(`http://127.0.0.1:${ports.kwok}/healthz`)
+      case 'metacontroller': return await httpOk(`http://127.0.0.1:${ports.metacontrollerHealth}/readyz`)
+      case 'hooks': return await httpOk(`http://127.0.0.1:${ports.hooks}/readyz`)
+    }
+  }
+
+  private async waitReady (name: ComponentName, ports: Ports, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (await this.healthy(name, ports)) return
+      if (this.pidOf(name) === undefined) throw new Error(`${name} exited during start-up; the end of ${this.logPath(name)}:\n${this.logTail(name)}`)
+      await sleep(200)
+    }
+    throw new Error(`${name} did not become healthy in ${timeoutMs / 1000} s; the end of ${this.logPath(name)}:\n${this.logTail(name)}`)
+  }
+
+  logTail (name: ComponentName, lines = 40): string {
+    try { return readFileSync(this.logPath(name), 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; only the process this cluster started. */
+  async stop (name: ComponentName, graceMs = 10_000): Promise<void> {
+    const pid = this.pidOf(name)
+    if (pid !== undefined) {
+      process.kill(pid, 'SIGTERM')
+      const deadline = Date.now() + graceMs
+      while (this.pidOf(name) !== undefined && Date.now() < deadline) await sleep(100)
+      if (this.pidOf(name) !== undefined) process.kill(pid, 'SIGKILL')
+      while (this.pidOf(name) !== undefined) await sleep(50)
+    }
+    rmSync(this.pidPath(name), { force: true })
+  }
+
+  /** Kills a component without warning (SIGKILL), as a crash would. */
+  async kill (name: ComponentName): Promise<void> { await this.stop(name, 0) }
+
+  async kubectl (args: readonly string[], input?: string): Promise<string> {
+    const kubectl = toolPath('kubectl')
+    if (kubectl === undefined) throw new MissingPrerequisite(missingPrerequisite() ?? 'kubectl is not built')
+    const full = [`--kubeconfig=${this.kubeconfigPath}`, `--cache-dir=${path.join(this.dir, 'kube-cache')}`, ...args]
+    return await new Promise((resolve, reject) => {
+      const child = execFile(kubectl, full, { maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error !== null) reject(new Error(`kubectl ${args.join(' ')}: ${stderr.trim() || error.message}`))
+        else resolve(stdout)
+      })
+      if (input !== undefined) child.stdin?.end(input)
+    })
+  }
+
+  /** Applies objects given as JSON (a list is sent as one v1 List). */
+  async apply (objects: ReadonlyArray<Record<string, unknown>>, extra: readonly string[] = []): Promise<string> {
+    return await this.kubectl(['apply', '-f', '-', ...extra], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }))
+  }
+
+  /**
+   * Brings the whole cluster up; a component that already runs is left alone, so `up` is
+   * idempotent. Progress goes to `options.log`.
+   */
+  async up (options: UpOptions = {}): Promise<void> {
+    const started = Date.now()
+    const say = (line: string): void => options.log?.(`[up ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`)
+    const problem = missingPrerequisite()
+    if (problem !== undefined) throw new MissingPrerequisite(problem)
+    const targetNamespace = options.targetNamespace ?? DEFAULT_TARGET_NAMESPACE
+    const ports = await this.ports()
+    writeFileSync(this.statePath, JSON.stringify({ ports, targetNamespace }, null, 2) + '\n')
+    writeFileSync(this.kubeconfigPath, kubeconfig(this.pki, `https://127.0.0.1:${ports.apiserver}`))
+    say(`cluster directory ${this.dir}`)
+
+    const step = async (name: ComponentName): Promise<void> => {
+      const already = this.pidOf(name) !== undefined
+      await this.start(name, { targetNamespace })
+      say(already ? `${name} already running` : `${name} ready`)
+    }
+    await step('etcd')
+    await step('kube-apiserver')
+    await Promise.all([step('kube-controller-manager'), step('kube-scheduler')])
+
+    await this.kubectl(['apply', '--server-side', '-f', '-'], kwokStages().crd)
+    await this.kubectl(['wait', '--for=condition=Established', 'crd/stages.kwok.x-k8s.io', '--timeout=60s'])
+    await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], kwokStages().stages)
+    await step('kwok')
+
+    await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', path.join(METACONTROLLER_DIR, 'crds')])
+    await this.kubectl(['wait', '--for=condition=Established', 'crd/compositecontrollers.metacontroller.k8s.io', '--timeout=60s'])
+    await step('metacontroller')
+    await step('hooks')
+
+    const nodes = options.nodes ?? 3
+    if (nodes > 0) {
+      await this.apply(simulatedNodes(nodes))
+      await this.kubectl(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=120s'])
+      say(`${nodes} simulated node(s) Ready`)
+    }
+    say('cluster up')
+  }
+
+  /**
+   * Gives a simulated node a fault (the installer there fails with `reason` and `message`), or
+   * heals it (`fault` undefined). The node's label and annotations are the record; the kwok
+   * Stages that act on them are rebuilt from all nodes' records.
+   */
+  async setNodeFault (node: string, fault?: { reason: InstallerReason, message: string, mode?: FaultMode }): Promise<void> {
+    if (fault === undefined) {
+      await this.kubectl(['label', 'node', node, `${FAULT_LABEL}-`])
+      await this.kubectl(['annotate', 'node', node, `${FAULT_MESSAGE_ANNOTATION}-`, `${FAULT_MODE_ANNOTATION}-`])
+    } else {
+      await this.kubectl(['annotate', '--overwrite', 'node', node, `${FAULT_MESSAGE_ANNOTATION}=${fault.message}`, `${FAULT_MODE_ANNOTATION}=${fault.mode ?? 'crashloop'}`])
+      await this.kubectl(['label', '--overwrite', 'node', node, `${FAULT_LABEL}=${fault.reason}`])
+    }
+    const listed = JSON.parse(await this.kubectl(['get', 'nodes', '-l', FAULT_LABEL, '-o', 'json'])) as { items: Array<{ metadata: { name: string, labels: Record<string, string>, annotations?: Record<string, string> } }> }
+    const faults: NodeFault[] = listed.items.map(n => ({
+      node: n.metadata.name,
+      reason: n.metadata.labels[FAULT_LABEL] as InstallerReason,
+      message: n.metadata.annotations?.[FAULT_MESSAGE_ANNOTATION] ?? '',
+      mode: n.metadata.annotations?.[FAULT_MODE_ANNOTATION] === 'terminated' ? 'terminated' : 'crashloop'
+    }))
+    await this.apply(podStages(faults), ['--server-side', '--force-conflicts'])
+    const stale = JSON.parse(await this.kubectl(['get', 'stages.kwok.x-k8s.io', '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> }
+    const wanted = new Set(faults.map(f => `gtp5g-e2e-fault-${f.node}`))
+    const gone = stale.items.map(i => i.metadata.name).filter(n => n.startsWith('gtp5g-e2e-fault-') && !wanted.has(n))
+    if (gone.length > 0) await this.kubectl(['delete', 'stages.kwok.x-k8s.io', ...gone])
+    // kwok weighs stages when a pod changes, not when a stage does: touch the node's pods, as
+    // its kubelet would act on them at once.
+    await this.kubectl(['annotate', 'pods', '--all-namespaces', '--overwrite', `--field-selector=spec.nodeName=${node}`, `${POKE_ANNOTATION}=${Date.now()}`])
+  }
+
+  /** Stops every component this cluster started (never anything else); keeps the directory. */
+  async down (options: { purge?: boolean } = {}): Promise<void> {
+    for (const name of [...COMPONENTS].reverse()) await this.stop(name)
+    if (options.purge === true) rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat (clock ticks after boot), or undefined when there is no such process. */
+function processStartTime (pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const state = fields[0]
+    return state === 'Z' || state === 'X' ? undefined : Number(fields[19])
+  } catch {
+    return undefined
+  }
+}
+
+async function httpOk (url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+    return res.ok
+  } catch {
+    return false
+  }
+}
+
+/** An HTTPS health check; with a PKI it authenticates as the admin and verifies the server. */
+async function httpsOk (url: string, pki?: Pki): Promise<boolean> {
+  return await new Promise(resolve => {
+    const tls = pki === undefined
+      ? { rejectUnauthorized: false }
+      : { ca: readFileSync(pki.ca), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) }
+    const req = httpsRequest(url, { ...tls, timeout: 2000 }, res => {
+      res.resume()
+      resolve(res.statusCode === 200)
+    })
+    req.on('error', () => { resolve(false) })
+    req.on('timeout', () => { req.destroy(); resolve(false) })
+    req.end()
+  })
+}

@@ -1,0 +1,159 @@
+// kwok Stages: the kubelet's part for simulated nodes. kwok's stock stages bring nodes up, keep
+// their leases and finish pod deletions; the pod stages here are ours, because the installer's
+// behaviour is what the hooks read:
+//   - on a healthy node a pod becomes Running and Ready (gtp5g loaded, as the readiness probe says);
+//   - on a node given a fault (setNodeFault), the installer container ends with the installer's
+//     real one-line JSON termination message, either just terminated or in CrashLoopBackOff
+//     with the message in lastState, as the kubelet reports a failing container;
+//   - once the fault is gone, a failed pod comes back Ready, as the kubelet's restart would.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { formatTerminationMessage, type InstallerReason, LABEL_MODULE } from '../../contract/index.js'
+import { TOOLS_BIN } from '../lib/tools.js'
+
+/** Node label that gives a simulated node a fault; its value is the installer's reason code. */
+export const FAULT_LABEL = 'e2e.gtp5g.gthulhu.io/fault'
+/** Node annotations with the fault's message and how it shows: `crashloop` (default) or `terminated`. */
+export const FAULT_MESSAGE_ANNOTATION = 'e2e.gtp5g.gthulhu.io/fault-message'
+export const FAULT_MODE_ANNOTATION = 'e2e.gtp5g.gthulhu.io/fault-mode'
+
+/** Pod annotation changed to make kwok look at a pod again after the stages changed. */
+export const POKE_ANNOTATION = 'e2e.gtp5g.gthulhu.io/poke'
+
+export type FaultMode = 'crashloop' | 'terminated'
+export interface NodeFault { node: string, reason: InstallerReason, message: string, mode: FaultMode }
+
+const STAGE_API = 'kwok.x-k8s.io/v1alpha1'
+const KWOK_FILES = path.join(TOOLS_BIN, 'kwok-kustomize')
+/** In/NotIn need at least one value; no node has this name. */
+const NO_NODE = '-'
+
+// Placeholders in a status written as JSON, swapped for template actions after stringifying,
+// so every literal (the termination message above all) is escaped by JSON.stringify.
+const NOW = '__NOW__'
+const IMAGE = '__IMAGE__'
+const toTemplate = (status: unknown): string =>
+  '{{ $now := Now }}\n' + JSON.stringify(status, null, 2)
+    .replaceAll(`"${NOW}"`, '{{ $now | Quote }}')
+    .replaceAll(`"${IMAGE}"`, '{{ (index .spec.containers 0).image | Quote }}')
+
+const podRef = { apiGroup: 'v1', kind: 'Pod' }
+const notDeleting = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' }
+const onNodes = (operator: 'In' | 'NotIn', nodes: readonly string[]): Record<string, unknown> =>
+  ({ key: '.spec.nodeName', operator, values: nodes.length > 0 ? [...nodes] : [NO_NODE] })
+/** A pod whose installer already reports a failure (in either mode). */
+const failedKey = '.status.containerStatuses.[0] | (.state.waiting.reason // .state.terminated.reason // "")'
+const FAILED = ['CrashLoopBackOff', 'Error']
+
+const conditions = (ready: boolean): unknown[] => ['Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(type => ({
+  type,
+  status: ready || type === 'Initialized' || type === 'PodScheduled' ? 'True' : 'False',
+  lastTransitionTime: NOW
+}))
+
+/** Pending pods on healthy nodes start and pass their readiness probe. */
+function readyStage (faulty: readonly string[]): Record<string, unknown> {
+  return {
+    apiVersion: STAGE_API,
+    kind: 'Stage',
+    metadata: { name: 'gtp5g-e2e-pod-ready' },
+    spec: {
+      resourceRef: podRef,
+      selector: {
+        matchExpressions: [
+          notDeleting,
+          { key: '.status.phase', operator: 'In', values: ['Pending'] },
+          onNodes('NotIn', faulty)
+        ]
+      },
+      next: {
+        statusTemplate: '{{ $now := Now }}\n' +
+          `conditions: ${JSON.stringify(conditions(true)).replaceAll(`"${NOW}"`, '{{ $now | Quote }}')}\n` +
+          'containerStatuses:\n' +
+          '{{ range .spec.containers }}\n' +
+          '- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: true, started: true, restartCount: 0, state: {running: {startedAt: {{ $now | Quote }}}}}\n' +
+          '{{ end }}\n' +
+          'hostIP: {{ NodeIPWith .spec.nodeName | Quote }}\n' +
+          'podIP: {{ PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace | Quote }}\n' +
+          'phase: Running\n' +
+          'startTime: {{ $now | Quote }}\n'
+      }
+    }
+  }
+}
+
+/** The installer on this node fails with its JSON termination message. */
+function faultStage (fault: NodeFault): Record<string, unknown> {
+  const terminated = { exitCode: 1, reason: 'Error', message: formatTerminationMessage(fault.reason, fault.message), startedAt: NOW, finishedAt: NOW }
+  const container = fault.mode === 'terminated'
+    ? { name: 'installer', image: IMAGE, ready: false, started: false, restartCount: 0, state: { terminated } }
+    : {
+        name: 'installer',
+        image: IMAGE,
+        ready: false,
+        started: false,
+        restartCount: 3,
+        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=installer' } },
+        lastState: { terminated }
+      }
+  return {
+    apiVersion: STAGE_API,
+    kind: 'Stage',
+    metadata: { name: `gtp5g-e2e-fault-${fault.node}` },
+    spec: {
+      resourceRef: podRef,
+      selector: {
+        matchLabels: {},
+        matchExpressions: [
+          notDeleting,
+          { key: `.metadata.labels["${LABEL_MODULE}"]`, operator: 'Exists' },
+          onNodes('In', [fault.node]),
+          { key: failedKey, operator: 'NotIn', values: FAILED }
+        ]
+      },
+      next: {
+        statusTemplate: toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Running', startTime: NOW })
+      }
+    }
+  }
+}
+
+/** A failed installer on a node whose fault is gone restarts and becomes Ready. */
+function recoverStage (faulty: readonly string[]): Record<string, unknown> {
+  const container = { name: 'installer', image: IMAGE, ready: true, started: true, restartCount: 4, state: { running: { startedAt: NOW } } }
+  return {
+    apiVersion: STAGE_API,
+    kind: 'Stage',
+    metadata: { name: 'gtp5g-e2e-pod-recover' },
+    spec: {
+      resourceRef: podRef,
+      selector: {
+        matchExpressions: [
+          notDeleting,
+          { key: `.metadata.labels["${LABEL_MODULE}"]`, operator: 'Exists' },
+          onNodes('NotIn', faulty),
+          { key: failedKey, operator: 'In', values: FAILED }
+        ]
+      },
+      next: {
+        statusTemplate: toTemplate({ conditions: conditions(true), containerStatuses: [container], phase: 'Running' })
+      }
+    }
+  }
+}
+
+/** Our pod stages for the given faults: apply them all (and delete fault stages of healed nodes). */
+export function podStages (faults: readonly NodeFault[]): Array<Record<string, unknown>> {
+  const faulty = faults.map(f => f.node).sort()
+  return [readyStage(faulty), recoverStage(faulty), ...faults.map(faultStage)]
+}
+
+/** The Stage CRD and kwok's stock node and pod-delete stages, as kubectl-ready YAML. */
+export function kwokStages (): { crd: string, stages: string } {
+  const read = (f: string): string => readFileSync(path.join(KWOK_FILES, f), 'utf8')
+  const stock = ['node-initialize.yaml', 'node-heartbeat-with-lease.yaml', 'pod-delete.yaml'].map(read)
+  return {
+    crd: read('kwok.x-k8s.io_stages.yaml'),
+    stages: [...stock, ...podStages([]).map(s => JSON.stringify(s))].join('\n---\n')
+  }
+}
