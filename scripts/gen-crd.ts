@@ -1,6 +1,9 @@
-// `npm run gen`: writes crds/ from the TypeBox schema. Never edit crds/ by hand.
+// `npm run gen`: writes crds/ and the Helm chart's copy from the TypeBox schema. Never edit either by hand.
 import { writeFileSync } from 'node:fs'
-import { crdFile, renderCrd } from '../hooks/crd/render.js'
+import { chartCrdFile, crdFile, renderCrd } from '../hooks/crd/render.js'
 
-writeFileSync(crdFile, renderCrd())
-console.log(`wrote ${crdFile}`)
+const crd = renderCrd()
+for (const file of [crdFile, chartCrdFile]) {
+  writeFileSync(file, crd)
+  console.log(`wrote ${file}`)
+}

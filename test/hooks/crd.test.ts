@@ -4,7 +4,7 @@ import t from 'tap'
 import { parse } from 'yaml'
 import { API_GROUP, KIND, VERSION_PATTERN } from '../../contract/index.js'
 import { buildCrd } from '../../hooks/crd/crd.js'
-import { crdFile, renderCrd } from '../../hooks/crd/render.js'
+import { chartCrdFile, crdFile, renderCrd } from '../../hooks/crd/render.js'
 import { structuralViolations, type JsonSchema } from '../../hooks/crd/structural.js'
 
 const crd = buildCrd() as { spec: { versions: Array<Record<string, unknown>>, names: Record<string, unknown>, scope: string, group: string } }
@@ -12,9 +12,11 @@ const version = crd.spec.versions[0] as { schema: { openAPIV3Schema: JsonSchema 
 const root = version.schema.openAPIV3Schema
 const prop = (s: JsonSchema, ...path: string[]): JsonSchema => path.reduce((at, p) => (at.properties as Record<string, JsonSchema>)[p] as JsonSchema, s)
 
-t.test('crds/ is what `npm run gen` writes today', async t => {
-  t.equal(readFileSync(crdFile, 'utf8'), renderCrd(), 'crds/ is stale: run `npm run gen` and commit the result')
-  t.same(parse(readFileSync(crdFile, 'utf8')), crd)
+t.test('crds/ and the Helm chart\'s copy are what `npm run gen` writes today', async t => {
+  for (const [dir, file] of [['crds/', crdFile], ['helm/gtp5g-operator/crds/', chartCrdFile]] as const) {
+    t.equal(readFileSync(file, 'utf8'), renderCrd(), `${dir} is stale: run \`npm run gen\` and commit the result`)
+    t.same(parse(readFileSync(file, 'utf8')), crd)
+  }
 })
 
 t.test('the generated schema is structural, described everywhere', async t => {
