@@ -1,0 +1,118 @@
+{{/*
+Names, labels and the few derived values every template shares.
+*/}}
+
+{{- define "gtp5g-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Object name prefix: the release name, plus the chart name unless the release name already
+contains it (`helm install gtp5g-operator …` gives plain `gtp5g-operator`).
+*/}}
+{{- define "gtp5g-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "gtp5g-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels of every object; callers add app.kubernetes.io/component.
+*/}}
+{{- define "gtp5g-operator.labels" -}}
+helm.sh/chart: {{ include "gtp5g-operator.chart" . }}
+{{ include "gtp5g-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "gtp5g-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gtp5g-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The hook server pods' selector (Deployment, Service, PDB, NetworkPolicy, ServiceMonitor). */}}
+{{- define "gtp5g-operator.hookServerSelectorLabels" -}}
+{{ include "gtp5g-operator.selectorLabels" . }}
+app.kubernetes.io/component: hook-server
+{{- end }}
+
+{{/* True (non-empty) when this chart runs the hook server itself, i.e. hooks.url is unset. */}}
+{{- define "gtp5g-operator.inClusterHooks" -}}
+{{- if not .Values.hooks.url }}true{{ end }}
+{{- end }}
+
+{{- define "gtp5g-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "gtp5g-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "gtp5g-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "gtp5g-operator.installerImage" -}}
+{{- printf "%s:%s" .Values.installer.image.repository (default .Chart.AppVersion .Values.installer.image.tag) }}
+{{- end }}
+
+{{/* The in-cluster base URL of the hook server (used by the helm test pod). */}}
+{{- define "gtp5g-operator.serviceUrl" -}}
+{{- printf "http://%s.%s.svc:8080" (include "gtp5g-operator.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{/*
+Pod and container security contexts meeting Pod Security `restricted`: the hook server needs no
+privilege, no writable filesystem and no Linux capability. uid 65532 is the image's USER.
+*/}}
+{{- define "gtp5g-operator.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "gtp5g-operator.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Combinations that would render something useless: fail with a message that says what to change.
+*/}}
+{{- define "gtp5g-operator.validate" -}}
+{{- if .Values.hooks.url }}
+{{- if .Values.networkPolicy.enabled }}
+{{- fail "networkPolicy.enabled protects the in-cluster hook server, which hooks.url turns off: unset one of them" }}
+{{- end }}
+{{- if .Values.serviceMonitor.enabled }}
+{{- fail "serviceMonitor.enabled scrapes the in-cluster hook server, which hooks.url turns off: unset one of them" }}
+{{- end }}
+{{- else if and .Values.podDisruptionBudget.enabled (ge (int .Values.podDisruptionBudget.minAvailable) (int .Values.hookServer.replicas)) }}
+{{- fail (printf "podDisruptionBudget.minAvailable (%d) must be below hookServer.replicas (%d), or no node running a hook server pod could ever be drained; raise the replicas or set podDisruptionBudget.enabled=false" (int .Values.podDisruptionBudget.minAvailable) (int .Values.hookServer.replicas)) }}
+{{- end }}
+{{- if and .Values.installer.createNamespace (eq .Values.installer.namespace .Release.Namespace) }}
+{{- fail (printf "installer.namespace (%s) is the release namespace, which Helm does not let the chart create or label: install the release into another namespace, or set installer.createNamespace=false and label %s pod-security.kubernetes.io/enforce=privileged yourself" .Values.installer.namespace .Values.installer.namespace) }}
+{{- end }}
+{{- end }}
