@@ -16,7 +16,7 @@ export const VERSION_PATTERN = '^v[0-9]+\\.[0-9]+\\.[0-9]+[a-z0-9]*$'
 export const versionRegExp = new RegExp(VERSION_PATTERN)
 
 export const DEFAULT_SOURCE_URL = 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz'
-export const DEFAULT_TARGET_NAMESPACE = 'gtp5g-system'
+export const DEFAULT_TARGET_NAMESPACE = 'gtp5g-installers'
 
 /** Substitutes every `{version}` in a source URL template. */
 export function sourceUrlFor (template: string, version: string): string {

@@ -32,10 +32,12 @@ const NO_NODE = '-'
 // so every literal (the termination message above all) is escaped by JSON.stringify.
 const NOW = '__NOW__'
 const IMAGE = '__IMAGE__'
+const NAME = '__NAME__'
 const toTemplate = (status: unknown): string =>
   '{{ $now := Now }}\n' + JSON.stringify(status, null, 2)
     .replaceAll(`"${NOW}"`, '{{ $now | Quote }}')
     .replaceAll(`"${IMAGE}"`, '{{ (index .spec.containers 0).image | Quote }}')
+    .replaceAll(`"${NAME}"`, '{{ (index .spec.containers 0).name | Quote }}')
 
 const podRef = { apiGroup: 'v1', kind: 'Pod' }
 const notDeleting = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' }
@@ -51,6 +53,8 @@ const conditions = (ready: boolean): unknown[] => ['Initialized', 'Ready', 'Cont
   lastTransitionTime: NOW
 }))
 
+const helmHook = '.metadata.annotations["helm.sh/hook"] // ""'
+
 /** Pending pods on healthy nodes start and pass their readiness probe. */
 function readyStage (faulty: readonly string[]): Record<string, unknown> {
   return {
@@ -63,6 +67,7 @@ function readyStage (faulty: readonly string[]): Record<string, unknown> {
         matchExpressions: [
           notDeleting,
           { key: '.status.phase', operator: 'In', values: ['Pending'] },
+          { key: helmHook, operator: 'NotIn', values: ['test'] },
           onNodes('NotIn', faulty)
         ]
       },
@@ -86,9 +91,9 @@ function readyStage (faulty: readonly string[]): Record<string, unknown> {
 function faultStage (fault: NodeFault): Record<string, unknown> {
   const terminated = { exitCode: 1, reason: 'Error', message: formatTerminationMessage(fault.reason, fault.message), startedAt: NOW, finishedAt: NOW }
   const container = fault.mode === 'terminated'
-    ? { name: 'installer', image: IMAGE, ready: false, started: false, restartCount: 0, state: { terminated } }
+    ? { name: NAME, image: IMAGE, ready: false, started: false, restartCount: 0, state: { terminated } }
     : {
-        name: 'installer',
+        name: NAME,
         image: IMAGE,
         ready: false,
         started: false,
@@ -120,7 +125,7 @@ function faultStage (fault: NodeFault): Record<string, unknown> {
 
 /** A failed installer on a node whose fault is gone restarts and becomes Ready. */
 function recoverStage (faulty: readonly string[]): Record<string, unknown> {
-  const container = { name: 'installer', image: IMAGE, ready: true, started: true, restartCount: 4, state: { running: { startedAt: NOW } } }
+  const container = { name: NAME, image: IMAGE, ready: true, started: true, restartCount: 4, state: { running: { startedAt: NOW } } }
   return {
     apiVersion: STAGE_API,
     kind: 'Stage',
@@ -142,10 +147,28 @@ function recoverStage (faulty: readonly string[]): Record<string, unknown> {
   }
 }
 
+/**
+ * `helm test` pods run to completion. Simulated: this proves Helm's test flow and that the pod
+ * is admitted, not what the test pod checks (that runs for real on kind).
+ */
+function helmTestStage (): Record<string, unknown> {
+  const container = { name: NAME, image: IMAGE, ready: false, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: NOW, finishedAt: NOW } } }
+  return {
+    apiVersion: STAGE_API,
+    kind: 'Stage',
+    metadata: { name: 'gtp5g-e2e-helm-test' },
+    spec: {
+      resourceRef: podRef,
+      selector: { matchExpressions: [notDeleting, { key: '.status.phase', operator: 'In', values: ['Pending'] }, { key: helmHook, operator: 'In', values: ['test'] }] },
+      next: { statusTemplate: toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Succeeded', startTime: NOW }) }
+    }
+  }
+}
+
 /** Our pod stages for the given faults: apply them all (and delete fault stages of healed nodes). */
 export function podStages (faults: readonly NodeFault[]): Array<Record<string, unknown>> {
   const faulty = faults.map(f => f.node).sort()
-  return [readyStage(faulty), recoverStage(faulty), ...faults.map(faultStage)]
+  return [readyStage(faulty), recoverStage(faulty), helmTestStage(), ...faults.map(faultStage)]
 }
 
 /** The Stage CRD and kwok's stock node and pod-delete stages, as kubectl-ready YAML. */

@@ -1,6 +1,7 @@
 // `helm template` with the default values and each ci/*-values.yaml: which objects render, their
 // labels, Pod Security `restricted`, no RBAC, and the hook server's settings taken from values.
 import t from 'tap'
+import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
 import { DEFAULT_INSTALLER_IMAGE, EnvSchema } from '../../hooks/server/config.js'
 import { chart, ciFiles, ciPath, ciValues, helmOrSkip, type Manifest, NAMESPACE, one, RELEASE, render, type RenderOptions } from './chart.js'
 import { type ContainerSpec, type PodSpec, restrictedViolations } from './podsecurity.js'
@@ -103,6 +104,7 @@ if (helm !== undefined) {
       FINALIZE_TIMEOUT_SECONDS: '600'
     })
     t.equal(envOf(c).INSTALLER_IMAGE, DEFAULT_INSTALLER_IMAGE, 'the chart and the server default to the same installer')
+    t.equal(envOf(c).TARGET_NAMESPACE, DEFAULT_TARGET_NAMESPACE, 'and to the same installer namespace')
     const known = Object.keys(EnvSchema.properties)
     for (const e of c.env) t.ok(known.includes(e.name), `${e.name} is a variable the server reads`)
     const ns = one(objects, 'Namespace')

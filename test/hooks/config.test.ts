@@ -8,7 +8,7 @@ t.test('defaults', async t => {
     host: '0.0.0.0',
     logLevel: 'info',
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    hooks: { targetNamespace: 'gtp5g-system', installerImage: DEFAULT_INSTALLER_IMAGE, finalizeTimeoutSeconds: 600 }
+    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, finalizeTimeoutSeconds: 600 }
   })
 })
 

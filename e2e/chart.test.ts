@@ -1,0 +1,111 @@
+// The Helm chart against a real kube-apiserver (its own local cluster): what `helm template`
+// renders passes server-side validation and Pod Security admission, and the chart goes through
+// install, CRD upgrade, upgrade, test and uninstall. The hook server is deployed in-cluster here;
+// its pods are simulated by kwok, so `helm test` proves Helm's flow and admission, not the check
+// the test pod runs (e2e/kind runs that for real).
+import t, { type Test } from 'tap'
+import { parse, parseAllDocuments } from 'yaml'
+import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
+import { getJson, list, type Obj, waitFor } from './lib/kube.js'
+
+const skip = whyNot() ?? (process.env.E2E_KUBECONFIG !== undefined ? 'the chart suite installs its own release: it runs on the local cluster only' : undefined)
+let h: Harness
+
+if (skip === undefined) {
+  t.before(async () => {
+    h = await startHarness({ nodes: 2, name: 'chart' })
+    // As the chart README recommends: the hook server's namespace enforces `restricted`.
+    await h.kubectl(['create', 'namespace', HOOK_NAMESPACE])
+    await h.kubectl(['label', 'namespace', HOOK_NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted'])
+  })
+  t.teardown(async () => { await h?.stop() })
+}
+
+const scenario = (name: string, fn: (t: Test) => Promise<void>): void => {
+  if (skip !== undefined) t.test(name, { skip: `the local cluster cannot run here: ${skip}` }, async () => {})
+  else t.test(name, fn)
+}
+
+/** The installer DaemonSet exactly as the running hook server answers a first sync. */
+async function installerDaemonSet (): Promise<Obj> {
+  const res = await fetch(`${String(h.hooksUrl)}/sync`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      controller: { metadata: { name: RELEASE } },
+      parent: { apiVersion: 'operator.gthulhu.io/v1alpha1', kind: 'GTP5GModule', metadata: { name: 'sample', uid: 'u', generation: 1, creationTimestamp: '2026-11-22T00:00:00Z' }, spec: { version: 'v0.9.14' } },
+      children: {},
+      related: {}
+    })
+  })
+  return ((await res.json()) as { children: Obj[] }).children[0] as Obj
+}
+
+const podFrom = (ds: Obj, namespace: string): string => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'installer-admission-probe', namespace }, spec: { ...ds.spec.template.spec, nodeName: 'upf-001' }
+})
+
+scenario('the rendered chart passes server-side validation; Pod Security admits each pod where the chart puts it', async t => {
+  const rendered = await h.helm(['template', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--kube-version', '1.37.1'])
+  const kinds = parseAllDocuments(rendered).map(d => (d.toJS() as Obj | null)?.kind).filter(k => k !== undefined)
+  t.ok(kinds.includes('Deployment') && kinds.includes('CompositeController'), `rendered: ${kinds.join(', ')}`)
+  await h.kubectl(['apply', '--server-side', '-f', `${CHART}/crds/`])
+  const out = await h.kubectl(['apply', '--dry-run=server', '-f', '-'], rendered)
+  t.match(out, /deployment\.apps\/gtp5g-operator (created|configured) \(server dry run\)/)
+  t.match(out, /compositecontroller\.metacontroller\.k8s\.io\/gtp5g-operator (created|configured) \(server dry run\)/)
+
+  // A Deployment is only warned about; its pods are what `enforce` admits or refuses.
+  const deployment = parseAllDocuments(rendered).map(d => d.toJS() as Obj).find(o => o?.kind === 'Deployment') as Obj
+  // Its ServiceAccount does not exist before install: the namespace's default stands in.
+  const hookPod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hook-admission-probe', namespace: HOOK_NAMESPACE }, spec: { ...deployment.spec.template.spec, serviceAccountName: 'default' } })
+  t.match(await h.kubectl(['apply', '--dry-run=server', '-f', '-'], hookPod), /created \(server dry run\)/, 'the hook server pod is admitted under enforce=restricted')
+
+  const ds = await installerDaemonSet()
+  await t.rejects(h.kubectl(['apply', '--dry-run=server', '-f', '-'], podFrom(ds, HOOK_NAMESPACE)),
+    /violates PodSecurity "restricted:latest".*(hostPath|SYS_MODULE|runAsNonRoot)/s, 'an installer pod is refused in the restricted namespace')
+  await h.kubectl(['create', 'namespace', INSTALLER_NAMESPACE])
+  await h.kubectl(['label', 'namespace', INSTALLER_NAMESPACE, 'pod-security.kubernetes.io/enforce=privileged'])
+  t.match(await h.kubectl(['apply', '--dry-run=server', '-f', '-'], podFrom(ds, INSTALLER_NAMESPACE)), /created \(server dry run\)/, 'and admitted in the installer namespace')
+  t.match(await h.kubectl(['apply', '--dry-run=server', '-f', '-'], JSON.stringify({ ...ds, metadata: { ...ds.metadata, namespace: INSTALLER_NAMESPACE } })), /created \(server dry run\)/, 'the DaemonSet itself validates')
+  await h.kubectl(['delete', 'namespace', INSTALLER_NAMESPACE, '--wait=true'])
+})
+
+scenario('a typo in values is refused by helm install with the key named, and nothing is installed', async t => {
+  await t.rejects(h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--set', 'hookServer.replica=3']), /hookServer.*additional properties 'replica' not allowed/)
+  t.same(await list(h, ['deployments', '-n', HOOK_NAMESPACE]), [])
+})
+
+scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
+  await h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--wait', '--timeout=3m'])
+  const deployment = await getJson(h, ['deployment', '-n', HOOK_NAMESPACE, RELEASE]) as Obj
+  t.equal(deployment.status.availableReplicas, 2, 'two hook server replicas available (pods admitted under enforce=restricted)')
+  t.ok(await getJson(h, ['pdb', '-n', HOOK_NAMESPACE, RELEASE]), 'PodDisruptionBudget')
+  t.equal((await getJson(h, ['namespace', INSTALLER_NAMESPACE]))?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'privileged')
+  const cc = await getJson(h, ['compositecontroller', RELEASE]) as Obj
+  t.same(cc.spec.hooks.sync.webhook.service, { name: RELEASE, namespace: HOOK_NAMESPACE, port: 8080 })
+
+  // Helm never upgrades crds/: the chart README's command does.
+  const crdOut = await h.kubectl(['apply', '--server-side', '--force-conflicts', '-f', `${CHART}/crds/`])
+  t.match(crdOut, /customresourcedefinition\.apiextensions\.k8s\.io\/gtp5gmodules\.operator\.gthulhu\.io serverside-applied/, 'the README\'s CRD upgrade command works')
+
+  const generation = deployment.metadata.generation ?? 0
+  await h.helm(['upgrade', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--set', 'hookServer.logLevel=debug', '--wait', '--timeout=3m'])
+  const upgraded = await waitFor('the upgraded Deployment to roll out', async () => {
+    const d = await getJson(h, ['deployment', '-n', HOOK_NAMESPACE, RELEASE])
+    return d !== undefined && (d.metadata.generation ?? 0) > generation && d.status.updatedReplicas === 2 && d.status.observedGeneration === d.metadata.generation ? d : undefined
+  })
+  const env = upgraded.spec.template.spec.containers[0].env as Array<{ name: string, value: string }>
+  t.equal(env.find(e => e.name === 'LOG_LEVEL')?.value, 'debug', 'a values change rolls the hook Deployment')
+  t.ok((await list(h, ['replicasets', '-n', HOOK_NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`])).length >= 2, 'through a new ReplicaSet')
+
+  const tested = await h.helm(['test', RELEASE, '-n', HOOK_NAMESPACE, '--timeout=2m'])
+  t.match(tested, /Phase:\s+Succeeded/, 'helm test ran its pod to completion (simulated by kwok)')
+
+  await h.helm(['uninstall', RELEASE, '-n', HOOK_NAMESPACE, '--wait', '--timeout=2m'])
+  const left = await list(h, ['deployments,services,serviceaccounts,poddisruptionbudgets,pods', '-n', HOOK_NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`])
+  t.same(left.map(o => `${String(o.kind)}/${o.metadata.name}`), [], 'nothing of the release is left in its namespace')
+  t.equal(await getJson(h, ['compositecontroller', RELEASE]), undefined, 'the CompositeController is gone')
+  await waitFor('the installer namespace to be gone', async () => (await getJson(h, ['namespace', INSTALLER_NAMESPACE])) === undefined ? true : undefined)
+  t.ok(await getJson(h, ['crd', 'gtp5gmodules.operator.gthulhu.io']), 'the CRD stays (Helm never deletes crds/)')
+  t.equal(parse(await h.helm(['list', '-n', HOOK_NAMESPACE, '-o', 'yaml'])).length, 0, 'no release left')
+})

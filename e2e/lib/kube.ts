@@ -1,0 +1,71 @@
+// Small helpers over kubectl for the e2e scenarios: read objects as JSON and wait for a
+// condition, failing with the last thing seen (a timeout that says nothing is useless).
+import type { Harness } from './harness.js'
+
+export interface Obj {
+  apiVersion?: string
+  kind?: string
+  metadata: { name: string, namespace?: string, uid?: string, labels?: Record<string, string>, annotations?: Record<string, string>, generation?: number, deletionTimestamp?: string, finalizers?: string[], ownerReferences?: Array<{ kind: string, name: string }> }
+  spec?: any
+  status?: any
+}
+
+export async function getJson (h: Harness, args: readonly string[]): Promise<Obj | undefined> {
+  try {
+    return JSON.parse(await h.kubectl(['get', ...args, '-o', 'json'])) as Obj
+  } catch (error) {
+    if (/NotFound|not found/.test((error as Error).message)) return undefined
+    throw error
+  }
+}
+
+export async function list (h: Harness, args: readonly string[]): Promise<Obj[]> {
+  return (JSON.parse(await h.kubectl(['get', ...args, '-o', 'json'])) as { items: Obj[] }).items
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/**
+ * Polls `probe` until it returns something other than undefined, and returns that. On timeout
+ * the error names `what` and shows the last value `describe` gave.
+ */
+export async function waitFor<T> (what: string, probe: () => Promise<T | undefined>, options: { timeoutMs?: number, intervalMs?: number, describe?: () => Promise<unknown> } = {}): Promise<T> {
+  // Generous: CI runs this beside the qemu suite on two cores.
+  const deadline = Date.now() + (options.timeoutMs ?? 180_000)
+  let lastError: unknown
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe()
+      if (value !== undefined) return value
+    } catch (error) {
+      lastError = error
+    }
+    await sleep(options.intervalMs ?? 250)
+  }
+  const seen = options.describe === undefined ? undefined : await options.describe().catch((e: unknown) => String(e))
+  throw new Error(`timed out waiting for ${what}` +
+    (seen === undefined ? '' : `; last seen: ${JSON.stringify(seen, null, 1).slice(0, 3000)}`) +
+    (lastError === undefined ? '' : `; last error: ${String(lastError)}`))
+}
+
+/** The GTP5GModule's status once `accept` says yes. */
+export async function waitForModule (h: Harness, name: string, what: string, accept: (m: Obj) => boolean, timeoutMs = 180_000): Promise<Obj> {
+  return await waitFor(`gtp5gmodule/${name}: ${what}`, async () => {
+    const m = await getJson(h, ['gtp5gmodule', name])
+    return m !== undefined && accept(m) ? m : undefined
+  }, { timeoutMs, describe: async () => (await getJson(h, ['gtp5gmodule', name]))?.status })
+}
+
+export const condition = (m: Obj, type: string): { status: string, reason: string, message: string } | undefined =>
+  (m.status?.conditions as Array<{ type: string, status: string, reason: string, message: string }> | undefined)?.find(c => c.type === type)
+
+/** The sum of a Prometheus counter's samples whose labels include `labels`. */
+export function counter (metrics: string, name: string, labels: Record<string, string>): number {
+  let sum = 0
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue
+    const body = line.slice(name.length + 1, line.lastIndexOf('}'))
+    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return sum
+}
