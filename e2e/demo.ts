@@ -1,0 +1,70 @@
+// `npm run demo`: the README's first command. A local cluster (real kube-apiserver, real
+// Metacontroller, simulated nodes), this chart installed with Helm, the README's sample
+// GTP5GModule applied, and its status printed as it converges.
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { LocalCluster, missingPrerequisite, MissingPrerequisite, REPO } from './cluster/cluster.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from './lib/harness.js'
+import { METACONTROLLER_DIR, TOOLS_BIN, toolPath } from './lib/tools.js'
+
+const NODES = Number(process.env.DEMO_NODES ?? 3)
+const started = Date.now()
+const say = (line: string): void => { console.log(`[demo ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`) }
+
+function prepare (): void {
+  // Say what is missing that no command here can fetch before spending minutes on builds.
+  if (!existsSync(path.join(METACONTROLLER_DIR, 'metacontroller'))) throw new MissingPrerequisite(missingPrerequisite() ?? 'Metacontroller is missing')
+  if (toolPath('kwok') === undefined || toolPath('helm') === undefined || toolPath('kube-apiserver') === undefined) {
+    say('building the pinned Kubernetes, etcd, kwok and Helm binaries (once; about 12 min on 2 cores)')
+    execFileSync('bash', [path.join(REPO, 'e2e/cluster/build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  }
+  say('building the hook server (npm run build)')
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' })
+}
+
+async function main (): Promise<void> {
+  prepare()
+  const cluster = new LocalCluster()
+  await cluster.up({ nodes: NODES, targetNamespace: INSTALLER_NAMESPACE, log: line => { console.log(`  ${line}`) } })
+  say(`the cluster is up; its ${NODES} nodes are SIMULATED by kwok: installer pods do not really run, kwok reports them as the installer would`)
+
+  const helm = toolPath('helm') as string
+  const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, HELM_CACHE_HOME: path.join(cluster.dir, 'helm/cache'), HELM_CONFIG_HOME: path.join(cluster.dir, 'helm/config'), HELM_DATA_HOME: path.join(cluster.dir, 'helm/data') }
+  execFileSync(helm, ['upgrade', '--install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${await cluster.hooksUrl()}`, '--wait'], { env, stdio: 'ignore' })
+  say(`helm: chart ${path.relative(REPO, CHART)} installed as "${RELEASE}" (CRD, CompositeController, installer namespace; hooks at ${await cluster.hooksUrl()})`)
+  await cluster.kubectl(['apply', '-f', SAMPLE])
+  say(`applied ${path.relative(REPO, SAMPLE)}; watching its status:`)
+
+  let last = ''
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    const m = JSON.parse(await cluster.kubectl(['get', 'gtp5gmodule', 'sample', '-o', 'json'])) as { status?: { phase?: string, desired?: number, installed?: number, failed?: number, message?: string } }
+    const s = m.status ?? {}
+    const line = `phase ${s.phase ?? '-'}  desired ${s.desired ?? '-'}  installed ${s.installed ?? '-'}  failed ${s.failed ?? '-'}  ${s.message ?? ''}`
+    if (line !== last) {
+      if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K  ${line}`)
+      else console.log(`  ${line}`)
+      last = line
+    }
+    if (s.phase === 'Installed' || Date.now() > deadline) break
+    await new Promise(resolve => setTimeout(resolve, 250))
+  }
+  if (process.stdout.isTTY) process.stdout.write('\n')
+  console.log(`\n${await cluster.kubectl(['get', 'gtp5g'])}`)
+  console.log(`Look around:
+  export KUBECONFIG=${cluster.kubeconfigPath} PATH=${TOOLS_BIN}:$PATH
+  kubectl get gtp5g                       # the modules, as users see them
+  kubectl describe gtp5gmodule sample     # conditions, per-node lists
+  kubectl get ds,pods -n ${INSTALLER_NAMESPACE} -o wide
+  kubectl apply -f - <<< '{"apiVersion":"operator.gthulhu.io/v1alpha1","kind":"GTP5GModule","metadata":{"name":"sample"},"spec":{"version":"v0.9.15"}}'
+Logs of every component: ${path.join(cluster.dir, 'logs')}
+Stop it: npm run demo:down`)
+}
+
+try {
+  await main()
+} catch (error) {
+  console.error(error instanceof MissingPrerequisite ? `cannot run the demo: ${error.message}` : error)
+  process.exitCode = 1
+}
