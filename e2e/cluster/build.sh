@@ -17,6 +17,14 @@ KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.22.0
 log () { printf '[cluster-build %s] %s\n' "$(date +%T)" "$*" >&2; }
 
+# The cluster's certificates are made with the openssl CLI (e2e/cluster/certs.ts).
+if ! command -v openssl >/dev/null; then
+  log 'installing openssl'
+  SUDO=(); [[ $(id -u) == 0 ]] || SUDO=(sudo)
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends openssl >/dev/null
+fi
+
 go_version=$(go env GOVERSION)
 tools_key=$( { echo "$K8S_VERSION $go_version"; cat "$REPO/e2e/tools/go.mod" "$REPO/e2e/tools/go.sum" "$REPO/e2e/tools/etcd/main.go"; } | sha256sum | cut -c1-12)
 K8S_BIN=$CACHE/k8s-$K8S_VERSION-$tools_key

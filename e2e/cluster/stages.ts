@@ -33,8 +33,10 @@ const NO_NODE = '-'
 const NOW = '__NOW__'
 const IMAGE = '__IMAGE__'
 const NAME = '__NAME__'
+// Braces in a literal would start a template action: they are emitted by actions of their own.
 const toTemplate = (status: unknown): string =>
   '{{ $now := Now }}\n' + JSON.stringify(status, null, 2)
+    .replace(/\{\{|\}\}/g, braces => `{{ "${braces}" }}`)
     .replaceAll(`"${NOW}"`, '{{ $now | Quote }}')
     .replaceAll(`"${IMAGE}"`, '{{ (index .spec.containers 0).image | Quote }}')
     .replaceAll(`"${NAME}"`, '{{ (index .spec.containers 0).name | Quote }}')
@@ -55,36 +57,31 @@ const conditions = (ready: boolean): unknown[] => ['Initialized', 'Ready', 'Cont
 
 const helmHook = '.metadata.annotations["helm.sh/hook"] // ""'
 
+/** A Stage acting on the pods that match every expression, writing `statusTemplate` as their status. */
+const podStage = (name: string, matchExpressions: unknown[], statusTemplate: string): Record<string, unknown> => ({
+  apiVersion: STAGE_API,
+  kind: 'Stage',
+  metadata: { name },
+  spec: { resourceRef: podRef, selector: { matchExpressions }, next: { statusTemplate } }
+})
+
 /** Pending pods on healthy nodes start and pass their readiness probe. */
 function readyStage (faulty: readonly string[]): Record<string, unknown> {
-  return {
-    apiVersion: STAGE_API,
-    kind: 'Stage',
-    metadata: { name: 'gtp5g-e2e-pod-ready' },
-    spec: {
-      resourceRef: podRef,
-      selector: {
-        matchExpressions: [
-          notDeleting,
-          { key: '.status.phase', operator: 'In', values: ['Pending'] },
-          { key: helmHook, operator: 'NotIn', values: ['test'] },
-          onNodes('NotIn', faulty)
-        ]
-      },
-      next: {
-        statusTemplate: '{{ $now := Now }}\n' +
-          `conditions: ${JSON.stringify(conditions(true)).replaceAll(`"${NOW}"`, '{{ $now | Quote }}')}\n` +
-          'containerStatuses:\n' +
-          '{{ range .spec.containers }}\n' +
-          '- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: true, started: true, restartCount: 0, state: {running: {startedAt: {{ $now | Quote }}}}}\n' +
-          '{{ end }}\n' +
-          'hostIP: {{ NodeIPWith .spec.nodeName | Quote }}\n' +
-          'podIP: {{ PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace | Quote }}\n' +
-          'phase: Running\n' +
-          'startTime: {{ $now | Quote }}\n'
-      }
-    }
-  }
+  return podStage('gtp5g-e2e-pod-ready', [
+    notDeleting,
+    { key: '.status.phase', operator: 'In', values: ['Pending'] },
+    { key: helmHook, operator: 'NotIn', values: ['test'] },
+    onNodes('NotIn', faulty)
+  ], '{{ $now := Now }}\n' +
+    `conditions: ${JSON.stringify(conditions(true)).replaceAll(`"${NOW}"`, '{{ $now | Quote }}')}\n` +
+    'containerStatuses:\n' +
+    '{{ range .spec.containers }}\n' +
+    '- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: true, started: true, restartCount: 0, state: {running: {startedAt: {{ $now | Quote }}}}}\n' +
+    '{{ end }}\n' +
+    'hostIP: {{ NodeIPWith .spec.nodeName | Quote }}\n' +
+    'podIP: {{ PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace | Quote }}\n' +
+    'phase: Running\n' +
+    'startTime: {{ $now | Quote }}\n')
 }
 
 /** The installer on this node fails with its JSON termination message. */
@@ -101,50 +98,23 @@ function faultStage (fault: NodeFault): Record<string, unknown> {
         state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container=installer' } },
         lastState: { terminated }
       }
-  return {
-    apiVersion: STAGE_API,
-    kind: 'Stage',
-    metadata: { name: `gtp5g-e2e-fault-${fault.node}` },
-    spec: {
-      resourceRef: podRef,
-      selector: {
-        matchLabels: {},
-        matchExpressions: [
-          notDeleting,
-          { key: `.metadata.labels["${LABEL_MODULE}"]`, operator: 'Exists' },
-          onNodes('In', [fault.node]),
-          { key: failedKey, operator: 'NotIn', values: FAILED }
-        ]
-      },
-      next: {
-        statusTemplate: toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Running', startTime: NOW })
-      }
-    }
-  }
+  return podStage(`gtp5g-e2e-fault-${fault.node}`, [
+    notDeleting,
+    { key: `.metadata.labels["${LABEL_MODULE}"]`, operator: 'Exists' },
+    onNodes('In', [fault.node]),
+    { key: failedKey, operator: 'NotIn', values: FAILED }
+  ], toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Running', startTime: NOW }))
 }
 
 /** A failed installer on a node whose fault is gone restarts and becomes Ready. */
 function recoverStage (faulty: readonly string[]): Record<string, unknown> {
   const container = { name: NAME, image: IMAGE, ready: true, started: true, restartCount: 4, state: { running: { startedAt: NOW } } }
-  return {
-    apiVersion: STAGE_API,
-    kind: 'Stage',
-    metadata: { name: 'gtp5g-e2e-pod-recover' },
-    spec: {
-      resourceRef: podRef,
-      selector: {
-        matchExpressions: [
-          notDeleting,
-          { key: `.metadata.labels["${LABEL_MODULE}"]`, operator: 'Exists' },
-          onNodes('NotIn', faulty),
-          { key: failedKey, operator: 'In', values: FAILED }
-        ]
-      },
-      next: {
-        statusTemplate: toTemplate({ conditions: conditions(true), containerStatuses: [container], phase: 'Running' })
-      }
-    }
-  }
+  return podStage('gtp5g-e2e-pod-recover', [
+    notDeleting,
+    { key: `.metadata.labels["${LABEL_MODULE}"]`, operator: 'Exists' },
+    onNodes('NotIn', faulty),
+    { key: failedKey, operator: 'In', values: FAILED }
+  ], toTemplate({ conditions: conditions(true), containerStatuses: [container], phase: 'Running' }))
 }
 
 /**
@@ -153,16 +123,8 @@ function recoverStage (faulty: readonly string[]): Record<string, unknown> {
  */
 function helmTestStage (): Record<string, unknown> {
   const container = { name: NAME, image: IMAGE, ready: false, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: NOW, finishedAt: NOW } } }
-  return {
-    apiVersion: STAGE_API,
-    kind: 'Stage',
-    metadata: { name: 'gtp5g-e2e-helm-test' },
-    spec: {
-      resourceRef: podRef,
-      selector: { matchExpressions: [notDeleting, { key: '.status.phase', operator: 'In', values: ['Pending'] }, { key: helmHook, operator: 'In', values: ['test'] }] },
-      next: { statusTemplate: toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Succeeded', startTime: NOW }) }
-    }
-  }
+  return podStage('gtp5g-e2e-helm-test', [notDeleting, { key: '.status.phase', operator: 'In', values: ['Pending'] }, { key: helmHook, operator: 'In', values: ['test'] }],
+    toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Succeeded', startTime: NOW }))
 }
 
 /** Our pod stages for the given faults: apply them all (and delete fault stages of healed nodes). */
