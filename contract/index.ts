@@ -163,7 +163,13 @@ export const INSTALLER_REASONS = [
   'LoadFailed',
   'VersionMismatch',
   'InvalidConfig',
-  'InternalError'
+  'InternalError',
+  // Bounds on what the network, the tarball and the build control (installer/limits.ts).
+  'SourceTooLarge',
+  'BuildTimeout',
+  'BuildLogTooLarge',
+  /** Another installer on the node held the cache entry's lock for longer than any build may take. */
+  'CacheLocked'
 ] as const
 export type InstallerReason = typeof INSTALLER_REASONS[number]
 
