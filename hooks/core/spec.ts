@@ -9,11 +9,36 @@ export type SpecResult =
   | { ok: true, spec: GTP5GModuleSpec }
   | { ok: false, field: string, message: string }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * The API server's defaulting of a structural schema: a field that is absent (or null, which it
+ * prunes first) gets its default, then the defaults inside it; a value the user gave is never
+ * merged with the default. (TypeBox's Value.Default merges a default map into a given one, so a
+ * `nodeSelector: {role: upf}` would also require the default label.) Walks only the schema's
+ * own fields, never the user's unknown ones, so its depth is the schema's.
+ */
+export function withDefaults (schema: TSchema, value: unknown): unknown {
+  if (schema.type === 'object' && isPlainObject(value) && isPlainObject(schema.properties)) {
+    const out: Record<string, unknown> = { ...value }
+    for (const [key, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      if (out[key] === null) delete out[key]
+      if (out[key] === undefined && field.default !== undefined) out[key] = structuredClone(field.default)
+      if (out[key] !== undefined) out[key] = withDefaults(field, out[key])
+    }
+    return out
+  }
+  if (schema.type === 'array' && Array.isArray(value) && schema.items !== undefined) {
+    return value.map(item => withDefaults(schema.items as TSchema, item))
+  }
+  return value
+}
+
 export function parseSpec (raw: unknown): SpecResult {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  if (!isPlainObject(raw)) {
     return { ok: false, field: 'spec', message: 'spec: must be an object with at least spec.version' }
   }
-  const spec: unknown = Value.Default(GTP5GModuleSpec, structuredClone(raw))
+  const spec = withDefaults(GTP5GModuleSpec, raw)
   const error = Value.Errors(GTP5GModuleSpec, spec).First()
   if (error === undefined) return { ok: true, spec: spec as GTP5GModuleSpec }
   const field = 'spec' + error.path.split('/').map(part => part === '' ? '' : /^\d+$/.test(part) ? `[${part}]` : `.${part}`).join('')

@@ -1,0 +1,42 @@
+// parseSpec: the defaults the API server would apply, and the validation the CRD would do, so
+// that a module reaching the hook without them (a CRD installed without its schema) is treated
+// the same way.
+import t from 'tap'
+import { DEFAULT_NODE_SELECTOR } from '../../contract/index.js'
+import { customize, sync } from '../../hooks/core/hooks.js'
+import { resolveConflicts } from '../../hooks/core/conflicts.js'
+import { parseSpec } from '../../hooks/core/spec.js'
+import { CONFIG, controller, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
+
+const specOf = (raw: unknown): ReturnType<typeof parseSpec> & { ok: true } => {
+  const parsed = parseSpec(raw)
+  if (!parsed.ok) throw new Error(parsed.message)
+  return parsed
+}
+
+t.test('a user\'s nodeSelector replaces the default one; absent or null gets the default', async t => {
+  t.same(specOf({ version: 'v0.9.14', nodeSelector: { role: 'upf' } }).spec.nodeSelector, { role: 'upf' }, 'no default label merged in')
+  t.same(specOf({ version: 'v0.9.14', nodeSelector: {} }).spec.nodeSelector, {}, 'an empty selector stays empty (every node), as the API server keeps it')
+  t.same(specOf({ version: 'v0.9.14' }).spec.nodeSelector, DEFAULT_NODE_SELECTOR)
+  t.same(specOf({ version: 'v0.9.14', nodeSelector: null }).spec.nodeSelector, DEFAULT_NODE_SELECTOR, 'null is pruned, then defaulted')
+})
+
+t.test('nested defaults: a given source keeps its url and gets the default sha256; an absent one gets both', async t => {
+  t.same(specOf({ version: 'v0.9.14', source: { url: 'https://mirror.example/x.tgz' } }).spec.source, { url: 'https://mirror.example/x.tgz', sha256: '' })
+  t.same(specOf({ version: 'v0.9.14' }).spec.source, { url: 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz', sha256: '' })
+  t.same(specOf({ version: 'v0.9.14', tolerations: [{ key: 'upf', operator: 'Exists' }] }).spec.tolerations, [{ key: 'upf', operator: 'Exists' }])
+})
+
+t.test('customize, conflict resolution and sync agree on a custom nodeSelector', async t => {
+  const parent = gtp5gModule({ spec: { version: 'v0.9.14', nodeSelector: { role: 'upf' } } })
+  const upf = node('upf-1', { role: 'upf' })
+  const labelled = node('labelled-1', { 'gtp5g.gthulhu.io/enabled': 'true' })
+  const asked = customize({ controller, parent }, CONFIG).relatedResources.find(r => r.resource === 'nodes')
+  t.same(asked?.labelSelector, { matchLabels: { role: 'upf' } }, 'customize asks for the nodes the user selected')
+  const res = sync(syncRequest({ parent, nodes: [upf, labelled] }), CONFIG, NOW)
+  t.equal(res.status.desired, 1, 'sync installs on the node with role=upf only')
+  const elder = gtp5gModule({ name: 'elder', created: '2026-11-01T00:00:00Z', spec: { version: 'v0.9.14', nodeSelector: { role: 'upf' } } })
+  const { contested } = resolveConflicts(parent, [upf], [elder, parent])
+  t.same(contested, [{ node: 'upf-1', owner: 'elder' }], 'conflicts see the same selector')
+  t.equal(sync(syncRequest({ parent, nodes: [upf, labelled], modules: [elder, parent] }), CONFIG, NOW).status.desired, 0, 'and sync leaves the contested node to the elder')
+})
