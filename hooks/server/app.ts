@@ -47,6 +47,9 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
   const metrics = createMetrics()
   const app = Fastify({
     bodyLimit: options.bodyLimit,
+    // fastify's ajv coerces types by default ("true" and 1 pass as booleans, 5 as a name): a
+    // Metacontroller request is JSON with real types, and anything else is a bad request.
+    ajv: { customOptions: { coerceTypes: false } },
     logger: { level: options.logLevel ?? 'info' },
     // One line per hook call, written below, instead of fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true })

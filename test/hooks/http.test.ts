@@ -50,6 +50,11 @@ t.test('bad requests are 400 with a JSON body naming the problem', async t => {
     { name: 'missing controller', payload: { parent: valid.parent }, code: 400, field: 'controller', message: /required property 'controller'/ },
     { name: 'children not a map of maps', payload: { ...valid, children: { 'DaemonSet.apps/v1': [1, 2] } }, code: 400, field: 'children.DaemonSet.apps/v1', message: /must be object/ },
     { name: 'finalizing not a boolean', payload: { ...valid, finalizing: 'maybe' }, code: 400, field: 'finalizing', message: /boolean/ },
+    // No type coercion: "true" or 1 must not take the finalize path and switch nodes to unload.
+    { name: 'finalizing as the string "true"', payload: { ...valid, finalizing: 'true' }, code: 400, field: 'finalizing', message: /boolean/ },
+    { name: 'finalizing as the number 1', payload: { ...valid, finalizing: 1 }, code: 400, field: 'finalizing', message: /boolean/ },
+    { name: 'a numeric parent name', payload: { ...valid, parent: { ...valid.parent, metadata: { name: 5 } } }, code: 400, field: 'parent.metadata.name', message: /string/ },
+    { name: 'customize with a numeric parent name', url: '/customize', payload: { controller, parent: { ...valid.parent, metadata: { name: 5 } } }, code: 400, field: 'parent.metadata.name', message: /string/ },
     { name: 'customize without parent', url: '/customize', payload: { controller }, code: 400, field: 'parent', message: /parent/ },
     { name: 'plain text', payload: 'parent=x', contentType: 'text/plain', code: 400, field: 'body', message: /must be object/ },
     { name: 'an unknown content type', payload: 'parent=x', contentType: 'application/x-www-form-urlencoded', code: 415, message: /Unsupported Media Type/i }
