@@ -1,15 +1,33 @@
 // kbuild through gtp5g's own Makefile, whose interface is `make KVER=<kernel> KDIR=<headers>`
 // (it then runs `make -C $(KDIR) M=$(PWD) modules`). The full log goes to a file the caller
 // keeps; the BuildFailed message carries its tail, where the compiler puts the error.
+//
+// Why values are checked, not quoted: make treats `VAR=value` on its command line as a recursive
+// variable, so `$(shell …)` in the value runs when the Makefile uses $(VAR), and gtp5g's recipe
+// then hands $(KDIR) to /bin/sh, where `;`, backticks and `$(…)` mean something again. No quoting
+// survives both layers, so only plain characters may reach make (exec.ts starts it without a
+// shell). The kernel release is validated where it enters (config.ts, flow.ts); this is the
+// last check before make, for every value we put on its command line.
 import { createWriteStream } from 'node:fs'
 import { access, stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { MODULE_FILE } from '../contract/index.js'
+import { type InstallerReason, MODULE_FILE } from '../contract/index.js'
 import { InstallerError, tailLines } from './errors.js'
 import { type Runner } from './exec.js'
 
 export const BUILD_TAIL_LINES = 40
+
+/** Letters, digits and `. _ + ~ - /`: nothing make or a shell would expand or split. */
+const MAKE_SAFE = /^[A-Za-z0-9._+~/-]+$/
+
+export function assertMakeSafe (value: string, what: string, reason: InstallerReason): void {
+  if (!MAKE_SAFE.test(value)) {
+    throw new InstallerError(reason,
+      `refusing to pass ${what} ${JSON.stringify(value)} to make: only letters, digits and . _ + ~ - / are allowed ` +
+      '(make expands $(...) in command-line values and the recipe hands them to a shell)')
+  }
+}
 
 /** The headers tree must hold a kbuild Makefile; a dangling `build` link is the common failure. */
 export async function requireHeaders (kdir: string, kernel: string): Promise<void> {
@@ -25,6 +43,9 @@ export async function requireHeaders (kdir: string, kernel: string): Promise<voi
 export interface BuildResult { ko: string, output: string }
 
 export async function kbuild (runner: Runner, srcDir: string, kernel: string, kdir: string, logFile: string): Promise<BuildResult> {
+  assertMakeSafe(kernel, 'the kernel release', 'InvalidConfig')
+  assertMakeSafe(kdir, 'the headers directory', 'InvalidConfig')
+  assertMakeSafe(srcDir, 'the source directory', 'SourceUnavailable')
   const log = createWriteStream(logFile)
   const jobs = String(Math.max(1, availableParallelism()))
   let result

@@ -2,9 +2,10 @@
 // passes argv and env in, so every rule here is a table test.
 import {
   type Action, ACTIONS, type Command, COMMANDS, DEFAULT_SOURCE_URL, ENV, ENV_TERMINATION_LOG,
-  sourceUrlFor, TERMINATION_LOG, versionRegExp
+  KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, sourceUrlFor, TERMINATION_LOG, versionRegExp
 } from '../contract/index.js'
 import { InstallerError } from './errors.js'
+import { isKernelRelease } from './kernel.js'
 
 export interface Config {
   command: Command
@@ -61,6 +62,12 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
   }
 
   const kernel = env[ENV.kernelVersion]?.trim()
+  // It becomes a path and a make argument: anything but a plain release is refused here, before
+  // any use (make expands `$(...)` in command-line variables; see build.ts).
+  if (kernel !== undefined && kernel !== '' && !isKernelRelease(kernel)) {
+    throw new InstallerError('InvalidConfig',
+      `${ENV.kernelVersion} must be a kernel release like 6.1.0-28-amd64 (${KERNEL_RELEASE_PATTERN}, at most ${KERNEL_RELEASE_MAX} characters); got ${JSON.stringify(kernel)}`)
+  }
   return {
     command,
     action,

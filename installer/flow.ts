@@ -2,7 +2,7 @@
 // through `Ports`, so the same flow runs against a temporary root in unit tests and against the
 // node in the image.
 import { mkdir } from 'node:fs/promises'
-import { MIN_KERNEL, MODULE_NAME } from '../contract/index.js'
+import { KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, MIN_KERNEL, MODULE_NAME } from '../contract/index.js'
 import { kbuild, requireHeaders } from './build.js'
 import { evict, lookup, store } from './cache.js'
 import { type Config } from './config.js'
@@ -32,7 +32,11 @@ export type InstallOutcome = 'already-loaded' | 'loaded-from-cache' | 'built-and
 export function resolveKernel (config: Pick<Config, 'kernel'>, ports: Pick<Ports, 'runningKernel'>): KernelRelease {
   const raw = config.kernel ?? ports.runningKernel()
   const k = parseKernelRelease(raw)
-  if (k === undefined) throw new InstallerError('UnsupportedKernel', `cannot parse kernel release "${raw}"`)
+  if (k === undefined) {
+    // The name becomes a path and a make argument: only a plain release passes (see build.ts).
+    throw new InstallerError('UnsupportedKernel',
+      `cannot parse kernel release ${JSON.stringify(raw.slice(0, 2 * KERNEL_RELEASE_MAX))}: expected ${KERNEL_RELEASE_PATTERN}, at most ${KERNEL_RELEASE_MAX} characters`)
+  }
   if (!isSupportedKernel(k)) {
     throw new InstallerError('UnsupportedKernel', `kernel ${raw} is older than ${MIN_KERNEL.join('.')}, the oldest gtp5g supports`)
   }

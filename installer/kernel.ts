@@ -1,6 +1,8 @@
 // Kernel release strings, normalised in ONE place. They are not semver: `5.15.0-91-generic`,
 // `4.18.0-513.el8.x86_64`, `6.1.0-28-amd64`. Only the leading major.minor[.patch] is compared.
-import { MIN_KERNEL } from '../contract/index.js'
+// The string becomes a directory name and a make argument, so only the contract's
+// KERNEL_RELEASE_PATTERN passes (the CRD and the hook check the same one): no `$`, `/`, spaces.
+import { KERNEL_RELEASE_MAX, kernelReleaseRegExp, MIN_KERNEL } from '../contract/index.js'
 
 export interface KernelRelease {
   /** The string as given; also the directory name under /lib/modules and the cache. */
@@ -10,12 +12,14 @@ export interface KernelRelease {
   patch: number
 }
 
-// Distribution suffixes (`-91-generic`, `.el8.x86_64`, `+`) follow the numbers in any form.
-const RELEASE = /^(\d+)\.(\d+)(?:\.(\d+))?(?:[-.+_~].*)?$/
+export function isKernelRelease (raw: string): boolean {
+  return raw.length <= KERNEL_RELEASE_MAX && kernelReleaseRegExp.test(raw)
+}
 
 export function parseKernelRelease (raw: string): KernelRelease | undefined {
-  const m = RELEASE.exec(raw.trim())
-  if (m === null || raw.trim() !== raw || raw.includes('/')) return undefined
+  if (!isKernelRelease(raw)) return undefined
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(raw)
+  if (m === null) return undefined
   return { raw, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) }
 }
 

@@ -16,6 +16,11 @@ t.test('defaults', async t => {
   t.equal(c.terminationLog, TERMINATION_LOG)
 })
 
+t.test('the KERNEL_VERSION refusal names the rule', async t => {
+  t.throws(() => parseConfig([], { ...base, [ENV.kernelVersion]: '6.1.0-$(shell id)' }),
+    { reason: 'InvalidConfig', message: /KERNEL_VERSION must be a kernel release like 6\.1\.0-28-amd64 \(\^\[0-9\]\+.*at most 64 characters\); got "6\.1\.0-\$\(shell id\)"/ })
+})
+
 t.test('valid settings', async t => {
   const rows: Array<[string, string[], Record<string, string>, Record<string, unknown>]> = [
     ['check follows GTP5G_ACTION', ['check'], { [ENV.action]: 'unload' }, { command: 'check', action: 'unload' }],
@@ -43,7 +48,13 @@ t.test('invalid settings are InvalidConfig', async t => {
     ['short sha', [], { [ENV.sourceSha256]: 'abc' }],
     ['ftp source', [], { [ENV.sourceUrl]: 'ftp://x/y.tgz' }],
     ['zero interval', [], { [ENV.watchIntervalSeconds]: '0' }],
-    ['text interval', [], { [ENV.watchIntervalSeconds]: 'often' }]
+    ['text interval', [], { [ENV.watchIntervalSeconds]: 'often' }],
+    // KERNEL_VERSION reaches paths and make's command line: only a plain release passes.
+    ['make function in the kernel', [], { [ENV.kernelVersion]: '6.1.0-$(shell touch /tmp/pwned)' }],
+    ['shell separator in the kernel', [], { [ENV.kernelVersion]: '6.1.0-28-amd64;id' }],
+    ['path in the kernel', [], { [ENV.kernelVersion]: '6.1.0/../../etc' }],
+    ['space in the kernel', [], { [ENV.kernelVersion]: '6.1.0 -28' }],
+    ['kernel too long', [], { [ENV.kernelVersion]: `6.1.0-${'a'.repeat(59)}` }]
   ]
   for (const [name, argv, env] of rows) {
     t.throws(() => parseConfig(argv, { ...base, ...env }), { name: 'InstallerError', reason: 'InvalidConfig' }, name)

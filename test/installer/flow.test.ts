@@ -159,3 +159,25 @@ t.test('unload and check follow the action', async t => {
   t.same(await check(unloadCfg, ports.paths), { ready: true, detail: 'gtp5g not loaded' })
   t.equal(await readFile(path.join(root, 'sys/module/udp_tunnel/initstate'), 'utf8').catch(() => 'absent'), 'absent', 'udp_tunnel was never touched')
 })
+
+t.test('kernel releases that are not plain release strings never reach a path or make', async t => {
+  const evil = [
+    '6.1.0-$(shell touch /tmp/gtp5g-pwned)',
+    '6.1.0-28-amd64;id',
+    '6.1.0-`id`',
+    '6.1.0 -28-amd64',
+    '6.1.0-28/../../../etc',
+    '6.1.0-28-amd64\n',
+    `6.1.0-${'a'.repeat(64)}`
+  ]
+  for (const kernel of evil) {
+    const viaConfig = await setup(t, 'v0.0.1', { kernel })
+    await t.rejects(install(viaConfig.config, viaConfig.ports), { reason: 'UnsupportedKernel', message: /cannot parse kernel release/ }, `KERNEL_VERSION ${JSON.stringify(kernel)}`)
+    t.equal(viaConfig.builds(), 0)
+    const viaUname = await setup(t)
+    viaUname.ports.runningKernel = () => kernel
+    await t.rejects(install(viaUname.config, viaUname.ports), { name: 'InstallerError', reason: 'UnsupportedKernel' }, `running kernel ${JSON.stringify(kernel)}`)
+    t.equal(viaUname.builds(), 0)
+    t.notOk(viaUname.ports.lines.some(l => l.obj.step === 'headers' || l.obj.step === 'lock'), 'refused before any path is built from it')
+  }
+})

@@ -9,7 +9,8 @@ t.test('parses real kernel release strings (not semver)', async t => {
     ['5.14.0-427.13.1.el9_4.x86_64', [5, 14, 0], true], // RHEL 9
     ['6.8.0-1015-aws', [6, 8, 0], true], // Ubuntu cloud flavour
     ['5.10.223-212.873.amzn2.x86_64', [5, 10, 223], true], // Amazon Linux 2
-    ['6.6.56+', [6, 6, 56], true], // COS / upstream with a plus
+    ['6.12.12+bpo-amd64', [6, 12, 12], true], // Debian backports
+    ['6.6.56+', undefined, undefined], // a bare trailing "+" (COS, dirty upstream trees): the contract's pattern refuses it
     ['5.0', [5, 0, 0], true], // exactly the minimum
     ['4.19.0-27-amd64', [4, 19, 0], false], // Debian 10
     ['3.10.0-1160.el7.x86_64', [3, 10, 0], false], // CentOS 7
@@ -18,7 +19,15 @@ t.test('parses real kernel release strings (not semver)', async t => {
     ['v6.1.0', undefined, undefined],
     ['6', undefined, undefined],
     ['6.1.0/../../etc', undefined, undefined], // used as a directory name: never a path
-    [' 6.1.0-28-amd64', undefined, undefined]
+    [' 6.1.0-28-amd64', undefined, undefined],
+    // It becomes a directory name and a make argument: nothing make or a shell would expand.
+    ['6.1.0-$(shell id)', undefined, undefined],
+    ['6.1.0-28-amd64;id', undefined, undefined],
+    ['6.1.0-`id`', undefined, undefined],
+    ['6.1.0-28 amd64', undefined, undefined],
+    ['6.1.0-28-amd64\n', undefined, undefined],
+    [`6.1.0-${'x'.repeat(58)}`, [6, 1, 0], true], // 64 characters, the maximum
+    [`6.1.0-${'x'.repeat(59)}`, undefined, undefined]
   ]
   for (const [raw, numbers, supported] of rows) {
     const k = parseKernelRelease(raw)
