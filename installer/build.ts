@@ -14,7 +14,8 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { type InstallerReason, MODULE_FILE } from '../contract/index.js'
 import { InstallerError, tailLines } from './errors.js'
-import { type Runner } from './exec.js'
+import { type Runner, type RunResult } from './exec.js'
+import { formatBytes, formatDuration } from './limits.js'
 
 export const BUILD_TAIL_LINES = 40
 
@@ -42,34 +43,71 @@ export async function requireHeaders (kdir: string, kernel: string): Promise<voi
 
 export interface BuildResult { ko: string, output: string }
 
-export async function kbuild (runner: Runner, srcDir: string, kernel: string, kdir: string, logFile: string): Promise<BuildResult> {
+export interface BuildOptions {
+  timeoutMs: number
+  /** Output beyond this stops the build (BuildLogTooLarge); the log keeps this much. */
+  maxLogBytes: number
+  /** Shutdown: the build is killed and the signal's reason is thrown. */
+  signal?: AbortSignal | undefined
+}
+
+export async function kbuild (runner: Runner, srcDir: string, kernel: string, kdir: string, logFile: string, opts: BuildOptions): Promise<BuildResult> {
   assertMakeSafe(kernel, 'the kernel release', 'InvalidConfig')
   assertMakeSafe(kdir, 'the headers directory', 'InvalidConfig')
   assertMakeSafe(srcDir, 'the source directory', 'SourceUnavailable')
-  const log = createWriteStream(logFile)
   const jobs = String(Math.max(1, availableParallelism()))
-  let result
+  const timeout = AbortSignal.timeout(opts.timeoutMs)
+  const logFull = new AbortController()
+  const signal = AbortSignal.any([timeout, logFull.signal, ...(opts.signal === undefined ? [] : [opts.signal])])
+
+  const log = createWriteStream(logFile)
+  let logged = 0
+  const onOutput = (chunk: Buffer): void => {
+    if (logFull.signal.aborted) return
+    const room = opts.maxLogBytes - logged
+    if (chunk.length > room) {
+      log.write(chunk.subarray(0, Math.max(0, room)))
+      log.write(`\n[gtp5g-installer] build output exceeded ${formatBytes(opts.maxLogBytes)}; build stopped\n`)
+      logged = opts.maxLogBytes
+      logFull.abort()
+      return
+    }
+    logged += chunk.length
+    log.write(chunk)
+  }
+  let result: RunResult
   try {
     result = await runner('make', ['-C', srcDir, `-j${jobs}`, `KVER=${kernel}`, `KDIR=${kdir}`], {
       cwd: srcDir,
       // C locale: error text the operator can search for, whatever the image's default.
       env: { ...process.env, LC_ALL: 'C' },
-      onOutput: chunk => log.write(chunk)
+      onOutput,
+      signal
     })
   } catch (err) {
     throw new InstallerError('BuildFailed', `cannot run make: ${(err as Error).message}`, { cause: err })
   } finally {
     await new Promise(resolve => log.end(resolve))
   }
+  const output = result.output
+  const tail = (): string => tailLines(output, BUILD_TAIL_LINES)
+  if (result.aborted === true || signal.aborted) {
+    if (opts.signal?.aborted === true) throw opts.signal.reason
+    if (logFull.signal.aborted) {
+      throw new InstallerError('BuildLogTooLarge',
+        `make wrote more than ${formatBytes(opts.maxLogBytes)} of output and was stopped (a gtp5g build writes a few KiB; the log is capped to protect the node's disk); last lines:\n${tail()}`)
+    }
+    throw new InstallerError('BuildTimeout', `make did not finish within ${formatDuration(opts.timeoutMs)} and was killed with its compilers; last lines:\n${tail()}`)
+  }
   if (result.code !== 0) {
     const how = result.code === null ? `killed by ${result.signal ?? 'a signal'}` : `exit ${result.code}`
-    throw new InstallerError('BuildFailed', `make ${how}; last lines:\n${tailLines(result.output, BUILD_TAIL_LINES)}`)
+    throw new InstallerError('BuildFailed', `make ${how}; last lines:\n${tail()}`)
   }
   const ko = path.join(srcDir, MODULE_FILE)
   try {
     if (!(await stat(ko)).isFile()) throw new Error('not a file')
   } catch {
-    throw new InstallerError('BuildFailed', `make succeeded but produced no ${MODULE_FILE}; last lines:\n${tailLines(result.output, BUILD_TAIL_LINES)}`)
+    throw new InstallerError('BuildFailed', `make succeeded but produced no ${MODULE_FILE}; last lines:\n${tail()}`)
   }
   return { ko, output: result.output }
 }

@@ -6,6 +6,7 @@ import {
 } from '../contract/index.js'
 import { InstallerError } from './errors.js'
 import { isKernelRelease } from './kernel.js'
+import { DEFAULT_LIMITS, type Limits } from './limits.js'
 
 export interface Config {
   command: Command
@@ -20,6 +21,8 @@ export interface Config {
   watchIntervalMs: number
   logLevel: string
   terminationLog: string
+  /** Not configurable from the pod: the defaults are the contract; tests pass smaller ones. */
+  limits: Limits
 }
 
 export const DEFAULT_WATCH_INTERVAL_SECONDS = 10
@@ -78,6 +81,7 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
     hostRoot: (env[ENV.hostRoot] ?? '').replace(/\/+$/, ''),
     watchIntervalMs: Math.round(interval * 1000),
     logLevel: env[ENV.logLevel] || 'info',
-    terminationLog: env[ENV_TERMINATION_LOG] || TERMINATION_LOG
+    terminationLog: env[ENV_TERMINATION_LOG] || TERMINATION_LOG,
+    limits: { ...DEFAULT_LIMITS }
   }
 }

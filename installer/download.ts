@@ -1,5 +1,7 @@
 // Fetches the source tarball with Node's own clients (http, https, file) into a local file,
-// hashing while it streams. Redirects are followed (GitHub archive URLs always redirect).
+// hashing and counting while it streams. Redirects are followed (GitHub archive URLs always
+// redirect). `file://` is a path in the installer's container (its image and the host paths the
+// pod mounts), never the node's own filesystem. Size and time are bounded.
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import http from 'node:http'
@@ -8,6 +10,7 @@ import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { InstallerError } from './errors.js'
+import { formatBytes } from './limits.js'
 
 export interface DownloadOptions {
   sha256?: string | undefined
@@ -16,6 +19,10 @@ export interface DownloadOptions {
   /** The whole download, redirects included. */
   totalTimeoutMs?: number
   maxRedirects?: number
+  /** More bytes than this is SourceTooLarge (checked against Content-Length first, then counted). */
+  maxBytes?: number
+  /** Shutdown: the download stops and the signal's reason is thrown. */
+  signal?: AbortSignal | undefined
 }
 
 export interface Downloaded { bytes: number, sha256: string, url: string }
@@ -24,6 +31,11 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308])
 
 function unavailable (url: string, why: string, cause?: unknown): InstallerError {
   return new InstallerError('SourceUnavailable', `cannot fetch ${url}: ${why}`, { cause })
+}
+
+function tooLarge (url: string, max: number, seen: string): InstallerError {
+  return new InstallerError('SourceTooLarge',
+    `${url}: ${seen}, more than the ${formatBytes(max)} a source tarball may have (gtp5g's is about 150 KiB); is the URL right?`)
 }
 
 function request (url: URL, signal: AbortSignal, idleTimeoutMs: number): Promise<http.IncomingMessage> {
@@ -36,7 +48,9 @@ function request (url: URL, signal: AbortSignal, idleTimeoutMs: number): Promise
 }
 
 /** Opens the body of `url`, following redirects; the caller consumes the stream. */
-async function open (start: string, signal: AbortSignal, opts: Required<Omit<DownloadOptions, 'sha256'>>): Promise<{ body: Readable, url: string }> {
+type OpenOptions = Required<Omit<DownloadOptions, 'sha256' | 'signal'>>
+
+async function open (start: string, signal: AbortSignal, opts: OpenOptions): Promise<{ body: Readable, url: string }> {
   let url: URL
   try {
     url = new URL(start)
@@ -67,32 +81,53 @@ async function open (start: string, signal: AbortSignal, opts: Required<Omit<Dow
       res.resume()
       throw unavailable(url.href, `HTTP ${status}`)
     }
+    const length = Number(res.headers['content-length'])
+    if (Number.isFinite(length) && length > opts.maxBytes) {
+      res.destroy()
+      throw tooLarge(url.href, opts.maxBytes, `the server announces ${formatBytes(length)}`)
+    }
     res.setTimeout(opts.idleTimeoutMs, () => res.destroy(new Error(`stalled for ${opts.idleTimeoutMs} ms`)))
     return { body: res, url: url.href }
   }
 }
 
 export async function download (url: string, dest: string, options: DownloadOptions = {}): Promise<Downloaded> {
-  const opts = {
+  const opts: OpenOptions = {
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     totalTimeoutMs: options.totalTimeoutMs ?? 600_000,
-    maxRedirects: options.maxRedirects ?? 5
+    maxRedirects: options.maxRedirects ?? 5,
+    maxBytes: options.maxBytes ?? Number.POSITIVE_INFINITY
   }
-  const signal = AbortSignal.timeout(opts.totalTimeoutMs)
-  const { body, url: finalUrl } = await open(url, signal, opts)
+  const timeout = AbortSignal.timeout(opts.totalTimeoutMs)
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])
+  const stopped = (): boolean => options.signal?.aborted === true
+  let opened
+  try {
+    opened = await open(url, signal, opts)
+  } catch (err) {
+    if (stopped()) throw options.signal?.reason
+    throw err
+  }
+  const { body, url: finalUrl } = opened
   const hash = createHash('sha256')
   let bytes = 0
   const tap = new Transform({
     transform (chunk: Buffer, _enc, done) {
-      hash.update(chunk)
       bytes += chunk.length
+      if (bytes > opts.maxBytes) {
+        done(tooLarge(finalUrl, opts.maxBytes, `more than ${formatBytes(opts.maxBytes)} received`))
+        return
+      }
+      hash.update(chunk)
       done(null, chunk)
     }
   })
   try {
     await pipeline(body, tap, createWriteStream(dest), { signal })
   } catch (err) {
-    const why = signal.aborted ? `took longer than ${opts.totalTimeoutMs} ms` : (err as Error).message
+    if (stopped()) throw options.signal?.reason
+    if (err instanceof InstallerError) throw err
+    const why = timeout.aborted ? `took longer than ${opts.totalTimeoutMs} ms` : (err as Error).message
     throw unavailable(finalUrl, why, err)
   }
   const sha256 = hash.digest('hex')

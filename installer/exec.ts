@@ -1,22 +1,72 @@
-// The one place that starts processes. Output is interleaved (stdout + stderr) because a
-// compiler's context and its error belong together; only a bounded tail is kept in memory.
+// The one place that starts processes, always from an argv array (never a shell). Output is
+// interleaved (stdout + stderr) because a compiler's context and its error belong together; only
+// a bounded tail is kept in memory. A run can be cut short by a signal: the child leads its own
+// process group and the whole group is killed, so `make -j` cannot leave compilers behind.
 import { spawn } from 'node:child_process'
 
-export interface RunResult { code: number | null, signal: string | null, output: string }
-export type Runner = (cmd: string, args: readonly string[], opts?: { cwd?: string, env?: NodeJS.ProcessEnv, onOutput?: (chunk: Buffer) => void }) => Promise<RunResult>
+export interface RunResult {
+  code: number | null
+  signal: string | null
+  output: string
+  /** The run was stopped through `opts.signal` (timeout, output cap, shutdown). */
+  aborted?: boolean
+}
+export interface RunOptions {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  onOutput?: (chunk: Buffer) => void
+  signal?: AbortSignal
+}
+export type Runner = (cmd: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>
 
 const KEEP_BYTES = 256 * 1024
+/** After the group is killed, how long to wait for a descendant that escaped it to close our pipes. */
+const CLOSE_GRACE_MS = 2000
 
 export const run: Runner = (cmd, args, opts = {}) => new Promise((resolve, reject) => {
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (opts.signal?.aborted === true) {
+    resolve({ code: null, signal: null, output: '', aborted: true })
+    return
+  }
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let kept = Buffer.alloc(0)
+  let aborted = false
+  let settled = false
+  let exit: { code: number | null, signal: string | null } | undefined
+  const finish = (): void => {
+    if (settled || exit === undefined) return
+    settled = true
+    opts.signal?.removeEventListener('abort', kill)
+    resolve({ ...exit, output: kept.toString('utf8'), aborted })
+  }
   const collect = (chunk: Buffer): void => {
+    if (settled) return
     opts.onOutput?.(chunk)
     kept = Buffer.concat([kept, chunk])
     if (kept.length > KEEP_BYTES) kept = kept.subarray(kept.length - KEEP_BYTES)
   }
+  function kill (): void {
+    aborted = true
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
+  opts.signal?.addEventListener('abort', kill, { once: true })
   child.stdout.on('data', collect)
   child.stderr.on('data', collect)
-  child.on('error', reject)
-  child.on('close', (code, signal) => resolve({ code, signal, output: kept.toString('utf8') }))
+  child.on('error', err => {
+    opts.signal?.removeEventListener('abort', kill)
+    if (!settled) { settled = true; reject(err) }
+  })
+  child.on('exit', (code, signal) => {
+    exit = { code, signal }
+    // Normally 'close' follows at once; a killed run does not wait on a stray holder of the pipe.
+    if (aborted) setTimeout(finish, CLOSE_GRACE_MS).unref()
+  })
+  child.on('close', (code, signal) => {
+    exit ??= { code, signal }
+    finish()
+  })
 })

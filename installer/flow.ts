@@ -62,12 +62,15 @@ async function buildIntoCache (config: Config, kernel: string, ports: Ports): Pr
   await step(log, now, 'headers', () => requireHeaders(kdir, kernel), () => ({ kdir }))
   const work = await ports.workDir()
   try {
+    const { limits } = config
     const tarball = `${work.path}/source.tar.gz`
-    await step(log, now, 'download', () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256 }),
+    await step(log, now, 'download', () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes }),
       d => ({ url: d.url, bytes: d.bytes, sha256: d.sha256, verified: config.sourceSha256 !== undefined }))
-    const src = await step(log, now, 'extract', () => extractSource(tarball, `${work.path}/src`), dir => ({ dir }))
+    const src = await step(log, now, 'extract', () => extractSource(tarball, `${work.path}/src`, limits), dir => ({ dir }))
     await mkdir(entry.dir, { recursive: true })
-    const built = await step(log, now, 'build', () => kbuild(ports.runner, src, kernel, kdir, entry.buildLog), b => ({ ko: b.ko, log: entry.buildLog }))
+    const built = await step(log, now, 'build',
+      () => kbuild(ports.runner, src, kernel, kdir, entry.buildLog, { timeoutMs: limits.buildTimeoutMs, maxLogBytes: limits.buildLogBytes }),
+      b => ({ ko: b.ko, log: entry.buildLog }))
     await step(log, now, 'cache-store', () => store(entry, built.ko), sha256 => ({ path: entry.ko, sha256 }))
   } finally {
     await work.remove()

@@ -11,6 +11,7 @@ import { run } from '../../installer/exec.js'
 import { FIXTURE_SRC, tempDir } from './helpers.js'
 
 const exec = promisify(execFile)
+const opts = { timeoutMs: 60_000, maxLogBytes: 1024 * 1024 }
 
 t.test('the hazard: make expands $(shell …) in a variable given on its command line', async t => {
   const dir = await tempDir(t)
@@ -42,7 +43,7 @@ t.test('a malicious kernel release or headers directory never reaches make', asy
     await cp(FIXTURE_SRC, src, { recursive: true })
     let ran = false
     const spy: typeof run = async (cmd, args, o) => { ran = true; return await run(cmd, args, o) }
-    await t.rejects(kbuild(spy, src, kernel, kdir, path.join(dir, 'build.log')), { reason: /InvalidConfig/, message }, name)
+    await t.rejects(kbuild(spy, src, kernel, kdir, path.join(dir, 'build.log'), opts), { reason: /InvalidConfig/, message }, name)
     t.equal(ran, false, `${name}: make never started`)
     t.notOk(existsSync(marker), `${name}: nothing executed`)
   }
@@ -52,6 +53,6 @@ t.test('plain values pass and reach make as separate arguments', async t => {
   const dir = await tempDir(t)
   const calls: string[][] = []
   const spy: typeof run = async (cmd, args) => { calls.push([cmd, ...args]); return { code: 2, signal: null, output: 'stop here\n' } }
-  await t.rejects(kbuild(spy, path.join(dir, 'gtp5g-0.9.12'), '6.12.12+bpo-amd64', '/lib/modules/6.12.12+bpo-amd64/build', path.join(dir, 'log')), { name: 'InstallerError', reason: 'BuildFailed' })
+  await t.rejects(kbuild(spy, path.join(dir, 'gtp5g-0.9.12'), '6.12.12+bpo-amd64', '/lib/modules/6.12.12+bpo-amd64/build', path.join(dir, 'log'), opts), { name: 'InstallerError', reason: 'BuildFailed' })
   t.match(calls, [['make', '-C', path.join(dir, 'gtp5g-0.9.12'), /^-j\d+$/, 'KVER=6.12.12+bpo-amd64', 'KDIR=/lib/modules/6.12.12+bpo-amd64/build']])
 })

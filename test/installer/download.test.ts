@@ -55,3 +55,46 @@ t.test('file:// URLs (a tarball on the node or in the image)', async t => {
   t.equal(got.sha256, sha)
   await t.rejects(download(pathToFileURL(path.join(dir, 'absent.tgz')).href, path.join(dir, 'x')), { reason: 'SourceUnavailable', message: /ENOENT/ })
 })
+
+t.test('download size cap: SourceTooLarge from Content-Length, from the byte count, and for file://', async t => {
+  const dir = await tempDir(t)
+  const http = await import('node:http')
+  let served = 0
+  // No Content-Length (chunked): only counting can stop it. It would send 64 MiB.
+  const chunked = http.createServer((_req, res) => {
+    res.writeHead(200)
+    const chunk = Buffer.alloc(64 * 1024)
+    const more = (): void => {
+      while (served < 64 * 1024 * 1024) {
+        served += chunk.length
+        if (!res.write(chunk)) { res.once('drain', more); return }
+      }
+      res.end()
+    }
+    more()
+  })
+  await new Promise<void>(resolve => chunked.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { chunked.closeAllConnections(); chunked.close() })
+  const server = await loopback({ '/big': Buffer.alloc(2 * 1024 * 1024) })
+  t.teardown(server.close)
+  const dest = path.join(dir, 'out')
+  await t.rejects(download(`${server.base}/big`, dest, { maxBytes: 1024 * 1024 }),
+    { reason: 'SourceTooLarge', message: /the server announces 2 MiB, more than the 1 MiB/ }, 'announced length over the cap')
+  const port = (chunked.address() as { port: number }).port
+  await t.rejects(download(`http://127.0.0.1:${port}/x`, dest, { maxBytes: 1024 * 1024 }),
+    { reason: 'SourceTooLarge', message: /more than 1 MiB received/ }, 'counted bytes over the cap')
+  t.ok(served < 16 * 1024 * 1024, `stopped reading early (server wrote ${served} bytes)`)
+  await t.rejects(download('file:///dev/zero', dest, { maxBytes: 1024 * 1024, totalTimeoutMs: 5000 }),
+    { reason: 'SourceTooLarge', message: /more than 1 MiB received/ }, 'an endless file:// source')
+  const ok = await download(`${server.base}/big`, dest, { maxBytes: 2 * 1024 * 1024 })
+  t.equal(ok.bytes, 2 * 1024 * 1024, 'exactly at the cap is fine')
+})
+
+t.test('a shutdown stops the download with its own reason, not SourceUnavailable', async t => {
+  const dir = await tempDir(t)
+  const server = await loopback({ '/stall': 'stall' })
+  t.teardown(server.close)
+  const stop = new AbortController()
+  setTimeout(() => stop.abort(new DOMException('stopping on SIGTERM', 'AbortError')), 100)
+  await t.rejects(download(`${server.base}/stall`, path.join(dir, 'out'), { signal: stop.signal }), { name: 'AbortError', message: 'stopping on SIGTERM' })
+})

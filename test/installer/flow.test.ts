@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { type Config } from '../../installer/config.js'
 import { check, install, unload } from '../../installer/flow.js'
-import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, packFixture, setLoaded, setUnloaded, tempDir, testPorts } from './helpers.js'
+import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, packFixture, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
 
 const KERNEL = '6.1.0-28-amd64'
 
@@ -14,19 +14,7 @@ async function setup (t: HasTeardown, version = 'v0.0.1', extra: Partial<Config>
   const root = await tempDir(t)
   await fakeHeaders(root, KERNEL)
   const tarball = await packFixture(root, version)
-  const config: Config = {
-    command: 'install',
-    action: 'install',
-    version,
-    kernel: undefined,
-    sourceUrl: pathToFileURL(tarball).href,
-    sourceSha256: undefined,
-    hostRoot: root,
-    watchIntervalMs: 1000,
-    logLevel: 'silent',
-    terminationLog: path.join(root, 'termination-log'),
-    ...extra
-  }
+  const config = testConfig(root, pathToFileURL(tarball).href, { version, ...extra })
   const ports = testPorts(root)
   return { root, config, ports, kmod: ports.kmod as FakeKmod, builds: () => (ports.runner as unknown as { builds: number }).builds }
 }

@@ -8,10 +8,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as tar from 'tar'
 import { MODULE_NAME } from '../../contract/index.js'
+import { type Config } from '../../installer/config.js'
 import { InstallerError } from '../../installer/errors.js'
 import { type Runner } from '../../installer/exec.js'
 import { type Ports } from '../../installer/flow.js'
 import { type Kmod } from '../../installer/kmod.js'
+import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { hostPaths } from '../../installer/paths.js'
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
@@ -118,6 +120,24 @@ export function testPorts (root: string, overrides: Partial<Ports> = {}): Ports 
   }
 }
 
+/** An install Config for the temp-root harness, with the default limits unless overridden. */
+export function testConfig (root: string, sourceUrl: string, extra: Partial<Config> = {}): Config {
+  return {
+    command: 'install',
+    action: 'install',
+    version: 'v0.0.1',
+    kernel: undefined,
+    sourceUrl,
+    sourceSha256: undefined,
+    hostRoot: root,
+    watchIntervalMs: 1000,
+    logLevel: 'silent',
+    terminationLog: path.join(root, 'termination-log'),
+    limits: { ...DEFAULT_LIMITS },
+    ...extra
+  }
+}
+
 /**
  * Packs the fixture like a GitHub release archive (`gtp5g-<ver>/...`), with version.h rewritten
  * for `version` ("v0.0.2" → DRV_VERSION "0.0.2") and optionally a compile error.
@@ -145,7 +165,7 @@ export async function loopback (routes: Record<string, Buffer | { redirect: stri
     const route = routes[req.url ?? '']
     if (route === undefined) { res.writeHead(404).end('not found'); return }
     if (route === 'stall') { res.writeHead(200, { 'content-length': '100' }); res.write('x'); return }
-    if (Buffer.isBuffer(route)) { res.writeHead(200, { 'content-type': 'application/gzip' }).end(route); return }
+    if (Buffer.isBuffer(route)) { res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': route.length }).end(route); return }
     if ('redirect' in route) { res.writeHead(302, { location: route.redirect.replace('{base}', base) }).end(); return }
     res.writeHead(route.status).end()
   })

@@ -12,6 +12,7 @@ import { ENV, ENV_TERMINATION_LOG, parseTerminationMessage } from '../../contrac
 import { type Config } from '../../installer/config.js'
 import { run } from '../../installer/exec.js'
 import { install } from '../../installer/flow.js'
+import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { loopback, packFixture, tempDir, testPorts } from './helpers.js'
 import { debianKernelWithHeaders } from './realenv.js'
 import { requireOrSkip } from './skip.js'
@@ -44,6 +45,7 @@ if (KVER === undefined) {
       watchIntervalMs: 1000,
       logLevel: 'info',
       terminationLog: path.join(root, 'termination-log'),
+      limits: { ...DEFAULT_LIMITS },
       ...over
     })
 
