@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises'
 import { KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, MIN_KERNEL, MODULE_NAME } from '../contract/index.js'
 import { kbuild, requireHeaders } from './build.js'
-import { evict, lookup, store } from './cache.js'
+import { type CacheEntry, evict, lookup, store, sweepTemporaries, type Wanted, writeAtomic } from './cache.js'
 import { type Config } from './config.js'
 import { download } from './download.js'
 import { InstallerError } from './errors.js'
@@ -12,6 +12,7 @@ import { type Runner } from './exec.js'
 import { extractSource } from './extract.js'
 import { isSupportedKernel, type KernelRelease, parseKernelRelease } from './kernel.js'
 import { type Kmod } from './kmod.js'
+import { acquireLock } from './lock.js'
 import { type HostPaths } from './paths.js'
 import { type Clock, step, type StepLogger } from './steps.js'
 import { type ModuleState, readModuleState, versionMatches } from './sysfs.js'
@@ -25,6 +26,10 @@ export interface Ports {
   runningKernel: () => string
   /** A scratch directory for one build; removed by the returned function. */
   workDir: () => Promise<{ path: string, remove: () => Promise<void> }>
+  /** This installer's release, recorded in every cache entry it builds (a new one rebuilds). */
+  installerVersion: string
+  /** Aborted on SIGTERM: downloads, builds and lock waits stop, cleanup runs, nothing is loaded. */
+  signal: AbortSignal
 }
 
 export type InstallOutcome = 'already-loaded' | 'loaded-from-cache' | 'built-and-loaded'
@@ -54,24 +59,37 @@ async function removeIdle (ports: Ports, state: ModuleState & { loaded: true }, 
   await ports.kmod.remove()
 }
 
-/** Builds the module from source into the cache entry; returns nothing, the entry is the result. */
-async function buildIntoCache (config: Config, kernel: string, ports: Ports): Promise<void> {
-  const { log, now, paths } = ports
-  const entry = paths.cacheEntry(config.version, kernel)
+/** Builds the module from source into the (locked) cache entry, with its provenance. */
+async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry, ports: Ports): Promise<void> {
+  const { log, now, paths, signal } = ports
+  const { limits } = config
   const kdir = paths.kdir(kernel)
   await step(log, now, 'headers', () => requireHeaders(kdir, kernel), () => ({ kdir }))
   const work = await ports.workDir()
   try {
-    const { limits } = config
     const tarball = `${work.path}/source.tar.gz`
-    await step(log, now, 'download', () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes }),
+    const source = await step(log, now, 'download',
+      () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes, signal }),
       d => ({ url: d.url, bytes: d.bytes, sha256: d.sha256, verified: config.sourceSha256 !== undefined }))
-    const src = await step(log, now, 'extract', () => extractSource(tarball, `${work.path}/src`, limits), dir => ({ dir }))
-    await mkdir(entry.dir, { recursive: true })
-    const built = await step(log, now, 'build',
-      () => kbuild(ports.runner, src, kernel, kdir, entry.buildLog, { timeoutMs: limits.buildTimeoutMs, maxLogBytes: limits.buildLogBytes }),
-      b => ({ ko: b.ko, log: entry.buildLog }))
-    await step(log, now, 'cache-store', () => store(entry, built.ko), sha256 => ({ path: entry.ko, sha256 }))
+    const src = await step(log, now, 'extract', () => extractSource(tarball, `${work.path}/src`, limits, signal), dir => ({ dir }))
+    // The log is written in the pod's scratch space and copied into the entry whole: a reader of
+    // the host's build.log never sees a half-written one, or two builds interleaved.
+    const buildLog = `${work.path}/build.log`
+    let built
+    try {
+      built = await step(log, now, 'build',
+        () => kbuild(ports.runner, src, kernel, kdir, buildLog, { timeoutMs: limits.buildTimeoutMs, maxLogBytes: limits.buildLogBytes, signal }),
+        b => ({ ko: b.ko, log: entry.buildLog }))
+    } finally {
+      if (!signal.aborted) await writeAtomic(entry.buildLog, { copyOf: buildLog }).catch(() => {})
+    }
+    signal.throwIfAborted()
+    await step(log, now, 'cache-store', () => store(entry, built.ko, {
+      version: config.version,
+      kernel,
+      installer: ports.installerVersion,
+      source: { url: config.sourceUrl, sha256: source.sha256, resolvedUrl: source.url, bytes: source.bytes }
+    }, signal), sha256 => ({ path: entry.ko, sha256 }))
   } finally {
     await work.remove()
   }
@@ -91,15 +109,40 @@ export async function install (config: Config, ports: Ports): Promise<InstallOut
   if (state.loaded && state.refcnt > 0) await step(log, now, 'unload-other', () => removeIdle(ports, state, upgrade))
 
   const entry = paths.cacheEntry(config.version, kernel.raw)
-  const cached = await step(log, now, 'cache-lookup', () => lookup(entry), l => l.hit ? { hit: true, path: entry.ko } : { hit: false, why: l.why, detail: l.detail })
-  if (!cached.hit) await buildIntoCache(config, kernel.raw, ports)
+  await mkdir(entry.dir, { recursive: true })
+  const lock = await step(log, now, 'lock', () => acquireLock(entry.lock, { timeoutMs: config.limits.lockWaitMs, signal: ports.signal }), () => ({ path: entry.lock }))
+  try {
+    return await installLocked(config, ports, kernel, state, entry)
+  } finally {
+    await lock.release()
+  }
+}
+
+/** The rest of install, holding the entry's lock: no other installer reads or writes it meanwhile. */
+async function installLocked (config: Config, ports: Ports, kernel: KernelRelease, state: ModuleState, entry: CacheEntry): Promise<InstallOutcome> {
+  const { log, now, paths, signal } = ports
+  const upgrade = `upgrade to ${config.version}`
+  const swept = await sweepTemporaries(entry)
+  if (swept.length > 0) log.info({ step: 'cache-sweep', removed: swept }, 'removed temporary files of an interrupted writer')
+  // Another installer may have loaded it while we waited for the lock.
+  const current = await readModuleState(paths, MODULE_NAME)
+  if (current.loaded && versionMatches(config.version, current.version)) {
+    log.info({ step: 'done', outcome: 'already-loaded', version: current.version }, 'desired version loaded meanwhile; nothing to do')
+    return 'already-loaded'
+  }
+
+  const want: Wanted = { version: config.version, kernel: kernel.raw, installer: ports.installerVersion, sourceUrl: config.sourceUrl, sourceSha256: config.sourceSha256 }
+  const cached = await step(log, now, 'cache-lookup', () => lookup(entry, want),
+    l => l.hit ? { hit: true, path: entry.ko, source: l.provenance.source.url, sourceSha256: l.provenance.source.sha256 } : { hit: false, why: l.why, detail: l.detail })
+  if (!cached.hit) await buildIntoCache(config, kernel.raw, entry, ports)
+  signal.throwIfAborted()
 
   // The old version goes only once the new one is built and cached: a failed build or download
   // leaves the running data plane alone. Re-read: it may have been taken while we built.
   if (state.loaded) {
-    const current = await readModuleState(paths, MODULE_NAME)
-    if (current.loaded && !versionMatches(config.version, current.version)) {
-      await step(log, now, 'unload-other', () => removeIdle(ports, current, upgrade), () => ({ removed: current.version }))
+    const now2 = await readModuleState(paths, MODULE_NAME)
+    if (now2.loaded && !versionMatches(config.version, now2.version)) {
+      await step(log, now, 'unload-other', () => removeIdle(ports, now2, upgrade), () => ({ removed: now2.version }))
     }
   }
 

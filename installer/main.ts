@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The installer's process shell: env, logger, clock, signals, exit codes and the termination
 // message. Decisions live in flow.ts; this file only wires real adapters to them.
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { release, tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { ENV, ENV_TERMINATION_LOG, formatTerminationMessage, MODULE_NAME, TERMINATION_LOG } from '../contract/index.js'
 import { type Config, parseConfig } from './config.js'
@@ -16,6 +18,28 @@ import { readModuleState, versionMatches } from './sysfs.js'
 import { watch } from './watch.js'
 
 const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' })
+
+/** After SIGTERM, how long cleanup may take before the process exits anyway (the kubelet waits 30 s). */
+const SHUTDOWN_GRACE_MS = 10_000
+
+/**
+ * The release in the package.json beside the installer (/opt/gtp5g-installer in the image, the
+ * repository root in tests): recorded in each cache entry, so a new installer rebuilds.
+ */
+function installerVersion (): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown, version?: unknown }
+      if (pkg.name === 'gtp5g-operator' && typeof pkg.version === 'string') return pkg.version
+    } catch {
+      // not here: look further up
+    }
+    const up = path.dirname(dir)
+    if (up === dir) return 'unknown'
+    dir = up
+  }
+}
 
 async function fail (err: unknown, terminationLog: string): Promise<never> {
   const { reason, message } = toTermination(err)
@@ -31,7 +55,7 @@ async function fail (err: unknown, terminationLog: string): Promise<never> {
   process.exit(1)
 }
 
-function realPorts (config: Config): Ports {
+function realPorts (config: Config, signal: AbortSignal): Ports {
   return {
     paths: hostPaths(config.hostRoot),
     kmod: realKmod(run, config.hostRoot),
@@ -42,7 +66,9 @@ function realPorts (config: Config): Ports {
     workDir: async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-build-'))
       return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
-    }
+    },
+    installerVersion: installerVersion(),
+    signal
   }
 }
 
@@ -68,38 +94,58 @@ async function main (): Promise<void> {
   }
 
   // SIGTERM means the pod is going away (rollout, drain, node shutdown). The data plane must
-  // stay up, so exit at once and unload nothing; a build in progress is simply abandoned (the
-  // cache only ever sees complete entries).
+  // stay up: nothing is unloaded. Work in progress is aborted (make's process group killed,
+  // downloads and lock waits stopped) and unwinds through its cleanup (temporary files, the
+  // scratch directory, the entry's lock) before the process exits 0; process.exit at once would
+  // skip that. If cleanup hangs, the grace timer exits anyway and the next holder of the entry's
+  // lock sweeps what is left.
+  const shutdown = new AbortController()
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
+      if (shutdown.signal.aborted) return
       log.info({ signal }, 'stopping; the module stays loaded')
-      process.exit(0)
+      shutdown.abort(new DOMException(`stopping on ${signal}`, 'AbortError'))
+      setTimeout(() => {
+        log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'cleanup did not finish in time; exiting')
+        process.exit(0)
+      }, SHUTDOWN_GRACE_MS).unref()
     })
   }
+  const stopped = (): never => {
+    log.info('stopped')
+    process.exit(0)
+  }
 
-  const ports = realPorts(config)
+  const ports = realPorts(config, shutdown.signal)
   try {
     if (config.action === 'install') {
       await install(config, ports)
+      if (shutdown.signal.aborted) stopped()
       log.info({ intervalMs: config.watchIntervalMs }, 'ready; watching that the module stays loaded')
       const needsRepair = async (): Promise<boolean> => {
         const s = await readModuleState(ports.paths, MODULE_NAME)
         return !(s.loaded && versionMatches(config.version, s.version))
       }
-      await watch(config.watchIntervalMs, needsRepair, async () => {
+      const w = watch(config.watchIntervalMs, needsRepair, async () => {
         log.warn({ module: MODULE_NAME }, 'module no longer loaded at the desired version; loading it again')
         await install(config, ports)
-      }).done
+      })
+      shutdown.signal.addEventListener('abort', () => w.stop(), { once: true })
+      await w.done
     } else {
       await unload(ports)
       log.info('ready; nothing more to do until the pod is deleted')
       // Nothing to watch: stay alive (a timer keeps the event loop busy) so the pod keeps
       // reporting ready; a bare pending promise would let Node exit.
-      setInterval(() => {}, 2 ** 30)
+      const idle = setInterval(() => {}, 2 ** 30)
+      await new Promise(resolve => shutdown.signal.addEventListener('abort', resolve, { once: true }))
+      clearInterval(idle)
     }
   } catch (err) {
+    if (shutdown.signal.aborted) stopped()
     await fail(err, config.terminationLog)
   }
+  stopped()
 }
 
 await main()

@@ -2,6 +2,7 @@
 // at their real paths; tests point the root at a temporary directory.
 import path from 'node:path'
 import { cacheDir, HOST_PATHS, MODULE_FILE } from '../contract/index.js'
+import { type CacheEntry } from './cache.js'
 
 export interface HostPaths {
   root: string
@@ -10,7 +11,7 @@ export interface HostPaths {
   /** kbuild's KDIR: the headers tree `/lib/modules/<kernel>/build` points at. */
   kdir: (kernel: string) => string
   cacheRoot: string
-  cacheEntry: (version: string, kernel: string) => { dir: string, ko: string, sidecar: string, buildLog: string }
+  cacheEntry: (version: string, kernel: string) => CacheEntry
 }
 
 export function hostPaths (root: string): HostPaths {
@@ -24,7 +25,14 @@ export function hostPaths (root: string): HostPaths {
     cacheRoot,
     cacheEntry: (version, kernel) => {
       const dir = cacheDir(version, kernel, cacheRoot)
-      return { dir, ko: `${dir}/${MODULE_FILE}`, sidecar: `${dir}/${MODULE_FILE}.sha256`, buildLog: `${dir}/build.log` }
+      return {
+        dir,
+        ko: `${dir}/${MODULE_FILE}`,
+        sidecar: `${dir}/${MODULE_FILE}.sha256`,
+        provenance: `${dir}/provenance.json`,
+        buildLog: `${dir}/build.log`,
+        lock: `${dir}/.lock`
+      }
     }
   }
 }

@@ -15,6 +15,10 @@ export async function step<T> (log: StepLogger, now: Clock, name: string, fn: ()
     log.info({ step: name, durationMs: Math.round(now() - start), ...(describe?.(result) ?? {}) }, name)
     return result
   } catch (err) {
+    if ((err as Error | undefined)?.name === 'AbortError') {
+      log.info({ step: name, durationMs: Math.round(now() - start), aborted: true }, `${name} stopped`)
+      throw err
+    }
     const reason = err instanceof InstallerError ? err.reason : 'InternalError'
     log.error({ step: name, durationMs: Math.round(now() - start), reason, err: (err as Error).message }, `${name} failed`)
     throw err

@@ -1,12 +1,13 @@
 // The install / unload / check flow against a temporary host root: real sysfs-shaped files, real
 // cache, real file:// download and extraction; only kmod and make are fakes.
-import { readFile, truncate } from 'node:fs/promises'
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { type Config } from '../../installer/config.js'
+import { type Runner } from '../../installer/exec.js'
 import { check, install, unload } from '../../installer/flow.js'
-import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, packFixture, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, fakeMake, packFixture, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
 
 const KERNEL = '6.1.0-28-amd64'
 
@@ -28,7 +29,7 @@ t.test('cold install builds, caches and loads; a restart does nothing', async t 
   t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.1 loaded' })
 
   const steps = ports.lines.filter(l => typeof l.obj.step === 'string').map(l => l.obj.step)
-  t.same(steps, ['kernel', 'inspect', 'cache-lookup', 'headers', 'download', 'extract', 'build', 'cache-store', 'load-dependency', 'load', 'verify', 'done'])
+  t.same(steps, ['kernel', 'inspect', 'lock', 'cache-lookup', 'headers', 'download', 'extract', 'build', 'cache-store', 'load-dependency', 'load', 'verify', 'done'])
   t.ok(ports.lines.filter(l => l.obj.step !== 'done').every(l => typeof l.obj.durationMs === 'number'), 'every step line carries its duration')
   t.match(await readFile(path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/build.log`), 'utf8'), /LD \[M\] gtp5g.ko/, 'compiler output kept next to the cache entry')
 
@@ -124,9 +125,12 @@ t.test('failures carry the contract reasons', async t => {
     await setUnloaded(root, 'gtp5g')
     const cached = path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`)
     const { writeFile } = await import('node:fs/promises')
-    const { store } = await import('../../installer/cache.js')
+    const { parseProvenance, store } = await import('../../installer/cache.js')
     await writeFile(path.join(root, 'bad.ko'), 'not an ELF')
-    await store(ports.paths.cacheEntry('v0.0.1', KERNEL), path.join(root, 'bad.ko'))
+    // A well-formed entry with the right provenance whose module the kernel still refuses.
+    const entry = ports.paths.cacheEntry('v0.0.1', KERNEL)
+    const { format: _f, module: _m, ...source } = parseProvenance(await readFile(entry.provenance, 'utf8'))!
+    await store(entry, path.join(root, 'bad.ko'), source)
     await t.rejects(install(config, ports), { reason: 'LoadFailed', message: /Invalid module format/ })
     t.not(await readFile(cached, 'utf8'), fakeKo('0.0.1'))
   })
@@ -146,6 +150,47 @@ t.test('unload and check follow the action', async t => {
   t.equal(await unload(ports), 'unloaded')
   t.same(await check(unloadCfg, ports.paths), { ready: true, detail: 'gtp5g not loaded' })
   t.equal(await readFile(path.join(root, 'sys/module/udp_tunnel/initstate'), 'utf8').catch(() => 'absent'), 'absent', 'udp_tunnel was never touched')
+})
+
+t.test('two installers at once on one node (a rollout, a restart): one builds, the other waits and finds it done', async t => {
+  const { root, config } = await setup(t)
+  let building = 0
+  let overlap = 0
+  let builds = 0
+  // Two pods: each has its own make (slow, tagged) and kmod; they share the node (the root).
+  const pod = (tag: string) => {
+    const make = fakeMake()
+    const runner: Runner = async (cmd, args, opts) => {
+      builds++
+      if (++building > 1) overlap++
+      opts?.onOutput?.(Buffer.from(`${tag} compiling\n`))
+      await new Promise(resolve => setTimeout(resolve, 150))
+      try {
+        return await make(cmd, args, opts)
+      } finally { building-- }
+    }
+    return testPorts(root, { runner })
+  }
+  const [a, b] = [pod('pod-a'), pod('pod-b')]
+  const outcomes = (await Promise.all([install(config, a), install(config, b)])).sort()
+  t.same(outcomes, ['already-loaded', 'built-and-loaded'], 'the second saw the first one\'s result')
+  t.equal(builds, 1, 'one build')
+  t.equal(overlap, 0, 'never two builds of one entry at once')
+  const log = await readFile(path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/build.log`), 'utf8')
+  t.equal((log.match(/pod-[ab] compiling/g) ?? []).length, 1, 'build.log holds one build, whole')
+  const insmods = [...(a.kmod as FakeKmod).calls, ...(b.kmod as FakeKmod).calls].filter(c => c.startsWith('insmod'))
+  t.equal(insmods.length, 1, 'loaded once')
+})
+
+t.test('temporary files of a writer killed mid-store are swept by the next install', async t => {
+  const { root, config, ports } = await setup(t)
+  const dir = path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}`)
+  await mkdir(dir, { recursive: true })
+  await writeFile(path.join(dir, 'gtp5g.ko.tmp-4242-deadbeef'), 'half a module')
+  await writeFile(path.join(dir, 'build.log.tmp-4242-deadbeef'), 'half a log')
+  t.equal(await install(config, ports), 'built-and-loaded')
+  t.same((await readdir(dir)).filter(n => n.includes('.tmp-')), [])
+  t.match(ports.lines.find(l => l.obj.step === 'cache-sweep')?.obj, { removed: ['build.log.tmp-4242-deadbeef', 'gtp5g.ko.tmp-4242-deadbeef'] })
 })
 
 t.test('kernel releases that are not plain release strings never reach a path or make', async t => {

@@ -116,9 +116,13 @@ export function testPorts (root: string, overrides: Partial<Ports> = {}): Ports 
       const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-work-'))
       return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
     },
+    installerVersion: TEST_INSTALLER_VERSION,
+    signal: new AbortController().signal,
     ...overrides
   }
 }
+
+export const TEST_INSTALLER_VERSION = '0.0.0-test'
 
 /** An install Config for the temp-root harness, with the default limits unless overridden. */
 export function testConfig (root: string, sourceUrl: string, extra: Partial<Config> = {}): Config {

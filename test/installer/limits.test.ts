@@ -2,7 +2,7 @@
 // the install flow on a temporary host root: each one fails with its own reason and a message
 // naming the limit, leaves the running version alone and leaves no temporary files.
 import { readFileSync } from 'node:fs'
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
@@ -10,6 +10,7 @@ import { type Config } from '../../installer/config.js'
 import { run, type Runner } from '../../installer/exec.js'
 import { install } from '../../installer/flow.js'
 import { type Limits } from '../../installer/limits.js'
+import { acquireLock } from '../../installer/lock.js'
 import { type FakeKmod, type HasTeardown, fakeHeaders, packFixture, setLoaded, tempDir, testConfig, testPorts } from './helpers.js'
 
 const KERNEL = '6.1.0-28-amd64'
@@ -88,4 +89,14 @@ t.test('build output over the cap is BuildLogTooLarge: make stopped, build.log c
   t.ok(size <= 64 * 1024 + 200, `build.log is ${size} bytes`)
   t.match(await readFile(entry.buildLog, 'utf8'), /build output exceeded 64 KiB; build stopped\n$/)
   await noTemporaries(t, entry.dir)
+})
+
+t.test('another installer holding the entry longer than the wait limit is CacheLocked', async t => {
+  const { config, ports, entry, kmod } = await setup(t, { lockWaitMs: 200 })
+  await mkdir(entry.dir, { recursive: true })
+  const other = await acquireLock(entry.lock, { timeoutMs: 1000, owner: 'pod gtp5g-installer-old pid 7' })
+  t.teardown(other.release)
+  await t.rejects(install(config, ports), { reason: 'CacheLocked', message: /held .*\.lock for more than 200 ms \(holder: pod gtp5g-installer-old pid 7 since/ })
+  t.notOk(ports.lines.some(l => l.obj.step === 'download'), 'nothing fetched or built meanwhile')
+  t.same(kmod.calls, [])
 })

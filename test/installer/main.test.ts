@@ -1,25 +1,36 @@
 // The process shell: exit codes, the one-line termination message, the readiness probe and
 // SIGTERM. Runs installer/main.ts as a child process against a temporary host root.
-import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import t from 'tap'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import t, { type Test } from 'tap'
 import { ENV, ENV_TERMINATION_LOG, parseTerminationMessage } from '../../contract/index.js'
 import { watch } from '../../installer/watch.js'
-import { setLoaded, tempDir } from './helpers.js'
+import { fakeHeaders, packFixture, setLoaded, tempDir } from './helpers.js'
 
+const KERNEL = '6.1.0-28-amd64'
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../installer/main.ts')
 
 interface Ran { code: number | null, stdout: string, stderr: string }
 
-function installer (args: string[], env: Record<string, string>, onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Ran> {
+function installer (args: string[], env: Record<string, string>, onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Ran> & { kill: (s: NodeJS.Signals) => boolean } {
   const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); onStdout?.(stdout, s => child.kill(s)) })
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-  return new Promise(resolve => child.on('close', code => resolve({ code, stdout, stderr })))
+  const done = new Promise<Ran>(resolve => child.on('close', code => resolve({ code, stdout, stderr })))
+  return Object.assign(done, { kill: (s: NodeJS.Signals) => child.kill(s) })
+}
+
+function isRunning (pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
 }
 
 t.test('invalid configuration: exit 1 and one JSON line in the termination log', async t => {
@@ -75,6 +86,80 @@ t.test('restart with the right version loaded: no work; SIGTERM exits 0 and unlo
   t.same(steps.filter(s => s.step !== undefined).map(s => s.step), ['kernel', 'inspect', 'done'])
   t.match(steps.find(s => s.step === 'done'), { outcome: 'already-loaded' })
   t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1', 'still loaded')
+})
+
+/**
+ * A node with headers and a source for v0.0.1, and a `make` on PATH that runs `makeBody` (a
+ * shell script): the real installer process, only the compiler is a stand-in.
+ */
+async function buildingNode (t: Parameters<typeof tempDir>[0], makeBody: string) {
+  const root = await tempDir(t)
+  await fakeHeaders(root, KERNEL)
+  const tarball = await packFixture(root, 'v0.0.1')
+  const bin = path.join(root, 'bin')
+  const tmp = path.join(root, 'tmp')
+  await mkdir(bin)
+  await mkdir(tmp)
+  await writeFile(path.join(bin, 'make'), `#!/bin/sh\n${makeBody}\n`)
+  await chmod(path.join(bin, 'make'), 0o755)
+  const env = {
+    [ENV.version]: 'v0.0.1',
+    [ENV.hostRoot]: root,
+    [ENV.kernelVersion]: KERNEL,
+    [ENV.sourceUrl]: pathToFileURL(tarball).href,
+    [ENV_TERMINATION_LOG]: path.join(root, 'tl'),
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    TMPDIR: tmp
+  }
+  const entryDir = path.join(root, 'var/lib/gtp5g/v0.0.1', KERNEL)
+  return { root, env, tmp, entryDir, pidFile: path.join(root, 'make.pid') }
+}
+
+async function afterShutdown (t: Test, node: Awaited<ReturnType<typeof buildingNode>>, ran: Ran, started: number): Promise<void> {
+  t.equal(ran.code, 0, 'SIGTERM exits 0')
+  t.ok(Date.now() - started < 8000, `stopped in ${Date.now() - started} ms`)
+  t.same((await readdir(node.entryDir).catch(() => [] as string[])).filter(n => n.includes('.tmp-')), [], 'no temporary files in the host cache')
+  t.same((await readdir(node.tmp)).filter(n => n.startsWith('gtp5g-build-')), [], 'the scratch build directory is gone')
+  t.notOk(existsSync(path.join(node.root, 'tl')), 'no termination message: stopping is not a failure')
+  // Another installer gets the entry's lock at once.
+  const free = await new Promise(resolve => execFile('flock', ['--exclusive', '--nonblock', path.join(node.entryDir, '.lock'), 'true'], err => resolve(err === null)))
+  t.equal(free, true, 'the entry lock is free')
+  t.match(ran.stdout, /"msg":"stopping; the module stays loaded"/)
+}
+
+t.test('SIGTERM during a build: make and its children are killed, cleanup runs, exit 0', async t => {
+  // A compiler that would run for 30 s, with a child of its own.
+  const node = await buildingNode(t, 'echo "CC [M] gtp5g.o"\nsleep 30 &\necho $! > "$GTP5G_TEST_PIDFILE"\nwait')
+  let started = 0
+  const ran = installer(['install'], { ...node.env, GTP5G_TEST_PIDFILE: node.pidFile })
+  // make prints to its log, not to the installer's stdout: watch for its pid file instead.
+  const poll = setInterval(() => {
+    if (started === 0 && existsSync(node.pidFile)) {
+      started = Date.now()
+      ran.kill('SIGTERM')
+    }
+  }, 50)
+  const done = await ran
+  clearInterval(poll)
+  await afterShutdown(t, node, done, started)
+  const pid = Number(await readFile(node.pidFile, 'utf8'))
+  t.notOk(isRunning(pid), `the compiler's child (pid ${pid}) was killed`)
+  t.match(done.stdout, /"step":"build".*"aborted":true/)
+})
+
+t.test('SIGTERM during a store: the entry is complete or absent, never half-written', async t => {
+  // A build whose module is large enough (400 MiB) that storing it takes a while.
+  const node = await buildingNode(t, 'dd if=/dev/zero of=gtp5g.ko bs=1M count=400 status=none')
+  let started = 0
+  // Storing 400 MiB (hash, copy, fsync, hash) takes seconds: 300 ms in, it is under way.
+  const done = await installer(['install'], node.env, (out, kill) => {
+    if (started === 0 && /"step":"build","durationMs"/.test(out)) { started = Date.now() + 300; setTimeout(() => kill('SIGTERM'), 300) }
+  })
+  t.match(done.stdout, /"step":"cache-store","durationMs":\d+,"aborted":true/, 'SIGTERM arrived during the store')
+  await afterShutdown(t, node, done, started)
+  const names = (await readdir(node.entryDir)).sort()
+  t.ok(names.includes('gtp5g.ko.sha256') ? names.includes('gtp5g.ko') && names.includes('provenance.json') : !names.includes('gtp5g.ko'),
+    `entry files: ${names.join(', ')}`)
 })
 
 t.test('watch repairs when asked and stops cleanly', async t => {
