@@ -1,6 +1,7 @@
 import t from 'tap'
 import { DEFAULT_SOURCE_URL, ENV, ENV_TERMINATION_LOG, TERMINATION_LOG } from '../../contract/index.js'
 import { parseConfig } from '../../installer/config.js'
+import { DEFAULT_LIMITS } from '../../installer/limits.js'
 
 const base = { [ENV.version]: 'v0.9.12a' }
 
@@ -14,6 +15,7 @@ t.test('defaults', async t => {
   t.equal(c.hostRoot, '')
   t.equal(c.watchIntervalMs, 10_000)
   t.equal(c.terminationLog, TERMINATION_LOG)
+  t.same(c.limits, DEFAULT_LIMITS, 'the limits are not configurable from the pod')
 })
 
 t.test('the KERNEL_VERSION refusal names the rule', async t => {
