@@ -18,7 +18,7 @@ if (skip === undefined) {
     await h.kubectl(['create', 'namespace', HOOK_NAMESPACE])
     await h.kubectl(['label', 'namespace', HOOK_NAMESPACE, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted'])
   })
-  t.teardown(async () => { await h?.stop() })
+  t.teardown(async () => { await h?.stop({ failed: !t.passing() }) })
 }
 
 const scenario = (name: string, fn: (t: Test) => Promise<void>): void => {

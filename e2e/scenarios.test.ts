@@ -43,7 +43,7 @@ if (skip === undefined) {
     nodes = (await list(h, ['nodes', '-l', `${LABEL_ENABLED}=true`])).map(n => n.metadata.name).sort()
     if (nodes.length < 3) throw new Error(`the scenarios need 3 nodes labelled ${LABEL_ENABLED}=true, found ${nodes.length}`)
   })
-  t.teardown(async () => { await h?.stop() })
+  t.teardown(async () => { await h?.stop({ failed: !t.passing() }) })
 }
 
 const scenario = (name: string, fn: (t: Test) => Promise<void>): void => {

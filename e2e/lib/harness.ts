@@ -36,7 +36,8 @@ export interface Harness {
   restartMetacontroller: () => Promise<void>
   /** Prometheus text of the hook server's /metrics. */
   hookMetrics: () => Promise<string>
-  stop: () => Promise<void>
+  /** Tears the cluster down; after a failure, prints the end of every component's log first. */
+  stop: (options?: { failed?: boolean }) => Promise<void>
 }
 
 function execTool (bin: string, env: Record<string, string>) {
@@ -88,7 +89,10 @@ export async function startHarness (options: { nodes?: number, name?: string, lo
       await cluster.start('metacontroller')
     },
     hookMetrics: async () => await (await fetch(`${await cluster.hooksUrl()}/metrics`)).text(),
-    stop: async () => {
+    stop: async (options = {}) => {
+      if (options.failed === true) {
+        for (const c of cluster.status()) console.error(`# ---- ${c.name} (${c.log}) ----\n${cluster.logTail(c.name, 30)}`)
+      }
       // Keep the directory (logs) when asked to; CI machines are reused, so purge by default.
       await cluster.down({ purge: process.env.E2E_KEEP !== '1' })
     }
