@@ -2,7 +2,7 @@
 // fight forever. When selectors overlap, the older module (creationTimestamp, then name) keeps
 // the node and the newer one leaves it alone.
 import { DEFAULT_NODE_SELECTOR } from '../../contract/index.js'
-import type { KubeObject, Node } from './k8s.js'
+import { isObject, type KubeObject, metaOf, nameOf, type Node, str } from './k8s.js'
 import { matchesSelector } from './scheduling.js'
 
 export interface Contest {
@@ -17,9 +17,9 @@ interface Claimant {
 }
 
 function claimantOf (module: KubeObject): Claimant | undefined {
-  const name = module.metadata?.name
-  if (typeof name !== 'string') return undefined
-  const created = Date.parse(module.metadata?.creationTimestamp ?? '')
+  const name = nameOf(module)
+  if (name === undefined) return undefined
+  const created = Date.parse(str(metaOf(module).creationTimestamp) ?? '')
   return {
     name,
     // An object without a creation time has not been stored yet: it is the newest there is.
@@ -30,9 +30,8 @@ function claimantOf (module: KubeObject): Claimant | undefined {
 
 /** A module's node selector as the API server would default it; a malformed one counts as the default. */
 export function nodeSelectorOf (module: KubeObject): Record<string, string> {
-  const selector = (module.spec as { nodeSelector?: unknown } | undefined)?.nodeSelector
-  if (typeof selector === 'object' && selector !== null && !Array.isArray(selector) &&
-      Object.values(selector).every(v => typeof v === 'string')) {
+  const selector = isObject(module.spec) ? module.spec.nodeSelector : undefined
+  if (isObject(selector) && Object.values(selector).every(v => typeof v === 'string')) {
     return selector as Record<string, string>
   }
   return { ...DEFAULT_NODE_SELECTOR }
@@ -56,9 +55,9 @@ export function resolveConflicts (self: KubeObject, nodes: readonly Node[], modu
   const owned: Node[] = []
   const contested: Contest[] = []
   for (const node of nodes) {
-    const owner = elders.find(e => matchesSelector(node.metadata?.labels, e.selector))
+    const owner = elders.find(e => matchesSelector(metaOf(node).labels, e.selector))
     if (owner === undefined) owned.push(node)
-    else contested.push({ node: node.metadata?.name ?? '', owner: owner.name })
+    else contested.push({ node: nameOf(node) ?? '', owner: owner.name })
   }
   return { owned, contested }
 }

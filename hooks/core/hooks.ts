@@ -4,6 +4,7 @@ import { API_GROUP, API_VERSION, labelValue, LABEL_MODULE, PLURAL } from '../../
 import type { HookConfig } from './config.js'
 import { keepObservedChildren } from './children.js'
 import { nodeSelectorOf } from './conflicts.js'
+import { type KubeObject, metaOf, str } from './k8s.js'
 import type { CustomizeRequest, CustomizeResponse, SyncRequest, SyncResponse } from './metacontroller.js'
 import { observe } from './observe.js'
 import { parseSpec } from './spec.js'
@@ -11,6 +12,12 @@ import { computeStatus, invalidSpecStatus } from './status.js'
 
 /** Sync again this often while waiting for nodes to unload, to notice the finalize timeout. */
 export const FINALIZE_RESYNC_SECONDS = 10
+
+/** metadata.generation when it is one (a non-negative integer); conditions then carry it as observedGeneration. */
+function generationOf (parent: KubeObject): number | undefined {
+  const generation = metaOf(parent).generation
+  return Number.isSafeInteger(generation) && (generation as number) >= 0 ? generation as number : undefined
+}
 
 export function customize (req: CustomizeRequest, config: HookConfig): CustomizeResponse {
   const name = req.parent.metadata.name
@@ -27,7 +34,7 @@ export function customize (req: CustomizeRequest, config: HookConfig): Customize
 export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
   if (req.finalizing === true) return finalize(req, config, now)
   const parent = req.parent
-  const generation = parent.metadata.generation
+  const generation = generationOf(parent)
   const parsed = parseSpec(parent.spec)
   if (!parsed.ok) {
     return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req) }
@@ -40,7 +47,7 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
 
 export function finalize (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
   const parent = req.parent
-  const generation = parent.metadata.generation
+  const generation = generationOf(parent)
   const parsed = parseSpec(parent.spec)
   if (!parsed.ok) {
     // Without a valid spec we cannot know whether to unload; leaving gtp5g loaded is the safe side.
@@ -55,7 +62,7 @@ export function finalize (req: SyncRequest, config: HookConfig, now: Date): Sync
   }
   const status = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: 'unload', generation, previous: parent.status, now })
   const allUnloaded = tally.done.length === tally.desired
-  const deleted = Date.parse(parent.metadata.deletionTimestamp ?? '')
+  const deleted = Date.parse(str(metaOf(parent).deletionTimestamp) ?? '')
   const timedOut = !Number.isNaN(deleted) && now.getTime() - deleted >= config.finalizeTimeoutSeconds * 1000
   if (allUnloaded || timedOut) {
     return { status, children: [daemonSet], finalized: true }

@@ -5,7 +5,7 @@ import type { GTP5GModuleSpec } from './api.js'
 import type { HookConfig } from './config.js'
 import { type Contest, resolveConflicts } from './conflicts.js'
 import { buildDaemonSet, exclusionFits } from './daemonset.js'
-import type { KubeObject, Node, Pod } from './k8s.js'
+import { type KubeObject, labelOf, metaOf, nameOf, type Node, type Pod } from './k8s.js'
 import { MODULE_KEY, NODE_KEY, objectsOf, POD_KEY, type SyncRequest } from './metacontroller.js'
 import { nodeState, podsByNode } from './nodestate.js'
 import { matchesSelector, toleratesNode } from './scheduling.js'
@@ -24,19 +24,30 @@ export interface Observation {
 
 const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
 
+/** Objects with a string name, the first of each name: a node without one cannot exist, and two entries for one node would count it twice. */
+function uniquelyNamed (objects: readonly KubeObject[]): KubeObject[] {
+  const seen = new Set<string>()
+  return objects.filter(o => {
+    const name = nameOf(o)
+    if (name === undefined || seen.has(name)) return false
+    seen.add(name)
+    return true
+  })
+}
+
 export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookConfig, action: Action): Observation {
   const moduleName = req.parent.metadata.name
   // Metacontroller already filtered by the selector we gave in customize; filter again because
   // the spec may have changed since, and related objects may lag behind.
-  const selected = objectsOf(req.related, NODE_KEY).filter(n => matchesSelector(n.metadata?.labels, spec.nodeSelector)) as Node[]
+  const selected = uniquelyNamed(objectsOf(req.related, NODE_KEY)).filter(n => matchesSelector(metaOf(n).labels, spec.nodeSelector)) as Node[]
   const { owned, contested } = resolveConflicts(req.parent, selected, objectsOf(req.related, MODULE_KEY))
-  const desired = owned.filter(n => toleratesNode(spec.tolerations, n)).map(n => n.metadata?.name ?? '').sort(byName)
+  const desired = owned.filter(n => toleratesNode(spec.tolerations, n)).map(n => nameOf(n) ?? '').sort(byName)
   const excludedNodes = contested.map(c => c.node)
   const { daemonSet, templateHash } = buildDaemonSet({ moduleName, spec, config, action, excludedNodes })
 
   const mine = labelValue(moduleName)
   const pods = (objectsOf(req.related, POD_KEY) as Pod[])
-    .filter(p => p.metadata?.labels?.[LABEL_MODULE] === mine && (p.metadata?.namespace ?? config.targetNamespace) === config.targetNamespace)
+    .filter(p => labelOf(p, LABEL_MODULE) === mine && (metaOf(p).namespace ?? config.targetNamespace) === config.targetNamespace)
   const onNode = podsByNode(pods)
   const tally: NodeTally = { desired: desired.length, done: [], failed: [], scheduled: 0 }
   for (const node of desired) {

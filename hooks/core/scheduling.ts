@@ -1,11 +1,11 @@
 // Which nodes an installer pod can land on: label selectors and taints, decided the way the
 // DaemonSet controller decides them, so status counts match what Kubernetes will schedule.
 import type { Toleration } from './api.js'
-import type { Node, Taint } from './k8s.js'
+import { isObject, list, type Node, type Taint } from './k8s.js'
 
-export function matchesSelector (labels: Record<string, string> | undefined, selector: Record<string, string>): boolean {
+export function matchesSelector (labels: unknown, selector: Record<string, string>): boolean {
   for (const [key, value] of Object.entries(selector)) {
-    if (labels?.[key] !== value) return false
+    if (!isObject(labels) || !Object.hasOwn(labels, key) || labels[key] !== value) return false
   }
   return true
 }
@@ -33,9 +33,10 @@ export function tolerates (toleration: Toleration, taint: Taint): boolean {
 
 /** True when no NoSchedule/NoExecute taint of the node is left untolerated. */
 export function toleratesNode (tolerations: readonly Toleration[], node: Node): boolean {
-  for (const taint of node.spec?.taints ?? []) {
-    if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue
-    const tolerated = tolerations.some(t => tolerates(t, taint)) || DAEMONSET_TOLERATIONS.some(t => tolerates(t, taint))
+  const spec = isObject(node.spec) ? node.spec : {}
+  for (const taint of list(spec.taints)) {
+    if (!isObject(taint) || (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute')) continue
+    const tolerated = tolerations.some(t => tolerates(t, taint as Taint)) || DAEMONSET_TOLERATIONS.some(t => tolerates(t, taint as Taint))
     if (!tolerated) return false
   }
   return true

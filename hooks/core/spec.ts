@@ -12,19 +12,20 @@ export type SpecResult =
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * The API server's defaulting of a structural schema: a field that is absent (or null, which it
- * prunes first) gets its default, then the defaults inside it; a value the user gave is never
- * merged with the default. (TypeBox's Value.Default merges a default map into a given one, so a
- * `nodeSelector: {role: upf}` would also require the default label.) Walks only the schema's
- * own fields, never the user's unknown ones, so its depth is the schema's.
+ * What the API server does to an object of a structural schema before validating it: unknown
+ * fields and nulls are pruned, then a field that is absent gets its default, and the defaults
+ * inside that. A value the user gave is never merged with the default (TypeBox's Value.Default
+ * merges a default map into a given one, so `nodeSelector: {role: upf}` would also require the
+ * default label). Walks only the schema's own fields, so its depth is the schema's whatever the
+ * input, and nothing unknown reaches the DaemonSet.
  */
 export function withDefaults (schema: TSchema, value: unknown): unknown {
   if (schema.type === 'object' && isPlainObject(value) && isPlainObject(schema.properties)) {
-    const out: Record<string, unknown> = { ...value }
+    const out: Record<string, unknown> = {}
     for (const [key, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
-      if (out[key] === null) delete out[key]
-      if (out[key] === undefined && field.default !== undefined) out[key] = structuredClone(field.default)
-      if (out[key] !== undefined) out[key] = withDefaults(field, out[key])
+      const given = Object.hasOwn(value, key) && value[key] !== null ? value[key] : undefined
+      if (given !== undefined) out[key] = withDefaults(field, given)
+      else if (field.default !== undefined) out[key] = withDefaults(field, structuredClone(field.default))
     }
     return out
   }

@@ -1,10 +1,11 @@
 // The status calculator: from per-node observations to phase, counts, capped node lists,
 // conditions and one sentence. It never stamps "now" unless something actually changed.
 import { isDeepStrictEqual } from 'node:util'
-import { type FailedNode, type GTP5GModuleStatus, MAX_LISTED_NODES, type Phase } from './api.js'
-import { type ConditionValue, conditionsFrom, timestamp } from './conditions.js'
+import { type Condition, CONDITION_TYPES, type FailedNode, type GTP5GModuleStatus, MAX_LISTED_NODES, type Phase, PHASES } from './api.js'
+import { type ConditionValue, conditionsFrom, findCondition, timestamp } from './conditions.js'
 import type { Contest } from './conflicts.js'
 import { MAX_EXCLUSION_BYTES } from './daemonset.js'
+import { isObject, str } from './k8s.js'
 
 export interface NodeTally {
   /** Nodes the module should be on, after selectors, taints and conflicts. */
@@ -102,11 +103,52 @@ function conditionValues (phase: Phase, input: StatusInput): ConditionValue[] {
   return [ready, progressing, degraded]
 }
 
+const count = (v: unknown): number | undefined => Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : undefined
+const oneOf = <T extends string>(values: readonly T[], v: unknown): T | undefined => (values as readonly unknown[]).includes(v) ? v as T : undefined
+
+function wellFormedCondition (c: unknown): Condition | undefined {
+  if (!isObject(c)) return undefined
+  const type = oneOf(CONDITION_TYPES, c.type)
+  const status = oneOf(['True', 'False', 'Unknown'] as const, c.status)
+  const [reason, message, lastTransitionTime] = [str(c.reason), str(c.message), str(c.lastTransitionTime)]
+  if (type === undefined || status === undefined || reason === undefined || message === undefined || lastTransitionTime === undefined) return undefined
+  const observedGeneration = count(c.observedGeneration)
+  return { type, status, reason, message, lastTransitionTime, ...(observedGeneration === undefined ? {} : { observedGeneration }) }
+}
+
+/**
+ * The well-formed part of the status Metacontroller last wrote, rebuilt field by field: the
+ * previous status is input like any other, and whatever of it we echo must be valid status.
+ * (The API server would have pruned or refused the rest.)
+ */
+export function previousStatus (raw: unknown): GTP5GModuleStatus {
+  const s = isObject(raw) ? raw : {}
+  const out: GTP5GModuleStatus = {}
+  const phase = oneOf(PHASES, s.phase)
+  if (phase !== undefined) out.phase = phase
+  for (const key of ['desired', 'installed', 'failed'] as const) {
+    const n = count(s[key])
+    if (n !== undefined) out[key] = n
+  }
+  if (Array.isArray(s.installedNodes)) out.installedNodes = s.installedNodes.filter(n => typeof n === 'string').slice(0, MAX_LISTED_NODES)
+  if (Array.isArray(s.failedNodes)) {
+    out.failedNodes = s.failedNodes.flatMap(f => {
+      const [nodeName, reason, message] = isObject(f) ? [str(f.nodeName), str(f.reason), str(f.message)] : []
+      return nodeName === undefined || reason === undefined || message === undefined ? [] : [{ nodeName, reason, message }]
+    }).slice(0, MAX_LISTED_NODES)
+  }
+  if (Array.isArray(s.conditions)) out.conditions = s.conditions.flatMap(c => wellFormedCondition(c) ?? [])
+  const message = str(s.message)
+  if (message !== undefined) out.message = message
+  const lastUpdateTime = str(s.lastUpdateTime)
+  if (lastUpdateTime !== undefined) out.lastUpdateTime = lastUpdateTime
+  return out
+}
+
 /** Keeps the previous lastUpdateTime when nothing else in status changed. */
 export function stampUpdateTime (status: Omit<GTP5GModuleStatus, 'lastUpdateTime'>, previous: unknown, now: Date): GTP5GModuleStatus {
-  const before = (typeof previous === 'object' && previous !== null ? previous : {}) as Record<string, unknown>
-  const { lastUpdateTime, observedGeneration, ...rest } = before
-  const unchanged = typeof lastUpdateTime === 'string' && isDeepStrictEqual(rest, status)
+  const { lastUpdateTime, observedGeneration, ...rest } = previousStatus(previous)
+  const unchanged = lastUpdateTime !== undefined && isDeepStrictEqual(rest, status)
   return { ...status, lastUpdateTime: unchanged ? lastUpdateTime : timestamp(now) }
 }
 
@@ -131,9 +173,9 @@ export function computeStatus (input: StatusInput): GTP5GModuleStatus {
  * Degraded says which field is wrong.
  */
 export function invalidSpecStatus (previous: unknown, message: string, generation: number | undefined, now: Date): GTP5GModuleStatus {
-  const before = (typeof previous === 'object' && previous !== null ? previous : {}) as GTP5GModuleStatus
+  const before = previousStatus(previous)
   const carried = (['Ready', 'Progressing'] as const).map(type => {
-    const c = before.conditions?.find(x => x?.type === type)
+    const c = wellFormedCondition(findCondition(previous, type))
     return c === undefined
       ? { type, status: 'Unknown' as const, reason: 'InvalidSpec', message }
       : { type, status: c.status, reason: c.reason, message: c.message }

@@ -3,8 +3,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import { STATUS_CODES } from 'node:http'
+import { MAX_OBJECT_DEPTH } from '../core/children.js'
 import type { HookConfig } from '../core/config.js'
 import { customize, finalize, sync } from '../core/hooks.js'
+import { tooDeep } from '../core/k8s.js'
 import {
   type CustomizeRequest, CustomizeRequestSchema, type CustomizeResponse, type SyncRequest, SyncRequestSchema, type SyncResponse
 } from '../core/metacontroller.js'
@@ -40,6 +42,24 @@ function fieldOf (error: FastifyError): string {
   const segments = first.instancePath.split('/').filter(p => p !== '').map(p => p.replaceAll('~1', '/').replaceAll('~0', '~'))
   const path = [...segments, ...(missing === undefined ? [] : [missing])]
   return path.length === 0 ? 'body' : path.join('.')
+}
+
+/**
+ * Observed children are echoed back when the spec is invalid, so they must be serializable:
+ * no Kubernetes object nests anywhere near MAX_OBJECT_DEPTH, and JSON.stringify overflows the
+ * stack a little past 1,000 levels.
+ */
+function tooDeepChild (body: SyncRequest): { field: string, message: string } | undefined {
+  for (const [kind, group] of Object.entries(body.children ?? {})) {
+    for (const [name, child] of Object.entries(group)) {
+      const path = tooDeep(child, MAX_OBJECT_DEPTH)
+      if (path !== undefined) {
+        const field = ['children', kind, name, ...path].join('.')
+        return { field, message: `${field}: nested deeper than ${MAX_OBJECT_DEPTH} levels, which no Kubernetes object is` }
+      }
+    }
+  }
+  return undefined
 }
 
 export function buildApp (options: AppOptions): { app: FastifyInstance, metrics: HookMetrics } {
@@ -95,8 +115,10 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
   })
 
   for (const [path, hook] of [['/sync', sync], ['/finalize', finalize]] as const) {
-    app.post(path, { schema: { body: SyncRequestSchema }, config: { hook: path.slice(1) as HookName } }, async request => {
+    app.post(path, { schema: { body: SyncRequestSchema }, config: { hook: path.slice(1) as HookName } }, async (request, reply) => {
       const body = request.body as SyncRequest
+      const deep = tooDeepChild(body)
+      if (deep !== undefined) return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', ...deep })
       const res = hook(body, options.hooks, now())
       outcomes.set(request, { parent: body.parent.metadata.name, decision: describeSync(res) })
       return res

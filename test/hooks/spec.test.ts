@@ -40,3 +40,10 @@ t.test('customize, conflict resolution and sync agree on a custom nodeSelector',
   t.same(contested, [{ node: 'upf-1', owner: 'elder' }], 'conflicts see the same selector')
   t.equal(sync(syncRequest({ parent, nodes: [upf, labelled], modules: [elder, parent] }), CONFIG, NOW).status.desired, 0, 'and sync leaves the contested node to the elder')
 })
+
+t.test('unknown fields are pruned, as the API server prunes them: nothing unknown reaches the DaemonSet', async t => {
+  const spec = specOf({ version: 'v0.9.14', future: 1, tolerations: [{ key: 'upf', operator: 'Exists', hostPID: true }], source: { url: 'https://x.example/a.tgz', mirror: 'y' } }).spec
+  t.same(spec.tolerations, [{ key: 'upf', operator: 'Exists' }])
+  t.same(spec.source, { url: 'https://x.example/a.tgz', sha256: '' })
+  t.notOk('future' in spec)
+})
