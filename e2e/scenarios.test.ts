@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { ENV, LABEL_ENABLED, LABEL_MODULE, LABEL_TEMPLATE_HASH } from '../contract/index.js'
+import { INVALID_SPECS, VALID_SPECS } from '../test/hooks/invalidspecs.js'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE, startHarness, whyNot } from './lib/harness.js'
 import { condition, counter, getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
 
@@ -56,7 +57,15 @@ scenario('the CRD is served with its descriptions and refuses an invalid version
   t.match(explain, /The desired gtp5g module and the nodes it belongs on/)
   t.match(explain, /version\s+<string> -required-/)
   await t.rejects(applyModule('bad', { version: 'latest' }), /spec\.version.*should match/s, 'version: latest is refused by the API server')
+  // The same table the hook's unit tests refuse (test/hooks/invalidspecs.ts): CEL rules and patterns at admission.
+  for (const row of INVALID_SPECS) {
+    await t.rejects(applyModule('bad', { version: 'v0.9.14', ...row.spec }), row.api, `${row.name}: refused, naming ${row.field}`)
+  }
   t.equal(await getJson(h, ['gtp5gmodule', 'bad']), undefined, 'nothing was stored')
+  for (const spec of VALID_SPECS) {
+    const object = JSON.stringify({ apiVersion: sample.apiVersion, kind: sample.kind, metadata: { name: 'fine' }, spec: { version: 'v0.9.14', ...spec } })
+    t.match(await h.kubectl(['apply', '--dry-run=server', '-f', '-'], object), /created \(server dry run\)/, `accepted: ${JSON.stringify(spec).slice(0, 60)}`)
+  }
 })
 
 scenario('create: the DaemonSet has the contract\'s shape, pods become Ready, the module Installed', async t => {

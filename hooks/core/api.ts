@@ -1,10 +1,39 @@
 // The GTP5GModule API as TypeBox schemas: the single source of the hook's validation, its
 // TypeScript types and the generated CRD (crds/). Edit here, then `npm run gen`.
 import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox'
-import { DEFAULT_NODE_SELECTOR, DEFAULT_SOURCE_URL, VERSION_PATTERN } from '../../contract/index.js'
+import { DEFAULT_NODE_SELECTOR, DEFAULT_SOURCE_URL, KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, kernelReleaseRegExp, VERSION_PATTERN } from '../../contract/index.js'
 
 /** Marks a union of integer and percent string; the CRD generator emits `x-kubernetes-int-or-string`. */
 export const INT_OR_STRING = 'x-kubernetes-int-or-string'
+export const VALIDATIONS = 'x-kubernetes-validations'
+
+/** A CEL rule of the CRD, carrying its twin in TypeScript for the hook, which cannot run CEL. */
+export interface CelRule {
+  rule: string
+  message: string
+  /** Not serialized: the generated CRD carries only rule and message. */
+  readonly check?: (value: unknown) => boolean
+}
+
+/** One rule, one message, checked by the API server (CEL) and by the hook (`check`) alike. */
+export function celRule (rule: string, message: string, check: (value: unknown) => boolean): CelRule {
+  return Object.defineProperty({ rule, message }, 'check', { value: check, enumerable: false })
+}
+
+/**
+ * Printable ASCII without spaces: image references and URLs are ASCII (anything else is
+ * percent-encoded), and this class means the same in RE2 (the API server) and in JavaScript,
+ * which `\S` does not (they disagree on Unicode spaces).
+ */
+const NO_SPACE = '[!-~]+'
+
+/** Label keys and values as Kubernetes validates them (IsQualifiedName, IsValidLabelValue). */
+const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
+const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'
+export const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
+export const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
+const labelKeyRegExp = new RegExp(LABEL_KEY_PATTERN)
+const isLabelKey = (k: string): boolean => labelKeyRegExp.test(k) && (!k.includes('/') || k.indexOf('/') <= 253)
 
 /** A closed set of strings. TypeBox validates the union; the CRD generator folds it into `enum`. */
 export function StringEnum<const T extends readonly string[]> (values: T, options: { description: string, default?: T[number] }): TUnion<Array<TLiteral<T[number]>>> {
@@ -21,9 +50,9 @@ export const Toleration = Type.Object({
 
 export const Source = Type.Object({
   url: Type.String({
-    description: 'Tarball of the gtp5g source; every `{version}` is replaced by spec.version. http(s):// or file:// (a path on the node).',
+    description: 'Tarball of the gtp5g source; every `{version}` is replaced by spec.version. http(s):// or file:// (a path inside the installer container, not on the node).',
     default: DEFAULT_SOURCE_URL,
-    pattern: '^(https?|file)://.+',
+    pattern: `^(https?|file)://${NO_SPACE}$`,
     maxLength: 2048
   }),
   sha256: Type.String({
@@ -33,13 +62,23 @@ export const Source = Type.Object({
   })
 }, { description: 'Where the installer downloads the gtp5g source from.', default: {} })
 
+const PERCENT = '^(100|[1-9][0-9]?)%$'
+
+// 0 and "0%" would stall every rollout: the API server refuses a DaemonSet with maxUnavailable
+// 0 unless maxSurge is set, and the installer DaemonSet sets no maxSurge.
 export const MaxUnavailable = Type.Union([
-  Type.Integer({ minimum: 0 }),
-  Type.String({ pattern: '^(100|[1-9]?[0-9])%$' })
+  Type.Integer({ minimum: 1 }),
+  Type.String({ pattern: PERCENT })
 ], {
-  description: 'Nodes that may be without a ready installer during a rolling update: a count or a percentage such as "25%".',
+  description: 'Nodes that may be without a ready installer during a rolling update: a count or a percentage such as "25%"; at least 1 (or 1%).',
   default: 1,
-  [INT_OR_STRING]: true
+  [INT_OR_STRING]: true,
+  // A pattern cannot sit on an untyped node, so both branches are one CEL rule.
+  [VALIDATIONS]: [celRule(
+    `type(self) == int ? self >= 1 : self.matches('${PERCENT}')`,
+    'must be a positive integer or a percentage from 1% to 100% such as "25%"',
+    v => (Number.isSafeInteger(v) && (v as number) >= 1) || (typeof v === 'string' && new RegExp(PERCENT).test(v))
+  )]
 })
 
 export const GTP5GModuleSpec = Type.Object({
@@ -49,13 +88,25 @@ export const GTP5GModuleSpec = Type.Object({
     maxLength: 63
   }),
   kernelVersion: Type.String({
-    description: 'Kernel release to build for instead of each node\'s own `uname -r`; empty uses the running kernel.',
+    description: 'Kernel release to build for instead of each node\'s own `uname -r`, as `uname -r` prints it (e.g. 5.15.0-91-generic); empty uses the running kernel.',
     default: '',
-    maxLength: 253
+    maxLength: KERNEL_RELEASE_MAX,
+    // It reaches paths and make's command line on the node: nothing but a kernel release passes.
+    [VALIDATIONS]: [celRule(
+      `self == '' || self.matches(r'${KERNEL_RELEASE_PATTERN}')`,
+      'must be empty or a kernel release as uname -r prints it, such as 5.15.0-91-generic',
+      v => v === '' || (typeof v === 'string' && kernelReleaseRegExp.test(v))
+    )]
   }),
-  nodeSelector: Type.Record(Type.String(), Type.String(), {
-    description: 'Labels a node must carry to get gtp5g. A node is owned by one GTP5GModule only: the oldest one that selects it.',
-    default: { ...DEFAULT_NODE_SELECTOR }
+  nodeSelector: Type.Record(Type.String(), Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN }), {
+    description: 'Labels a node must carry to get gtp5g; replaces the default selector. A node is owned by one GTP5GModule only: the oldest one that selects it.',
+    default: { ...DEFAULT_NODE_SELECTOR },
+    maxProperties: 64,
+    [VALIDATIONS]: [celRule(
+      `self.all(k, k.matches(r'${LABEL_KEY_PATTERN}') && (!k.contains('/') || k.matches('^[^/]{1,253}/')))`,
+      'keys must be label keys: an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit',
+      v => typeof v === 'object' && v !== null && Object.keys(v).every(isLabelKey)
+    )]
   }),
   tolerations: Type.Array(Toleration, {
     description: 'Tolerations of the installer pods, e.g. for tainted user-plane nodes.',
@@ -64,7 +115,8 @@ export const GTP5GModuleSpec = Type.Object({
   image: Type.Optional(Type.String({
     description: 'Installer image override; unset uses the image the hook server is configured with.',
     minLength: 1,
-    maxLength: 1024
+    maxLength: 1024,
+    pattern: `^${NO_SPACE}$`
   })),
   source: Source,
   maxUnavailable: MaxUnavailable,

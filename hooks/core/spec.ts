@@ -3,7 +3,7 @@
 // InvalidSpec instead of acting on garbage.
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
-import { GTP5GModuleSpec, INT_OR_STRING } from './api.js'
+import { type CelRule, GTP5GModuleSpec, VALIDATIONS } from './api.js'
 
 export type SpecResult =
   | { ok: true, spec: GTP5GModuleSpec }
@@ -41,16 +41,53 @@ export function parseSpec (raw: unknown): SpecResult {
   }
   const spec = withDefaults(GTP5GModuleSpec, raw)
   const error = Value.Errors(GTP5GModuleSpec, spec).First()
-  if (error === undefined) return { ok: true, spec: spec as GTP5GModuleSpec }
-  const field = 'spec' + error.path.split('/').map(part => part === '' ? '' : /^\d+$/.test(part) ? `[${part}]` : `.${part}`).join('')
-  return { ok: false, field, message: `${field}: ${describe(error.schema, error.value, error.message)}` }
+  if (error !== undefined) {
+    // A JSON pointer: "/" inside a key (a label key's prefix) is escaped as "~1".
+    const parts = error.path.split('/').slice(1).map(p => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+    const field = fieldOf(parts)
+    return { ok: false, field, message: `${field}: ${describe(error.schema, error.value, error.message)}` }
+  }
+  const broken = brokenRule(GTP5GModuleSpec, spec, [])
+  if (broken !== undefined) {
+    const field = fieldOf(broken.path)
+    return { ok: false, field, message: `${field}: ${broken.rule.message}` }
+  }
+  return { ok: true, spec: spec as GTP5GModuleSpec }
+}
+
+const fieldOf = (path: ReadonlyArray<string | number>): string =>
+  'spec' + path.map(p => typeof p === 'number' || /^\d+$/.test(p) ? `[${p}]` : `.${p}`).join('')
+
+const rulesOf = (schema: TSchema): CelRule[] => Array.isArray(schema[VALIDATIONS]) ? schema[VALIDATIONS] as CelRule[] : []
+
+/** The first CEL rule of the CRD the value breaks, checked by its TypeScript twin, and where. */
+function brokenRule (schema: TSchema, value: unknown, path: Array<string | number>): { rule: CelRule, path: Array<string | number> } | undefined {
+  for (const rule of rulesOf(schema)) {
+    if (rule.check !== undefined && !rule.check(value)) return { rule, path }
+  }
+  if (schema.type === 'object' && isPlainObject(value) && isPlainObject(schema.properties)) {
+    for (const [key, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
+      if (value[key] === undefined) continue
+      const broken = brokenRule(field, value[key], [...path, key])
+      if (broken !== undefined) return broken
+    }
+  }
+  if (schema.type === 'array' && Array.isArray(value) && schema.items !== undefined) {
+    for (const [i, item] of value.entries()) {
+      const broken = brokenRule(schema.items as TSchema, item, [...path, i])
+      if (broken !== undefined) return broken
+    }
+  }
+  return undefined
 }
 
 function describe (schema: TSchema, value: unknown, fallback: string): string {
   if (value === undefined) return 'required'
   const literals: unknown[] | undefined = Array.isArray(schema.anyOf) ? schema.anyOf.map((s: TSchema) => s.const) : undefined
   if (literals !== undefined && literals.every(l => typeof l === 'string')) return `expected one of ${literals.join(', ')}`
-  if (schema[INT_OR_STRING] === true) return 'expected a non-negative integer or a percentage such as "25%"'
+  // A union the CRD checks in CEL (int-or-string): its rule's message says what is expected.
+  const [rule] = rulesOf(schema)
+  if (rule !== undefined) return rule.message
   if (typeof schema.pattern === 'string') return `expected a string matching ${schema.pattern}`
   return fallback.charAt(0).toLowerCase() + fallback.slice(1)
 }

@@ -7,7 +7,7 @@ import { INT_OR_STRING } from '../core/api.js'
 export type JsonSchema = Record<string, unknown>
 
 /** Keywords copied as they are: all are allowed in a structural schema. */
-const PASSTHROUGH = ['type', 'description', 'format', 'pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'enum', 'default'] as const
+const PASSTHROUGH = ['type', 'description', 'format', 'pattern', 'minimum', 'maximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'enum', 'default'] as const
 
 const isLiteralUnion = (s: TSchema): boolean =>
   Array.isArray(s.anyOf) && s.anyOf.length > 0 && s.anyOf.every((m: TSchema) => typeof m.const === 'string')
@@ -17,12 +17,9 @@ export function toStructural (schema: TSchema): JsonSchema {
     const out: JsonSchema = { [INT_OR_STRING]: true }
     if (schema.description !== undefined) out.description = schema.description
     if (schema.default !== undefined) out.default = schema.default
-    const [integer, string] = schema.anyOf as TSchema[]
-    // A pattern cannot sit on an untyped node, so the rule for both branches is CEL.
-    out['x-kubernetes-validations'] = [{
-      rule: `type(self) == int ? self >= ${String(integer?.minimum ?? 0)} : self.matches('${String(string?.pattern)}')`,
-      message: 'must be a non-negative integer or a percentage such as "25%"'
-    }]
+    // A pattern or minimum cannot sit on an untyped node: the schema must say it in CEL.
+    if (schema['x-kubernetes-validations'] === undefined) throw new Error('an int-or-string field needs x-kubernetes-validations for its two branches')
+    out['x-kubernetes-validations'] = schema['x-kubernetes-validations']
     return out
   }
   if (isLiteralUnion(schema)) {

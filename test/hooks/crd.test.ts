@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse } from 'yaml'
-import { API_GROUP, KIND, VERSION_PATTERN } from '../../contract/index.js'
+import { API_GROUP, KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, KIND, VERSION_PATTERN } from '../../contract/index.js'
 import { buildCrd } from '../../hooks/crd/crd.js'
 import { chartCrdFile, crdFile, renderCrd } from '../../hooks/crd/render.js'
 import { structuralViolations, type JsonSchema } from '../../hooks/crd/structural.js'
@@ -86,7 +86,11 @@ t.test('validation and defaults the API server applies at kubectl apply', async 
   t.same(spec.required, ['version'])
   t.equal(prop(spec, 'version').pattern, VERSION_PATTERN)
   t.same(prop(spec, 'nodeSelector').default, { 'gtp5g.gthulhu.io/enabled': 'true' })
-  t.same(prop(spec, 'nodeSelector').additionalProperties, { type: 'string' })
+  t.same(prop(spec, 'nodeSelector').additionalProperties, { type: 'string', maxLength: 63, pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' }, 'values are label values')
+  t.match(JSON.stringify(prop(spec, 'nodeSelector')['x-kubernetes-validations']), /self\.all\(k, k\.matches/, 'keys are label keys (CEL)')
+  t.match(JSON.stringify(prop(spec, 'kernelVersion')['x-kubernetes-validations']), KERNEL_RELEASE_PATTERN.replaceAll('\\', '\\\\'), 'kernelVersion: the contract\'s kernel release, in CEL')
+  t.equal(prop(spec, 'kernelVersion').maxLength, KERNEL_RELEASE_MAX)
+  t.match(JSON.stringify(prop(spec, 'maxUnavailable')['x-kubernetes-validations']), /self >= 1/, 'maxUnavailable 0 is refused')
   t.equal(prop(spec, 'unloadOnDelete').default, true)
   t.equal(prop(spec, 'maxUnavailable').default, 1)
   t.equal(prop(spec, 'maxUnavailable')['x-kubernetes-int-or-string'], true)

@@ -6,7 +6,9 @@ import { DEFAULT_NODE_SELECTOR } from '../../contract/index.js'
 import { customize, sync } from '../../hooks/core/hooks.js'
 import { resolveConflicts } from '../../hooks/core/conflicts.js'
 import { parseSpec } from '../../hooks/core/spec.js'
+import { buildCrd } from '../../hooks/crd/crd.js'
 import { CONFIG, controller, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
+import { INVALID_SPECS, VALID_SPECS } from './invalidspecs.js'
 
 const specOf = (raw: unknown): ReturnType<typeof parseSpec> & { ok: true } => {
   const parsed = parseSpec(raw)
@@ -46,4 +48,41 @@ t.test('unknown fields are pruned, as the API server prunes them: nothing unknow
   t.same(spec.tolerations, [{ key: 'upf', operator: 'Exists' }])
   t.same(spec.source, { url: 'https://x.example/a.tgz', sha256: '' })
   t.notOk('future' in spec)
+})
+
+t.test('the hook refuses what the CRD refuses, naming the same field (e2e checks the API server with the same table)', async t => {
+  for (const row of INVALID_SPECS) {
+    const parsed = parseSpec({ version: 'v0.9.14', ...row.spec })
+    t.notOk(parsed.ok, `${row.name}: refused`)
+    if (parsed.ok) continue
+    t.equal(parsed.field, row.field, `${row.name}: names ${row.field}`)
+    t.ok(parsed.message.startsWith(`${row.field}: `), `${row.name}: the message starts with the field`)
+    t.match(parsed.message.slice(row.field.length + 2), row.hook, `${row.name}: says what is expected`)
+  }
+  for (const spec of VALID_SPECS) t.ok(parseSpec({ version: 'v0.9.14', ...spec }).ok, `accepted: ${JSON.stringify(spec).slice(0, 80)}`)
+})
+
+t.test('label keys: prefix up to 253 characters, name up to 63, as Kubernetes allows', async t => {
+  const prefix = (n: number): string => Array.from({ length: Math.ceil(n / 51) }, () => 'a'.repeat(50)).join('.').slice(0, n).replace(/\.$/, 'b')
+  const rows: Array<[string, boolean]> = [
+    [`${prefix(253)}/x`, true],
+    [`${prefix(254)}/x`, false],
+    ['x'.repeat(63), true],
+    ['x'.repeat(64), false],
+    ['a/b/c', false],
+    ['', false],
+    ['-a', false],
+    ['a_b.c-d', true]
+  ]
+  for (const [key, ok] of rows) t.equal(parseSpec({ version: 'v0.9.14', nodeSelector: { [key]: 'v' } }).ok, ok, `${key.slice(0, 40)}… (${key.length}): ${ok ? 'accepted' : 'refused'}`)
+})
+
+t.test('the CRD and the hook share each CEL rule and its message', async t => {
+  const crdRules = JSON.stringify(buildCrd()).match(/"rule":"[^"\\]*(\\.[^"\\]*)*","message":"[^"\\]*(\\.[^"\\]*)*"/g) ?? []
+  t.equal(crdRules.length, 3, 'maxUnavailable, kernelVersion and nodeSelector keys')
+  for (const row of INVALID_SPECS.filter(r => r.name.startsWith('maxUnavailable') || r.field === 'spec.kernelVersion' || r.field === 'spec.nodeSelector')) {
+    const parsed = parseSpec({ version: 'v0.9.14', ...row.spec })
+    const message = parsed.ok ? '' : parsed.message.slice(row.field.length + 2)
+    t.ok(crdRules.some(r => r.includes(JSON.stringify(message).slice(1, -1))), `${row.name}: the hook says what the CRD rule says`)
+  }
 })

@@ -159,7 +159,7 @@ t.test('missing spec and wrong types are invalid specs too, never fewer children
     [undefined, /^spec: must be an object/],
     [{ version: 'v0.9.14', nodeSelector: { a: 1 } }, /^spec\.nodeSelector\.a: /],
     [{ version: 'v0.9.14', tolerations: [{ operator: 'Sometimes' }] }, /^spec\.tolerations\[0\]\.operator: expected one of Exists, Equal/],
-    [{ version: 'v0.9.14', maxUnavailable: '150%' }, /^spec\.maxUnavailable: expected a non-negative integer or a percentage/],
+    [{ version: 'v0.9.14', maxUnavailable: '150%' }, /^spec\.maxUnavailable: must be a positive integer or a percentage/],
     [{ version: 'v0.9.14', source: { url: 'ftp://x' } }, /^spec\.source\.url: /],
     [{}, /^spec\.version: required/]
   ]
