@@ -90,9 +90,13 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
         failureThreshold: 1
       },
       resources: {
-        requests: { cpu: '50m', memory: '64Mi' },
+        // The build runs in a temp directory of the container (the cache is a hostPath and does
+        // not count). A gtp5g build takes ~10 MiB; the limit is above the installer's own caps
+        // (64 MiB download, 256 MiB unpacked, 8 MiB build log, plus the objects), which fail
+        // first with a reason code, and stops anything else from filling the node's disk.
+        requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
         // Building gtp5g with gcc needs a few hundred MiB; no CPU limit so builds are not throttled.
-        limits: { memory: '1Gi' }
+        limits: { memory: '1Gi', 'ephemeral-storage': '1Gi' }
       },
       securityContext: {
         // Loading a module needs CAP_SYS_MODULE in the initial user namespace and nothing else:
@@ -100,7 +104,11 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
         privileged: false,
         allowPrivilegeEscalation: false,
         runAsUser: 0,
-        capabilities: { drop: ['ALL'], add: ['SYS_MODULE'] }
+        capabilities: { drop: ['ALL'], add: ['SYS_MODULE'] },
+        // The runtime's default filter allows init_module, finit_module and delete_module to a
+        // container holding CAP_SYS_MODULE (containerd's and Docker's default profiles) and
+        // still blocks what a module loader never needs (kexec, bpf, mount, ptrace, …).
+        seccompProfile: { type: 'RuntimeDefault' }
       },
       terminationMessagePath: TERMINATION_LOG,
       terminationMessagePolicy: 'FallbackToLogsOnError',

@@ -60,6 +60,13 @@ t.test('least privilege: CAP_SYS_MODULE only, no API token, not privileged', asy
   t.equal(container.securityContext.privileged, false)
   t.notOk(ds.spec.template.spec.hostPID)
   t.notOk(ds.spec.template.spec.hostNetwork)
+  t.same(container.securityContext.seccompProfile, { type: 'RuntimeDefault' }, 'the runtime\'s default syscall filter, which allows finit_module to CAP_SYS_MODULE')
+})
+
+t.test('bounded disk: the build directory in the container counts against an ephemeral-storage limit', async t => {
+  const resources = (container as unknown as { resources: { requests: Record<string, string>, limits: Record<string, string> } }).resources
+  t.equal(resources.requests['ephemeral-storage'], '64Mi')
+  t.equal(resources.limits['ephemeral-storage'], '1Gi')
 })
 
 t.test('host paths: modules and sources read-only, the cache writable', async t => {
