@@ -3,6 +3,7 @@
 //   cold    = empty cache: download (file://) + sha256 + kbuild + load, until ready
 //   warm    = module not loaded, cache hit: load only
 //   restart = module already loaded at the desired version: the no-op path
+//   planted = a foreign .ko in the cache entry: rebuilt from source, then loaded
 // all measured INSIDE the guest from process start to the installer's "done" log line.
 // TCG emulation is several times slower than the hardware: compare runs, not absolute values.
 // Usage: bash scripts/installer-test-deps.sh && npm run bench:installer
@@ -27,4 +28,5 @@ const parts = run.records.get('cold-steps') ?? {}
 console.log(`    of which (ms): ${Object.entries(parts).filter(([k]) => k !== 'step').map(([k, v]) => `${k} ${v}`).join(', ')}`)
 console.log(`  warm install    ${ms('warm')}`)
 console.log(`  restart         ${ms('restart')}`)
+console.log(`  planted entry   ${ms('foreign')}  (provenance check failed: rebuilt from source)`)
 console.log(`  whole guest run ${(run.bootMs / 1000).toFixed(1)} s (boot, all scenario steps, disk staging)`)

@@ -1,8 +1,10 @@
 // The real load: Debian's kernel (the one linux-headers-amd64 matches) boots in qemu with plain
 // TCG emulation, on a disk made from the image built from installer/Dockerfile. Inside, the
-// installer runs as a pod would: install → check → SIGTERM → warm install → restart (no-op) →
-// module removed and reloaded → ModuleInUse (a module holds gtp5g) → unload. Every step asserts
-// /sys/module/gtp5g/version as the guest read it.
+// installer runs as a pod would: install → check → SIGTERM → the same install without
+// CAP_SYS_MODULE (a clean LoadFailed) → warm install → restart (no-op) → module removed and
+// reloaded → ModuleInUse (a module holds gtp5g) → unload → a pin no tarball has (ChecksumMismatch,
+// the cached build unused) → a planted module in the cache (rebuilt, not loaded). Every step
+// asserts /sys/module/gtp5g/version as the guest read it.
 import t from 'tap'
 import { parseTerminationMessage } from '../../contract/index.js'
 import { vmEnv } from './realenv.js'
@@ -24,6 +26,9 @@ if (typeof env === 'string') {
     // Bit 16 is CAP_SYS_MODULE: the pod's securityContext (drop ALL, add SYS_MODULE) is enough.
     t.equal(step('cold').caps, '0000000000010000', 'the installer ran with CAP_SYS_MODULE and nothing else')
     t.match(step('sigterm'), { exit: '0', version: '0.0.1' }, 'SIGTERM exits 0 and leaves the module loaded')
+    const nocap = step('nocap')
+    t.match(nocap, { exit: '1', version: 'none', caps: '0000000000000000', stack: '0' }, 'without CAP_SYS_MODULE: exit 1, nothing loaded, no stack trace')
+    t.match(parseTerminationMessage(nocap.term), { reason: 'LoadFailed', message: /Operation not permitted/ }, 'a reason code and the kernel\'s refusal')
     t.match(step('warm'), { check: '0', version: '0.0.1', outcome: 'loaded-from-cache', builds: '0' }, 'warm install: cache hit, no build')
     t.match(step('restart'), { check: '0', version: '0.0.1', outcome: 'already-loaded', builds: '0' }, 'restart with the module loaded: no work')
     t.match(step('removed'), { version: 'none' })
@@ -37,6 +42,10 @@ if (typeof env === 'string') {
     t.match(busy, { exit: '1', version: '0.0.1' }, 'unload refused while in use')
     t.match(parseTerminationMessage(busy.term), { reason: 'ModuleInUse' })
     t.match(step('unload'), { check: '0', version: 'none', outcome: 'unloaded' }, 'unloaded once released')
+    const pinned = step('pinned-wrong')
+    t.match(pinned, { exit: '1', version: 'none', lookup: 'stale', builds: '0' }, 'a pin no tarball has: the cached build is not used, nothing built or loaded')
+    t.match(parseTerminationMessage(pinned.term), { reason: 'ChecksumMismatch', message: /expected 0{64}/ })
+    t.match(step('foreign'), { check: '0', version: '0.0.1', outcome: 'built-and-loaded', lookup: 'foreign', builds: '1' }, 'a planted module with a matching sidecar is rebuilt, never loaded')
     t.ok(run.records.has('end'), 'the scenario ran to the end')
   })
 }

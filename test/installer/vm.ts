@@ -55,7 +55,8 @@ export async function prepareDisk (env: RealEnv, work: string): Promise<string> 
   await packFixture(test, 'v0.0.2')
   const sha = createHash('sha256').update(await readFile(v1)).digest('hex')
   await cp(await buildHolder(env, work, v1), path.join(test, 'gtp5g_holder.ko'))
-  await writeFile(path.join(test, 'env'), `V1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\n`)
+  // BAD_SHA256: a pin no tarball has (the provenance case).
+  await writeFile(path.join(test, 'env'), `V1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\nBAD_SHA256=${'0'.repeat(64)}\n`)
   await cp(path.join(FIXTURES, 'guest/scenario.sh'), path.join(test, 'scenario.sh'))
   await chmod(path.join(test, 'scenario.sh'), 0o755)
 
