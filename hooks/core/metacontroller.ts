@@ -19,8 +19,12 @@ export const Parent = Type.Object({
   metadata: Metadata
 })
 
-/** v2 object maps: `"Kind.group/version"` → `"<namespace>/<name>"` (or `"<name>"` when cluster-scoped) → object. */
-const ObjectMapSchema = Type.Union([Type.Record(Type.String(), Type.Record(Type.String(), AnyObject)), Type.Null()])
+/**
+ * v2 object maps: `"Kind.group/version"` → `"<namespace>/<name>"` (or `"<name>"` when
+ * cluster-scoped) → object. Metacontroller may send null for an empty one; the server reads
+ * null as absent before checking.
+ */
+const ObjectMapSchema = Type.Record(Type.String(), Type.Record(Type.String(), AnyObject))
 
 export const CustomizeRequestSchema = Type.Object({
   controller: AnyObject,

@@ -1,127 +1,112 @@
-// The HTTP shell around the pure hooks: routing, envelope validation, errors, logs and metrics.
-// Decisions live in ../core; nothing here changes what the operator decides.
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+// The HTTP shell around the pure hooks: routing, limits, errors, logs and metrics. Hook calls
+// are answered by worker threads (pool.ts, answer.ts), so the event loop here only moves bytes
+// and keeps /healthz answering however big a sync is. Decisions live in ../core.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { MAX_OBJECT_DEPTH } from '../core/children.js'
 import type { HookConfig } from '../core/config.js'
-import { customize, finalize, sync } from '../core/hooks.js'
-import { tooDeep } from '../core/k8s.js'
-import {
-  type CustomizeRequest, CustomizeRequestSchema, type CustomizeResponse, type SyncRequest, SyncRequestSchema, type SyncResponse
-} from '../core/metacontroller.js'
+import { defaultLimits, type HookAnswer, type HookName } from './answer.js'
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config.js'
 import { createMetrics, type HookMetrics } from './metrics.js'
+import { HookPool } from './pool.js'
 
 export interface AppOptions {
   hooks: HookConfig
   bodyLimit: number
   logLevel?: string
+  /** Timeouts, connection and concurrency caps; DEFAULT_SERVER_LIMITS where not given. */
+  limits?: Partial<ServerLimits>
   /** The only clock the hooks see; tests pass a fixed one. */
   now?: () => Date
 }
 
-type HookName = 'customize' | 'sync' | 'finalize'
-
-interface HookOutcome { parent: string, decision: string }
-
-function describeSync (res: SyncResponse): string {
-  const finalized = res.finalized === undefined ? '' : ` finalized=${res.finalized}`
-  return `phase=${res.status.phase ?? 'unknown'} children=${res.children.length}${finalized}`
-}
-
-function describeCustomize (res: CustomizeResponse): string {
-  return `related=${res.relatedResources.map(r => r.resource).join(',')}`
-}
-
-/** `body/parent/metadata` + missing `name` → `parent.metadata.name`. */
-function fieldOf (error: FastifyError): string {
-  const first = error.validation?.[0]
-  if (first === undefined) return 'body'
-  const missing = (first.params as { missingProperty?: string } | undefined)?.missingProperty
-  // instancePath is a JSON pointer: "/" inside a key (DaemonSet.apps/v1) is escaped as "~1".
-  const segments = first.instancePath.split('/').filter(p => p !== '').map(p => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-  const path = [...segments, ...(missing === undefined ? [] : [missing])]
-  return path.length === 0 ? 'body' : path.join('.')
-}
-
-/**
- * Observed children are echoed back when the spec is invalid, so they must be serializable:
- * no Kubernetes object nests anywhere near MAX_OBJECT_DEPTH, and JSON.stringify overflows the
- * stack a little past 1,000 levels.
- */
-function tooDeepChild (body: SyncRequest): { field: string, message: string } | undefined {
-  for (const [kind, group] of Object.entries(body.children ?? {})) {
-    for (const [name, child] of Object.entries(group)) {
-      const path = tooDeep(child, MAX_OBJECT_DEPTH)
-      if (path !== undefined) {
-        const field = ['children', kind, name, ...path].join('.')
-        return { field, message: `${field}: nested deeper than ${MAX_OBJECT_DEPTH} levels, which no Kubernetes object is` }
-      }
-    }
-  }
-  return undefined
-}
+const HOOKS: readonly HookName[] = ['customize', 'sync', 'finalize']
 
 export function buildApp (options: AppOptions): { app: FastifyInstance, metrics: HookMetrics } {
   const now = options.now ?? (() => new Date())
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits }
   const metrics = createMetrics()
   const app = Fastify({
     bodyLimit: options.bodyLimit,
-    // fastify's ajv coerces types by default ("true" and 1 pass as booleans, 5 as a name): a
-    // Metacontroller request is JSON with real types, and anything else is a bad request.
+    // The whole request must arrive within this (node's server.requestTimeout; 408 after): a
+    // slow upload cannot hold its buffered body for ever. Metacontroller gives up on a hook
+    // after 30 s anyway.
+    requestTimeout: limits.requestTimeoutMs,
+    // fastify sets server.requestTimeout after creating the server, which node 20 ignores (a
+    // slow upload was never cut off): the value must reach the constructor. node checks it
+    // every connectionsCheckingInterval (30 s by default).
+    http: { requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    // Longer than Go's idle-connection timeout (90 s), so Metacontroller never reuses a
+    // connection this side has just closed (Go does not retry a POST on it).
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Bounds one connection's life, so load spreads again over the replicas after a rollout.
+    maxRequestsPerSocket: 1000,
+    // No route has a body schema (the worker checks the envelope), but none may coerce types.
     ajv: { customOptions: { coerceTypes: false } },
     logger: { level: options.logLevel ?? 'info' },
     // One line per hook call, written below, instead of fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true })
-  }).withTypeProvider<TypeBoxTypeProvider>()
+  })
+  // New connections past this are refused by the kernel's accept queue handling in node: with
+  // the in-flight cap below, the memory the server can be made to hold is bounded.
+  app.server.maxConnections = limits.maxConnections
 
-  const outcomes = new WeakMap<FastifyRequest, HookOutcome>()
+  const pool = new HookPool({ workers: limits.hookWorkers, config: options.hooks, limits: defaultLimits(options.bodyLimit), deadlineMs: limits.requestTimeoutMs })
+  app.addHook('onClose', async () => { await pool.close() })
+
+  const answers = new WeakMap<FastifyRequest, HookAnswer>()
+  let inFlight = 0
+
+  // Hook bodies reach the worker as bytes: parsing them here would stall this event loop.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation !== undefined) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: fieldOf(error), message: error.message })
-    }
     const code = error.statusCode ?? 500
     if (code >= 400 && code < 500) {
-      // Malformed JSON, wrong content type, body too large: the client's fault, said plainly.
+      // Wrong content type, body too large: the client's fault, said plainly.
       return reply.code(code).send({ statusCode: code, error: STATUS_CODES[code] ?? 'Bad Request', code: error.code, message: error.message })
     }
-    request.log.error({ err: error }, 'hook failed')
-    // 500 makes Metacontroller retry with backoff; it never applies a partial answer.
+    request.log.error({ err: error }, 'request failed')
     return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'the hook failed; Metacontroller will retry' })
   })
 
+  app.addHook('onRequest', async (request, reply) => {
+    const hook = (request.routeOptions.config as { hook?: HookName }).hook
+    if (hook === undefined) return
+    // Each hook call holds its body (up to bodyLimit) until answered: past the cap, "retry
+    // later" before a byte of the body is read.
+    if (inFlight >= limits.maxHooksInFlight) {
+      return await reply.code(503).header('retry-after', '1').send({ statusCode: 503, error: 'Service Unavailable', message: `${limits.maxHooksInFlight} hook calls are already in flight; retry later` })
+    }
+    inFlight++
+    reply.raw.once('close', () => { inFlight-- })
+  })
+
   app.addHook('onResponse', async (request, reply) => {
-    const hook = request.routeOptions.config as { hook?: HookName }
-    if (hook.hook === undefined) return
-    const seconds = reply.elapsedTime / 1000
-    metrics.requests.inc({ hook: hook.hook, code: String(reply.statusCode) })
-    metrics.duration.observe({ hook: hook.hook }, seconds)
-    const outcome = outcomes.get(request)
+    const hook = (request.routeOptions.config as { hook?: HookName }).hook
+    if (hook === undefined) return
+    metrics.requests.inc({ hook, code: String(reply.statusCode) })
+    metrics.duration.observe({ hook }, reply.elapsedTime / 1000)
+    const answer = answers.get(request)
     request.log.info({
-      hook: hook.hook,
-      parent: outcome?.parent,
-      decision: outcome?.decision ?? `rejected with ${reply.statusCode}`,
+      hook,
+      parent: answer?.parent,
+      decision: answer?.decision ?? `rejected with ${reply.statusCode}`,
       statusCode: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 100) / 100
-    }, `${hook.hook} hook`)
+    }, `${hook} hook`)
   })
 
-  app.post('/customize', { schema: { body: CustomizeRequestSchema }, config: { hook: 'customize' } }, async request => {
-    const body = request.body as CustomizeRequest
-    const res = customize(body, options.hooks)
-    outcomes.set(request, { parent: body.parent.metadata.name, decision: describeCustomize(res) })
-    return res
-  })
-
-  for (const [path, hook] of [['/sync', sync], ['/finalize', finalize]] as const) {
-    app.post(path, { schema: { body: SyncRequestSchema }, config: { hook: path.slice(1) as HookName } }, async (request, reply) => {
-      const body = request.body as SyncRequest
-      const deep = tooDeepChild(body)
-      if (deep !== undefined) return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', ...deep })
-      const res = hook(body, options.hooks, now())
-      outcomes.set(request, { parent: body.parent.metadata.name, decision: describeSync(res) })
-      return res
+  for (const hook of HOOKS) {
+    app.post(`/${hook}`, { config: { hook } }, async (request, reply) => {
+      if (!Buffer.isBuffer(request.body)) {
+        // text/plain and other bodies fastify parses as strings: not a Metacontroller request.
+        return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: 'body', message: 'body must be object' })
+      }
+      const answer = await pool.run({ hook, body: request.body, nowMs: now().getTime() })
+      answers.set(request, answer)
+      if (answer.error !== undefined) request.log.error({ err: { message: answer.error } }, `${hook} hook failed`)
+      return await reply.code(answer.statusCode).type('application/json; charset=utf-8').send(answer.payload)
     })
   }
 

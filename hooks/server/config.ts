@@ -8,8 +8,34 @@ import type { HookConfig } from '../core/config.js'
 
 export const DEFAULT_INSTALLER_IMAGE = 'ghcr.io/gthulhu/gtp5g-installer:0.1.0'
 
-/** Room for a sync request carrying thousands of related pods and nodes (fastify's 1 MiB is far too small). */
-export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024 * 1024
+/**
+ * Room for a sync request of about 5,500 nodes, each with its installer pod (28.5 MiB at 5,000,
+ * measured with node objects as the kubelet reports them; `npm run bench:hooks`). Raise it with
+ * the memory limit for larger clusters (README: Hook server).
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024
+
+/** How the HTTP server protects itself; each is an env variable (EnvSchema). */
+export interface ServerLimits {
+  /** The whole request must arrive within this, and a hook must answer within it (Metacontroller waits 30 s). */
+  requestTimeoutMs: number
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs: number
+  /** Open connections at most (node's server.maxConnections); more are closed at once. */
+  maxConnections: number
+  /** Hook calls being received, queued or answered at once; more are answered 503 with Retry-After. */
+  maxHooksInFlight: number
+  /** Worker threads answering hooks. */
+  hookWorkers: number
+}
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 95_000,
+  maxConnections: 64,
+  maxHooksInFlight: 8,
+  hookWorkers: 1
+})
 
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
@@ -18,7 +44,11 @@ export const EnvSchema = Type.Object({
   INSTALLER_IMAGE: Type.String({ minLength: 1, default: DEFAULT_INSTALLER_IMAGE }),
   LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'pino log level', default: 'info' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: DEFAULT_BODY_LIMIT_BYTES }),
-  FINALIZE_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 600 })
+  FINALIZE_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 600 }),
+  REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000 }),
+  MAX_CONNECTIONS: Type.Integer({ minimum: 4, default: DEFAULT_SERVER_LIMITS.maxConnections }),
+  MAX_HOOKS_IN_FLIGHT: Type.Integer({ minimum: 1, default: DEFAULT_SERVER_LIMITS.maxHooksInFlight }),
+  HOOK_WORKERS: Type.Integer({ minimum: 1, maximum: 16, default: DEFAULT_SERVER_LIMITS.hookWorkers })
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -27,6 +57,7 @@ export interface ServerConfig {
   host: string
   logLevel: Env['LOG_LEVEL']
   bodyLimit: number
+  limits: ServerLimits
   hooks: HookConfig
 }
 
@@ -37,6 +68,13 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     host: parsed.HOST,
     logLevel: parsed.LOG_LEVEL,
     bodyLimit: parsed.BODY_LIMIT_BYTES,
+    limits: {
+      ...DEFAULT_SERVER_LIMITS,
+      requestTimeoutMs: parsed.REQUEST_TIMEOUT_SECONDS * 1000,
+      maxConnections: parsed.MAX_CONNECTIONS,
+      maxHooksInFlight: parsed.MAX_HOOKS_IN_FLIGHT,
+      hookWorkers: parsed.HOOK_WORKERS
+    },
     hooks: {
       targetNamespace: parsed.TARGET_NAMESPACE,
       installerImage: parsed.INSTALLER_IMAGE,

@@ -5,7 +5,7 @@ import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
 
 const config = loadConfig()
-const { app } = buildApp({ hooks: config.hooks, bodyLimit: config.bodyLimit, logLevel: config.logLevel })
+const { app } = buildApp({ hooks: config.hooks, bodyLimit: config.bodyLimit, limits: config.limits, logLevel: config.logLevel })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'stopping after an error')

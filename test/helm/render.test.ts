@@ -2,7 +2,7 @@
 // labels, Pod Security `restricted`, no RBAC, and the hook server's settings taken from values.
 import t from 'tap'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
-import { DEFAULT_INSTALLER_IMAGE, EnvSchema } from '../../hooks/server/config.js'
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, EnvSchema } from '../../hooks/server/config.js'
 import { chart, ciFiles, ciPath, ciValues, helmOrSkip, type Manifest, NAMESPACE, one, RELEASE, render, type RenderOptions } from './chart.js'
 import { type ContainerSpec, type PodSpec, restrictedViolations } from './podsecurity.js'
 
@@ -100,11 +100,12 @@ if (helm !== undefined) {
       TARGET_NAMESPACE: 'gtp5g-installers',
       INSTALLER_IMAGE: `ghcr.io/gthulhu/gtp5g-installer:${chart.appVersion}`,
       LOG_LEVEL: 'info',
-      BODY_LIMIT_BYTES: '67108864',
+      BODY_LIMIT_BYTES: '33554432',
       FINALIZE_TIMEOUT_SECONDS: '600'
     })
     t.equal(envOf(c).INSTALLER_IMAGE, DEFAULT_INSTALLER_IMAGE, 'the chart and the server default to the same installer')
     t.equal(envOf(c).TARGET_NAMESPACE, DEFAULT_TARGET_NAMESPACE, 'and to the same installer namespace')
+    t.equal(envOf(c).BODY_LIMIT_BYTES, String(DEFAULT_BODY_LIMIT_BYTES), 'and to the same body limit')
     const known = Object.keys(EnvSchema.properties)
     for (const e of c.env) t.ok(known.includes(e.name), `${e.name} is a variable the server reads`)
     const ns = one(objects, 'Namespace')

@@ -1,6 +1,6 @@
 // Environment configuration: defaults, and a clear refusal of bad values.
 import t from 'tap'
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, loadConfig } from '../../hooks/server/config.js'
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, DEFAULT_SERVER_LIMITS, loadConfig } from '../../hooks/server/config.js'
 
 t.test('defaults', async t => {
   t.same(loadConfig({}), {
@@ -8,6 +8,7 @@ t.test('defaults', async t => {
     host: '0.0.0.0',
     logLevel: 'info',
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
+    limits: { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
     hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, finalizeTimeoutSeconds: 600 }
   })
 })
@@ -20,6 +21,8 @@ t.test('values from the environment', async t => {
   t.equal(c.logLevel, 'debug')
   t.equal(c.bodyLimit, 1048576)
   t.equal(c.hooks.finalizeTimeoutSeconds, 30)
+  const l = loadConfig({ REQUEST_TIMEOUT_SECONDS: '10', MAX_CONNECTIONS: '16', MAX_HOOKS_IN_FLIGHT: '2', HOOK_WORKERS: '2' }).limits
+  t.same(l, { ...DEFAULT_SERVER_LIMITS, requestTimeoutMs: 10_000, maxConnections: 16, maxHooksInFlight: 2, hookWorkers: 2 })
 })
 
 t.test('bad values fail the start, naming the variable', async t => {
@@ -27,4 +30,7 @@ t.test('bad values fail the start, naming the variable', async t => {
   t.throws(() => loadConfig({ TARGET_NAMESPACE: 'Not_A_Namespace' }), /TARGET_NAMESPACE/)
   t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/)
   t.throws(() => loadConfig({ BODY_LIMIT_BYTES: '10' }), /BODY_LIMIT_BYTES/)
+  t.throws(() => loadConfig({ REQUEST_TIMEOUT_SECONDS: '0' }), /REQUEST_TIMEOUT_SECONDS/)
+  t.throws(() => loadConfig({ MAX_HOOKS_IN_FLIGHT: 'many' }), /MAX_HOOKS_IN_FLIGHT/)
+  t.throws(() => loadConfig({ HOOK_WORKERS: '0' }), /HOOK_WORKERS/)
 })

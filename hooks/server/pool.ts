@@ -1,0 +1,126 @@
+// The hook worker threads and the queue in front of them. A job that outlives its deadline (a
+// body that takes longer to parse than Metacontroller waits) gets its worker terminated and
+// replaced: the time any request can hold a worker is bounded.
+import { Worker } from 'node:worker_threads'
+import type { HookConfig } from '../core/config.js'
+import type { AnswerLimits, HookAnswer, HookJob } from './answer.js'
+
+export interface PoolOptions {
+  workers: number
+  config: HookConfig
+  limits: AnswerLimits
+  /** How long one job may run before its worker is replaced and the job answered 503. */
+  deadlineMs: number
+}
+
+interface Pending {
+  job: HookJob & { id: number }
+  transfer: ArrayBuffer[]
+  resolve: (answer: HookAnswer) => void
+}
+
+interface Slot {
+  worker: Worker
+  /** Loaded and listening: the deadline of a job counts from here, not from a cold start. */
+  ready: boolean
+  busy?: { pending: Pending, timer: NodeJS.Timeout }
+}
+
+// Sources run under a TypeScript loader (tests, npm run dev) load worker.ts; the build runs worker.js.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
+
+const unavailable = (message: string): HookAnswer => ({
+  statusCode: 503,
+  payload: JSON.stringify({ statusCode: 503, error: 'Service Unavailable', message }),
+  error: message
+})
+
+export class HookPool {
+  private readonly slots: Slot[] = []
+  private readonly queue: Pending[] = []
+  private nextId = 0
+  private closed = false
+
+  constructor (private readonly options: PoolOptions) {
+    for (let i = 0; i < options.workers; i++) this.slots.push(this.spawn())
+  }
+
+  /** Answers a job; never rejects (a worker that dies answers 503, Metacontroller retries). */
+  async run (job: HookJob): Promise<HookAnswer> {
+    if (this.closed) return unavailable('the hook server is stopping')
+    // The body moves to the worker without a copy when it owns its whole buffer.
+    const body = job.body.byteOffset === 0 && job.body.byteLength === job.body.buffer.byteLength && job.body.buffer instanceof ArrayBuffer
+      ? job.body
+      : new Uint8Array(job.body)
+    return await new Promise(resolve => {
+      this.queue.push({ job: { ...job, body, id: this.nextId++ }, transfer: [body.buffer as ArrayBuffer], resolve })
+      this.dispatch()
+    })
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    for (const pending of this.queue.splice(0)) pending.resolve(unavailable('the hook server is stopping'))
+    await Promise.all(this.slots.map(async slot => await slot.worker.terminate()))
+  }
+
+  private spawn (): Slot {
+    const worker = new Worker(WORKER_URL, { workerData: { config: this.options.config, limits: this.options.limits } })
+    // An idle worker does not keep the process alive (the listening socket does); a busy one does.
+    worker.unref()
+    const slot: Slot = { worker, ready: false }
+    worker.on('message', (answer: HookAnswer & { id: number } | { ready: true }) => {
+      if ('ready' in answer) {
+        slot.ready = true
+        this.dispatch()
+        return
+      }
+      const busy = slot.busy
+      if (busy === undefined || busy.pending.job.id !== answer.id) return
+      clearTimeout(busy.timer)
+      slot.busy = undefined
+      worker.unref()
+      const { id, ...rest } = answer
+      busy.pending.resolve(rest)
+      this.dispatch()
+    })
+    // A worker that crashes or exits is replaced; the job it held is answered 503.
+    const replace = (why: string): void => {
+      if (this.closed) return
+      const index = this.slots.indexOf(slot)
+      if (index === -1) return
+      if (slot.busy !== undefined) {
+        clearTimeout(slot.busy.timer)
+        slot.busy.pending.resolve(unavailable(why))
+        slot.busy = undefined
+      }
+      this.slots[index] = this.spawn()
+      worker.terminate().catch(() => {})
+      this.dispatch()
+    }
+    worker.on('error', error => { replace(`the hook worker failed: ${error.message}`) })
+    worker.on('exit', code => { replace(`the hook worker exited with code ${code}`) })
+    return slot
+  }
+
+  private dispatch (): void {
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.busy !== undefined) continue
+      const pending = this.queue.shift()
+      if (pending === undefined) return
+      const timer = setTimeout(() => {
+        const seconds = this.options.deadlineMs / 1000
+        const index = this.slots.indexOf(slot)
+        if (index === -1 || slot.busy?.pending !== pending) return
+        slot.busy = undefined
+        pending.resolve(unavailable(`the hook did not answer within ${seconds} s; Metacontroller will retry`))
+        this.slots[index] = this.spawn()
+        slot.worker.terminate().catch(() => {})
+        this.dispatch()
+      }, this.options.deadlineMs)
+      slot.busy = { pending, timer }
+      slot.worker.ref()
+      slot.worker.postMessage(pending.job, pending.transfer)
+    }
+  }
+}
