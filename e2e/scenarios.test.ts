@@ -53,7 +53,11 @@ const scenario = (name: string, fn: (t: Test) => Promise<void>): void => {
 }
 
 scenario('the CRD is served with its descriptions and refuses an invalid version at apply', async t => {
-  const explain = await h.kubectl(['explain', 'gtp5gmodule.spec'])
+  // The API server publishes a new CRD's discovery and OpenAPI a moment after Established.
+  const explain = await waitFor('kubectl explain to know the CRD', async () => {
+    await h.kubectl(['api-resources', '--api-group=operator.gthulhu.io'])
+    return await h.kubectl(['explain', 'gtp5gmodule.spec'])
+  }, { timeoutMs: 60_000 })
   t.match(explain, /The desired gtp5g module and the nodes it belongs on/)
   t.match(explain, /version\s+<string> -required-/)
   await t.rejects(applyModule('bad', { version: 'latest' }), /spec\.version.*should match/s, 'version: latest is refused by the API server')
