@@ -134,11 +134,11 @@ export const MODULE_NAME = 'gtp5g'
 export const MODULE_FILE = 'gtp5g.ko'
 /**
  * A kernel release as `uname -r` prints it (`6.1.0-28-amd64`, `5.15.0-91-generic`,
- * `4.18.0-513.el8.x86_64`, `6.12.12+bpo-amd64`): digits, dots and suffixes of letters, digits and
- * `_` after `-`, `+`, `.` or `~`. It reaches paths and make's command line, so nothing else
- * passes: no `$`, no `/`, no spaces. The CRD, the hook and the installer all check it.
+ * `4.18.0-513.el8.x86_64`, `6.12.12+bpo-amd64`, Container-Optimized OS's `6.1.100+`): digits, dots
+ * and suffixes of letters, digits and `_` after `-`, `+`, `.` or `~`, and a final `+`. It reaches
+ * paths and make's command line, so nothing else passes: no `$`, no `/`, no spaces. The CRD, the hook and the installer all check it.
  */
-export const KERNEL_RELEASE_PATTERN = '^[0-9]+\\.[0-9]+(\\.[0-9]+)?([-+.~][A-Za-z0-9_]+)*$'
+export const KERNEL_RELEASE_PATTERN = '^[0-9]+\\.[0-9]+(\\.[0-9]+)?([-+.~][A-Za-z0-9_]+)*\\+?$'
 export const KERNEL_RELEASE_MAX = 64
 export const kernelReleaseRegExp = new RegExp(KERNEL_RELEASE_PATTERN)
 

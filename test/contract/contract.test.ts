@@ -1,5 +1,5 @@
 import t from 'tap'
-import { daemonSetName, formatTerminationMessage, isDnsLabel, parseTerminationMessage, sourceUrlFor, TERMINATION_MESSAGE_MAX_BYTES } from '../../contract/index.js'
+import { daemonSetName, formatTerminationMessage, isDnsLabel, kernelReleaseRegExp, parseTerminationMessage, sourceUrlFor, TERMINATION_MESSAGE_MAX_BYTES } from '../../contract/index.js'
 
 t.test('daemonSetName', async t => {
   t.equal(daemonSetName('sample'), 'gtp5g-installer-sample')
@@ -28,4 +28,13 @@ t.test('termination message round-trips and stays within 4 KiB', async t => {
   t.same(parseTerminationMessage('{"level":30,"msg":"x"}\n' + formatTerminationMessage('ModuleInUse', 'held by upf') + '\n'), { reason: 'ModuleInUse', message: 'held by upf' })
   t.equal(parseTerminationMessage('panic: nothing json here'), undefined)
   t.equal(parseTerminationMessage('{"reason":"NotOurs","message":"x"}'), undefined)
+})
+
+t.test('a kernel release is what uname -r prints and nothing a shell or make could expand', async t => {
+  for (const ok of ['6.1.0-28-amd64', '5.15.0-91-generic', '4.18.0-513.el8.x86_64', '6.12.12+bpo-amd64', '6.8.0-1015-aws', '6.1.100+', '5.4']) {
+    t.ok(kernelReleaseRegExp.test(ok), ok)
+  }
+  for (const bad of ['6.1.0-$(shell id)', '6.1/../x', '6.1 0', 'latest', '', '6.1.0-28-amd64;reboot', '6.1++', '`id`']) {
+    t.notOk(kernelReleaseRegExp.test(bad), JSON.stringify(bad))
+  }
 })

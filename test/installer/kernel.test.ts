@@ -10,7 +10,7 @@ t.test('parses real kernel release strings (not semver)', async t => {
     ['6.8.0-1015-aws', [6, 8, 0], true], // Ubuntu cloud flavour
     ['5.10.223-212.873.amzn2.x86_64', [5, 10, 223], true], // Amazon Linux 2
     ['6.12.12+bpo-amd64', [6, 12, 12], true], // Debian backports
-    ['6.6.56+', undefined, undefined], // a bare trailing "+" (COS, dirty upstream trees): the contract's pattern refuses it
+    ['6.6.56+', [6, 6, 56], true], // a bare trailing "+" (Container-Optimized OS, dirty upstream trees)
     ['5.0', [5, 0, 0], true], // exactly the minimum
     ['4.19.0-27-amd64', [4, 19, 0], false], // Debian 10
     ['3.10.0-1160.el7.x86_64', [3, 10, 0], false], // CentOS 7
