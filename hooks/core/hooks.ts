@@ -7,8 +7,10 @@ import { nodeSelectorOf } from './conflicts.js'
 import { type KubeObject, metaOf, str } from './k8s.js'
 import type { CustomizeRequest, CustomizeResponse, SyncRequest, SyncResponse } from './metacontroller.js'
 import { observe } from './observe.js'
+import type { GTP5GModuleSpec } from './api.js'
+import { policyDenial } from './policy.js'
 import { parseSpec } from './spec.js'
-import { computeStatus, invalidSpecStatus } from './status.js'
+import { computeStatus, invalidSpecStatus, type RefusalReason } from './status.js'
 
 /** Sync again this often while waiting for nodes to unload, to notice the finalize timeout. */
 export const FINALIZE_RESYNC_SECONDS = 10
@@ -31,13 +33,23 @@ export function customize (req: CustomizeRequest, config: HookConfig): Customize
   }
 }
 
+/** The spec to act on, or why not: invalid, or refused by the installer policy. */
+function acceptedSpec (parent: KubeObject, config: HookConfig): { ok: true, spec: GTP5GModuleSpec } | { ok: false, reason: RefusalReason, message: string } {
+  const parsed = parseSpec(parent.spec)
+  if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message }
+  const denial = policyDenial(parsed.spec, config)
+  if (denial !== undefined) return { ok: false, reason: 'PolicyDenied', message: denial.message }
+  return parsed
+}
+
 export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
   if (req.finalizing === true) return finalize(req, config, now)
   const parent = req.parent
   const generation = generationOf(parent)
-  const parsed = parseSpec(parent.spec)
+  const parsed = acceptedSpec(parent, config)
   if (!parsed.ok) {
-    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req) }
+    // Nothing the spec asks for is applied; the DaemonSet that runs stays exactly as it is.
+    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now, parsed.reason), children: keepObservedChildren(req) }
   }
   const { daemonSet, tally, contested, tooManyContested } = observe(req, parsed.spec, config, 'install')
   const status = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: undefined, generation, previous: parent.status, now })
@@ -48,10 +60,11 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
 export function finalize (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
   const parent = req.parent
   const generation = generationOf(parent)
-  const parsed = parseSpec(parent.spec)
+  const parsed = acceptedSpec(parent, config)
   if (!parsed.ok) {
-    // Without a valid spec we cannot know whether to unload; leaving gtp5g loaded is the safe side.
-    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now), children: keepObservedChildren(req), finalized: true }
+    // Without a valid spec we cannot know whether to unload, and an unload DaemonSet would run
+    // the very image or source the policy refuses; leaving gtp5g loaded is the safe side.
+    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now, parsed.reason), children: keepObservedChildren(req), finalized: true }
   }
   const { daemonSet, tally, contested, tooManyContested } = observe(req, parsed.spec, config, 'unload')
   // Without unloadOnDelete gtp5g stays loaded. Nor is it unloaded when the unload DaemonSet

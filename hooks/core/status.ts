@@ -168,23 +168,31 @@ export function computeStatus (input: StatusInput): GTP5GModuleStatus {
   }, input.previous, input.now)
 }
 
+/** Why a spec was not applied: it fails validation, or the hook server's installer policy refuses it. */
+export type RefusalReason = 'InvalidSpec' | 'PolicyDenied'
+
+const REFUSED: Record<RefusalReason, string> = {
+  InvalidSpec: 'The spec is invalid and was not applied',
+  PolicyDenied: 'The spec is refused by the hook server\'s installer policy and was not applied'
+}
+
 /**
- * Status for a spec the hook cannot act on: everything observed before stays as it was, and
- * Degraded says which field is wrong.
+ * Status for a spec the hook will not act on: everything observed before stays as it was, and
+ * Degraded says which field is wrong or which rule refuses it.
  */
-export function invalidSpecStatus (previous: unknown, message: string, generation: number | undefined, now: Date): GTP5GModuleStatus {
+export function invalidSpecStatus (previous: unknown, message: string, generation: number | undefined, now: Date, reason: RefusalReason = 'InvalidSpec'): GTP5GModuleStatus {
   const before = previousStatus(previous)
   const carried = (['Ready', 'Progressing'] as const).map(type => {
     const c = wellFormedCondition(findCondition(previous, type))
     return c === undefined
-      ? { type, status: 'Unknown' as const, reason: 'InvalidSpec', message }
+      ? { type, status: 'Unknown' as const, reason, message }
       : { type, status: c.status, reason: c.reason, message: c.message }
   })
   const { lastUpdateTime, observedGeneration, conditions, ...rest } = before
   return stampUpdateTime({
     ...rest,
     phase: before.phase ?? 'Pending',
-    conditions: conditionsFrom(previous, [...carried, { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message }], generation, now),
-    message: `The spec is invalid and was not applied: ${message}`
+    conditions: conditionsFrom(previous, [...carried, { type: 'Degraded', status: 'True', reason, message }], generation, now),
+    message: `${REFUSED[reason]}: ${message}`
   }, previous, now)
 }

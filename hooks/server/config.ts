@@ -4,7 +4,8 @@ import { type Static, Type } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
 import { StringEnum } from '../core/api.js'
-import type { HookConfig } from '../core/config.js'
+import type { HookConfig, InstallerPolicy } from '../core/config.js'
+import { normalizedUrl } from '../core/policy.js'
 
 export const DEFAULT_INSTALLER_IMAGE = 'ghcr.io/gthulhu/gtp5g-installer:0.1.0'
 
@@ -48,7 +49,11 @@ export const EnvSchema = Type.Object({
   REQUEST_TIMEOUT_SECONDS: Type.Integer({ minimum: 1, maximum: 600, default: DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000 }),
   MAX_CONNECTIONS: Type.Integer({ minimum: 4, default: DEFAULT_SERVER_LIMITS.maxConnections }),
   MAX_HOOKS_IN_FLIGHT: Type.Integer({ minimum: 1, default: DEFAULT_SERVER_LIMITS.maxHooksInFlight }),
-  HOOK_WORKERS: Type.Integer({ minimum: 1, maximum: 16, default: DEFAULT_SERVER_LIMITS.hookWorkers })
+  HOOK_WORKERS: Type.Integer({ minimum: 1, maximum: 16, default: DEFAULT_SERVER_LIMITS.hookWorkers }),
+  // The installer policy (hooks/core/config.ts, InstallerPolicy): comma-separated prefixes.
+  ALLOWED_IMAGE_PREFIXES: Type.String({ default: '' }),
+  ALLOWED_SOURCE_PREFIXES: Type.String({ default: '' }),
+  REQUIRE_SOURCE_SHA256: Type.Boolean({ default: false })
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -59,6 +64,26 @@ export interface ServerConfig {
   bodyLimit: number
   limits: ServerLimits
   hooks: HookConfig
+}
+
+const prefixes = (list: string): string[] => list.split(',').map(p => p.trim()).filter(p => p !== '')
+
+/**
+ * The policy from the environment. A prefix must end where a name part ends, or
+ * `ghcr.io/acme` would also allow `ghcr.io/acme-evil/…`; a URL prefix must be written as the
+ * installer will see URLs (normalized), or it would never match.
+ */
+export function policyFrom (env: Pick<Env, 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_SOURCE_PREFIXES' | 'REQUIRE_SOURCE_SHA256'>): InstallerPolicy {
+  const images = prefixes(env.ALLOWED_IMAGE_PREFIXES)
+  for (const p of images) {
+    if (!/^[!-~]+[/:@]$/.test(p)) throw new Error(`ALLOWED_IMAGE_PREFIXES: "${p}" must end with "/", ":" or "@" (e.g. "ghcr.io/acme/" or "ghcr.io/acme/installer@sha256:"), so that it cannot match a longer name`)
+  }
+  const sources = prefixes(env.ALLOWED_SOURCE_PREFIXES)
+  for (const p of sources) {
+    if (!/^(https?|file):\/\/[!-~]*\/$/i.test(p)) throw new Error(`ALLOWED_SOURCE_PREFIXES: "${p}" must be an http(s):// or file:// URL ending with "/", so that it cannot match a longer host or path`)
+    if (normalizedUrl(p) !== p) throw new Error(`ALLOWED_SOURCE_PREFIXES: "${p}" is not normalized; write it as "${normalizedUrl(p)}"`)
+  }
+  return { allowedImagePrefixes: images, allowedSourcePrefixes: sources, requireSourceSha256: env.REQUIRE_SOURCE_SHA256 }
 }
 
 export function loadConfig (env: Record<string, string | undefined> = process.env): ServerConfig {
@@ -78,7 +103,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     hooks: {
       targetNamespace: parsed.TARGET_NAMESPACE,
       installerImage: parsed.INSTALLER_IMAGE,
-      finalizeTimeoutSeconds: parsed.FINALIZE_TIMEOUT_SECONDS
+      finalizeTimeoutSeconds: parsed.FINALIZE_TIMEOUT_SECONDS,
+      policy: policyFrom(parsed)
     }
   }
 }

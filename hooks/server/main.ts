@@ -14,4 +14,4 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
 })
 
 await app.listen({ port: config.port, host: config.host })
-app.log.info({ targetNamespace: config.hooks.targetNamespace, installerImage: config.hooks.installerImage }, 'gtp5g hook server ready')
+app.log.info({ targetNamespace: config.hooks.targetNamespace, installerImage: config.hooks.installerImage, policy: config.hooks.policy }, 'gtp5g hook server ready')

@@ -2,7 +2,7 @@
 // labels, Pod Security `restricted`, no RBAC, and the hook server's settings taken from values.
 import t from 'tap'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, EnvSchema } from '../../hooks/server/config.js'
+import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, EnvSchema, loadConfig } from '../../hooks/server/config.js'
 import { chart, ciFiles, ciPath, ciValues, helmOrSkip, type Manifest, NAMESPACE, one, RELEASE, render, type RenderOptions } from './chart.js'
 import { type ContainerSpec, type PodSpec, restrictedViolations } from './podsecurity.js'
 
@@ -36,7 +36,7 @@ interface CompositeController extends Manifest { spec: { hooks: Record<string, {
 
 const HOOKS = ['customize', 'sync', 'finalize']
 const NAMESPACED = new Set(['ServiceAccount', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor', 'Pod'])
-const COMPONENTS = new Set(['hook-server', 'controller', 'installer', 'test'])
+const COMPONENTS = new Set(['hook-server', 'controller', 'installer', 'test', 'rbac'])
 const IN_CLUSTER = ['CompositeController', 'Deployment', 'Namespace', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount']
 
 const envOf = (c: Container): Record<string, string> => Object.fromEntries(c.env.map(e => [e.name, e.value]))
@@ -57,7 +57,7 @@ if (helm !== undefined) {
   const renderings: Array<[string, RenderOptions, string[]]> = [
     ['default values', {}, IN_CLUSTER],
     ...ciFiles.map((f): [string, RenderOptions, string[]] => [f, { valuesFiles: [ciPath(f)] },
-      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace'] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'NetworkPolicy', 'ServiceMonitor'].sort() : IN_CLUSTER])
+      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace'] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'NetworkPolicy', 'ServiceMonitor'].sort() : IN_CLUSTER])
   ]
 
   t.test('ci/ holds the default-ish, external-hooks and all-optional-on files', async t => {
@@ -68,7 +68,10 @@ if (helm !== undefined) {
     t.test(`${name}: kinds, labels, namespaces, no RBAC, Pod Security restricted`, async t => {
       const objects = await render(helm, options)
       t.same(objects.map(o => o.kind).sort(), kinds, 'the objects rendered')
-      for (const kind of ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']) t.notOk(objects.some(o => o.kind === kind), `no ${kind}: the hook server never calls the API`)
+      for (const kind of ['Role', 'RoleBinding', 'ClusterRoleBinding']) t.notOk(objects.some(o => o.kind === kind), `no ${kind}: the hook server never calls the API`)
+      for (const role of objects.filter(o => o.kind === 'ClusterRole')) {
+        t.equal(role.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-admin'], 'true', `${role.metadata.name}: only the ClusterRole aggregated into admin, bound to nobody here`)
+      }
       for (const o of objects) {
         const at = `${o.kind} ${o.metadata.name}`
         const labels = o.metadata.labels ?? {}
@@ -101,8 +104,12 @@ if (helm !== undefined) {
       INSTALLER_IMAGE: `ghcr.io/gthulhu/gtp5g-installer:${chart.appVersion}`,
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: '33554432',
-      FINALIZE_TIMEOUT_SECONDS: '600'
+      FINALIZE_TIMEOUT_SECONDS: '600',
+      ALLOWED_IMAGE_PREFIXES: '',
+      ALLOWED_SOURCE_PREFIXES: '',
+      REQUIRE_SOURCE_SHA256: 'false'
     })
+    t.same(loadConfig(envOf(c)).hooks.policy, { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, 'no installer policy unless asked for')
     t.equal(envOf(c).INSTALLER_IMAGE, DEFAULT_INSTALLER_IMAGE, 'the chart and the server default to the same installer')
     t.equal(envOf(c).TARGET_NAMESPACE, DEFAULT_TARGET_NAMESPACE, 'and to the same installer namespace')
     t.equal(envOf(c).BODY_LIMIT_BYTES, String(DEFAULT_BODY_LIMIT_BYTES), 'and to the same body limit')
@@ -156,6 +163,7 @@ if (helm !== undefined) {
     const v = ciValues('all-optional-values.yaml') as {
       hookServer: { replicas: number, logLevel: string, bodyLimitBytes: number, finalizeTimeoutSeconds: number, nodeSelector: unknown, tolerations: unknown, priorityClassName: string, podAnnotations: Record<string, string>, podLabels: Record<string, string> }
       installer: { namespace: string, image: { repository: string, tag: string } }
+      installerPolicy: { allowedImagePrefixes: string[], allowedSourcePrefixes: string[], requireSourceSha256: boolean }
       image: { tag: string, pullPolicy: string }
     }
     const objects = await render(helm, { valuesFiles: [ciPath('all-optional-values.yaml')] })
@@ -170,8 +178,18 @@ if (helm !== undefined) {
       INSTALLER_IMAGE: `${v.installer.image.repository}:${v.installer.image.tag}`,
       LOG_LEVEL: v.hookServer.logLevel,
       BODY_LIMIT_BYTES: String(v.hookServer.bodyLimitBytes),
-      FINALIZE_TIMEOUT_SECONDS: String(v.hookServer.finalizeTimeoutSeconds)
+      FINALIZE_TIMEOUT_SECONDS: String(v.hookServer.finalizeTimeoutSeconds),
+      ALLOWED_IMAGE_PREFIXES: v.installerPolicy.allowedImagePrefixes.join(','),
+      ALLOWED_SOURCE_PREFIXES: v.installerPolicy.allowedSourcePrefixes.join(','),
+      REQUIRE_SOURCE_SHA256: 'true'
     })
+    t.same(loadConfig(envOf(c)).hooks.policy, v.installerPolicy, 'the hook server reads the policy as the values say')
+    const role = one<Manifest & { rules: Array<{ apiGroups: string[], resources: string[], verbs: string[] }> }>(objects, 'ClusterRole')
+    t.equal(role.metadata.name, 'gtp5g-hooks-admin')
+    t.equal(role.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-admin'], 'true', 'aggregated into admin')
+    t.notOk('rbac.authorization.k8s.io/aggregate-to-edit' in (role.metadata.labels ?? {}), 'never into edit')
+    t.same(role.rules.flatMap(r => r.resources), ['gtp5gmodules', 'gtp5gmodules/status'], 'GTP5GModules only')
+    t.ok(role.rules.every(r => r.apiGroups.length === 1 && r.apiGroups[0] === 'operator.gthulhu.io'))
     const spec = d.spec.template.spec
     t.same(spec.nodeSelector, v.hookServer.nodeSelector)
     t.same(spec.tolerations, v.hookServer.tolerations)

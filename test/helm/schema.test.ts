@@ -22,6 +22,9 @@ if (helm !== undefined) {
       ['a URL that is not http(s)', 'hooks:\n  url: ftp://127.0.0.1\n', /at '\/hooks\/url': 'ftp:\/\/127\.0\.0\.1' does not match pattern/],
       ['a namespace that is not a DNS label', 'installer:\n  namespace: Gtp5g_Installers\n', /at '\/installer\/namespace': 'Gtp5g_Installers' does not match pattern/],
       ['a resource quantity that is not one', 'hookServer:\n  resources:\n    limits:\n      memory: lots\n', /at '\/hookServer\/resources\/limits\/memory': 'lots' does not match pattern/],
+      ['an image prefix that could match a longer name', 'installerPolicy:\n  allowedImagePrefixes: [ghcr.io/acme]\n', /at '\/installerPolicy\/allowedImagePrefixes\/0': 'ghcr\.io\/acme' does not match pattern/],
+      ['a source prefix without its trailing slash', 'installerPolicy:\n  allowedSourcePrefixes: [https://mirror.example]\n', /at '\/installerPolicy\/allowedSourcePrefixes\/0': 'https:\/\/mirror\.example' does not match pattern/],
+      ['a string for the aggregation switch', 'rbac:\n  aggregateToAdmin: "yes"\n', /at '\/rbac\/aggregateToAdmin': got string, want boolean/],
       ['a label value that is not a string', 'hookServer:\n  podLabels:\n    tier: 3\n', /at '\/hookServer\/podLabels\/tier': got number, want string/]
     ]
     for (const [name, yaml, message] of rows) {

@@ -50,6 +50,7 @@ if (helm !== undefined) {
       if (res.code !== 0) t.comment(res.stdout)
       t.match(res.stdout, /ok - GET .*\/readyz answers 200/, 'checked /readyz')
       t.match(res.stdout, /ok - one DaemonSet child/, 'checked /sync')
+      if (name === 'all-optional values') t.match(res.stdout, /ok - an image outside installerPolicy\.allowedImagePrefixes is refused/, 'checked the installer policy')
       t.notMatch(res.stdout, /not ok/, 'no check failed')
     })
   }
@@ -60,7 +61,8 @@ if (helm !== undefined) {
     const hookServer = envOf(one<Deployment>(objects, 'Deployment').spec.template.spec.containers[0] as Container)
     for (const [what, env, message] of [
       ['another installer namespace', { ...hookServer, TARGET_NAMESPACE: 'elsewhere' }, /not ok - the DaemonSet is in gtp5g-installers \(got elsewhere\)/],
-      ['another installer image', { ...hookServer, INSTALLER_IMAGE: 'example.com/other:1' }, /not ok - the installer image is .* \(got example\.com\/other:1\)/]
+      ['another installer image', { ...hookServer, INSTALLER_IMAGE: 'example.com/other:1' }, /not ok - the installer image is .* \(got example\.com\/other:1\)/],
+      ['a policy that refuses the test module', { ...hookServer, ALLOWED_SOURCE_PREFIXES: 'https://elsewhere.example/' }, /not ok - one DaemonSet child \(got none\)/]
     ] as const) {
       const server = await serverWith(env)
       const res = await runTestPod(pod, server.url)

@@ -9,7 +9,7 @@ t.test('defaults', async t => {
     logLevel: 'info',
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     limits: { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
-    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, finalizeTimeoutSeconds: 600 }
+    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, finalizeTimeoutSeconds: 600, policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false } }
   })
 })
 
@@ -33,4 +33,26 @@ t.test('bad values fail the start, naming the variable', async t => {
   t.throws(() => loadConfig({ REQUEST_TIMEOUT_SECONDS: '0' }), /REQUEST_TIMEOUT_SECONDS/)
   t.throws(() => loadConfig({ MAX_HOOKS_IN_FLIGHT: 'many' }), /MAX_HOOKS_IN_FLIGHT/)
   t.throws(() => loadConfig({ HOOK_WORKERS: '0' }), /HOOK_WORKERS/)
+})
+
+t.test('the installer policy from the environment', async t => {
+  t.same(loadConfig({}).hooks.policy, { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, 'open by default')
+  t.same(loadConfig({
+    ALLOWED_IMAGE_PREFIXES: 'ghcr.io/gthulhu/, registry.example/installer@sha256:',
+    ALLOWED_SOURCE_PREFIXES: 'https://github.com/free5gc/gtp5g/,file:///opt/gtp5g/',
+    REQUIRE_SOURCE_SHA256: 'true'
+  }).hooks.policy, {
+    allowedImagePrefixes: ['ghcr.io/gthulhu/', 'registry.example/installer@sha256:'],
+    allowedSourcePrefixes: ['https://github.com/free5gc/gtp5g/', 'file:///opt/gtp5g/'],
+    requireSourceSha256: true
+  })
+  const refused: Array<[Record<string, string>, RegExp]> = [
+    [{ ALLOWED_IMAGE_PREFIXES: 'ghcr.io/gthulhu' }, /ALLOWED_IMAGE_PREFIXES: "ghcr\.io\/gthulhu" must end with "\/", ":" or "@"/],
+    [{ ALLOWED_IMAGE_PREFIXES: 'ghcr.io/a b/' }, /ALLOWED_IMAGE_PREFIXES/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://mirror.example' }, /ALLOWED_SOURCE_PREFIXES: "https:\/\/mirror\.example" must be an http\(s\):\/\/ or file:\/\/ URL ending with "\/"/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'ftp://mirror.example/' }, /ALLOWED_SOURCE_PREFIXES/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'HTTPS://Mirror.Example/gtp5g/' }, /not normalized; write it as "https:\/\/mirror\.example\/gtp5g\/"/],
+    [{ REQUIRE_SOURCE_SHA256: 'sometimes' }, /REQUIRE_SOURCE_SHA256/]
+  ]
+  for (const [env, message] of refused) t.throws(() => loadConfig(env), message, JSON.stringify(env))
 })

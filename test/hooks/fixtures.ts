@@ -11,7 +11,8 @@ import { sync } from '../../hooks/core/hooks.js'
 export const CONFIG: HookConfig = {
   targetNamespace: 'gtp5g-system',
   installerImage: 'ghcr.io/gthulhu/gtp5g-installer:0.1.0',
-  finalizeTimeoutSeconds: 600
+  finalizeTimeoutSeconds: 600,
+  policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }
 }
 
 export const NOW = new Date('2026-11-20T10:00:00.000Z')
