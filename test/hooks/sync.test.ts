@@ -176,3 +176,23 @@ t.test('the DaemonSet carries the template hash its pods are compared with', asy
   const ds = sync(syncRequest({ nodes: [node('node-a')] }), CONFIG, NOW).children[0] as { spec: { template: { metadata: { labels: Record<string, string> } } } }
   t.match(ds.spec.template.metadata.labels[LABEL_TEMPLATE_HASH], /^[0-9a-f]{10}$/)
 })
+
+t.test('invalid spec: a last-applied annotation that describes another object is not trusted', async t => {
+  const good = sync(syncRequest({ nodes: [node('node-a')] }), CONFIG, NOW).children[0] ?? {}
+  const bad = gtp5gModule({ spec: { version: 'latest' } })
+  const strangers: Array<[string, Record<string, unknown>]> = [
+    ['another kind', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'gtp5g-installer-sample' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } }],
+    ['another name', { ...good, metadata: { ...(good.metadata ?? {}), name: 'someone-else' } }],
+    ['another namespace', { ...good, metadata: { ...(good.metadata ?? {}), namespace: 'kube-system' } }],
+    ['no metadata', { apiVersion: 'apps/v1', kind: 'DaemonSet' }]
+  ]
+  for (const [what, stranger] of strangers) {
+    const observed = observedDaemonSet(good)
+    observed.metadata = { ...observed.metadata, annotations: { 'metacontroller.k8s.io/last-applied-configuration': JSON.stringify(stranger) } }
+    const res = sync(syncRequest({ parent: bad, children: [observed] }), CONFIG, NOW)
+    const kept = res.children[0] as { apiVersion: string, kind: string, metadata: Record<string, unknown>, spec: unknown }
+    t.match(kept, { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'gtp5g-installer-sample', namespace: CONFIG.targetNamespace } }, `${what}: the observed DaemonSet itself`)
+    t.same(kept.spec, (observed as { spec: unknown }).spec, `${what}: its observed spec`)
+    t.notOk('resourceVersion' in kept.metadata, `${what}: minus the fields the API server owns`)
+  }
+})
