@@ -45,7 +45,7 @@ try {
   await cluster.up({ nodes, targetNamespace: INSTALLER_NAMESPACE })
   const nodesTime = seconds(t0)
   execFileSync(toolPath('helm') as string, ['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${await cluster.hooksUrl()}`, '--wait'],
-    { env: { ...process.env, KUBECONFIG: cluster.kubeconfigPath, HELM_CACHE_HOME: path.join(dir, 'helm'), HELM_CONFIG_HOME: path.join(dir, 'helm'), HELM_DATA_HOME: path.join(dir, 'helm') }, stdio: 'ignore' })
+    { env: { ...process.env, ...cluster.helmEnv() }, stdio: 'ignore' })
 
   // Baseline: the very DaemonSet the hooks would return, applied by hand under another name.
   const res = await fetch(`${await cluster.hooksUrl()}/sync`, {

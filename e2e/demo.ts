@@ -30,7 +30,7 @@ async function main (): Promise<void> {
   say(`the cluster is up; its ${NODES} nodes are SIMULATED by kwok: installer pods do not really run, kwok reports them as the installer would`)
 
   const helm = toolPath('helm') as string
-  const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, HELM_CACHE_HOME: path.join(cluster.dir, 'helm/cache'), HELM_CONFIG_HOME: path.join(cluster.dir, 'helm/config'), HELM_DATA_HOME: path.join(cluster.dir, 'helm/data') }
+  const env = { ...process.env, ...cluster.helmEnv() }
   execFileSync(helm, ['upgrade', '--install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${await cluster.hooksUrl()}`, '--wait'], { env, stdio: 'ignore' })
   say(`helm: chart ${path.relative(REPO, CHART)} installed as "${RELEASE}" (CRD, CompositeController, installer namespace; hooks at ${await cluster.hooksUrl()})`)
   await cluster.kubectl(['apply', '-f', SAMPLE])

@@ -118,7 +118,16 @@ export class LocalCluster {
   }
 
   async hooksUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).hooks}` }
-  async metacontrollerMetricsUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).metacontrollerMetrics}/metrics` }
+
+  /** Environment for helm against this cluster: its kubeconfig, and Helm's own state kept in the cluster directory. */
+  helmEnv (): Record<string, string> {
+    return {
+      KUBECONFIG: this.kubeconfigPath,
+      HELM_CACHE_HOME: path.join(this.dir, 'helm/cache'),
+      HELM_CONFIG_HOME: path.join(this.dir, 'helm/config'),
+      HELM_DATA_HOME: path.join(this.dir, 'helm/data')
+    }
+  }
 
   /** The pid of a component this cluster started, if that very process still runs. */
   pidOf (name: ComponentName): number | undefined {
@@ -135,7 +144,7 @@ export class LocalCluster {
     })
   }
 
-  private async command (name: ComponentName, ports: Ports, targetNamespace: string): Promise<{ bin: string, args: string[], env?: Record<string, string> }> {
+  private command (name: ComponentName, ports: Ports, targetNamespace: string): { bin: string, args: string[], env?: Record<string, string> } {
     const pki = this.pki
     const kc = this.kubeconfigPath
     const tool = (t: Tool): string => toolPath(t) as string
@@ -215,10 +224,10 @@ export class LocalCluster {
   }
 
   /** Starts one component unless it already runs; resolves once it answers its health check. */
-  async start (name: ComponentName, options: { targetNamespace?: string } = {}): Promise<void> {
+  async start (name: ComponentName): Promise<void> {
     if (this.pidOf(name) !== undefined) return
     const ports = await this.ports()
-    const { bin, args, env } = await this.command(name, ports, options.targetNamespace ?? this.targetNamespace())
+    const { bin, args, env } = this.command(name, ports, this.targetNamespace())
     for (const d of ['logs', 'pids']) mkdirSync(path.join(this.dir, d), { recursive: true })
     const out = openSync(this.logPath(name), 'a')
     const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } })
@@ -229,6 +238,7 @@ export class LocalCluster {
     await this.waitReady(name, ports)
   }
 
+  /** The installer namespace `up` recorded; the hook server is always started with it. */
   private targetNamespace (): string {
     try { return (JSON.parse(readFileSync(this.statePath, 'utf8')) as { targetNamespace?: string }).targetNamespace ?? DEFAULT_TARGET_NAMESPACE } catch { return DEFAULT_TARGET_NAMESPACE }
   }
@@ -310,7 +320,7 @@ export class LocalCluster {
 
     const step = async (name: ComponentName): Promise<void> => {
       const already = this.pidOf(name) !== undefined
-      await this.start(name, { targetNamespace })
+      await this.start(name)
       say(already ? `${name} already running` : `${name} ready`)
     }
     await step('etcd')

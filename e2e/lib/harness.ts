@@ -67,12 +67,7 @@ export async function startHarness (options: { nodes?: number, name?: string, lo
     await cluster.down()
     throw error
   }
-  const helm = execTool(toolPath('helm') as string, {
-    KUBECONFIG: cluster.kubeconfigPath,
-    HELM_CACHE_HOME: path.join(dir, 'helm/cache'),
-    HELM_CONFIG_HOME: path.join(dir, 'helm/config'),
-    HELM_DATA_HOME: path.join(dir, 'helm/data')
-  })
+  const helm = execTool(toolPath('helm') as string, cluster.helmEnv())
   return {
     kind: 'local',
     kubeconfig: cluster.kubeconfigPath,
@@ -82,7 +77,7 @@ export async function startHarness (options: { nodes?: number, name?: string, lo
     setNodeFault: async (node, fault) => { await cluster.setNodeFault(node, fault) },
     crashHookServer: async () => {
       await cluster.kill('hooks')
-      await cluster.start('hooks', { targetNamespace: INSTALLER_NAMESPACE })
+      await cluster.start('hooks')
     },
     restartMetacontroller: async () => {
       await cluster.stop('metacontroller')
