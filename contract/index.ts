@@ -109,7 +109,9 @@ export const ENV = Object.freeze({
   hostRoot: 'GTP5G_HOST_ROOT',
   /** Seconds between checks that the module is still loaded while the installer keeps running. */
   watchIntervalSeconds: 'GTP5G_WATCH_INTERVAL_SECONDS',
-  logLevel: 'LOG_LEVEL'
+  logLevel: 'LOG_LEVEL',
+  /** "true": build gtp5g with BTF type information (spec.btf); absent or "false": as kbuild decides. */
+  btf: 'GTP5G_BTF'
 } as const)
 
 export const ACTIONS = ['install', 'unload'] as const
@@ -122,6 +124,13 @@ export const HOST_PATHS = Object.freeze({
   src: '/usr/src',
   cache: '/var/lib/gtp5g'
 } as const)
+
+/**
+ * The node's /usr/lib, read-only, at another path in the container (it cannot replace the image's
+ * own /usr/lib). Debian's headers reach kbuild's tools through relative links to
+ * /usr/lib/linux-kbuild-<version>, which the installer links to this mount before building.
+ */
+export const HOST_LIB = Object.freeze({ host: '/usr/lib', mount: '/host/usr/lib' } as const)
 
 /** The installer's entrypoint inside its image; the readiness probe runs `<this> check`. */
 export const INSTALLER_BINARY = '/usr/local/bin/gtp5g-installer'
@@ -169,7 +178,9 @@ export const INSTALLER_REASONS = [
   'BuildTimeout',
   'BuildLogTooLarge',
   /** Another installer on the node held the cache entry's lock for longer than any build may take. */
-  'CacheLocked'
+  'CacheLocked',
+  /** spec.btf asked for BTF but the node's kernel, headers or the built module cannot provide it. */
+  'BTFUnavailable'
 ] as const
 export type InstallerReason = typeof INSTALLER_REASONS[number]
 
