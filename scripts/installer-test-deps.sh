@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prepares what the installer's real-kernel tests need, idempotently, and caches it by input hash
 # under ${XDG_CACHE_HOME:-$HOME/.cache}/gtp5g-operator (never inside the repository):
-#   1. apt packages: Debian's kernel + headers, qemu, buildah, debootstrap, busybox, toolchain;
+#   1. apt packages: Debian 12's kernels (6.1 and 6.12) + headers, qemu, buildah, debootstrap,
+#      busybox, toolchain;
 #   2. a local stand-in for node:20-bookworm-slim (debootstrap bookworm + this host's Node 20),
 #      because no container registry is reachable from CI;
 #   3. installer/Dockerfile built with buildah from that base, its filesystem exported;
-#   4. an initramfs (busybox + virtio/ext4 modules) that boots Debian's kernel into an ext4 image.
+#   4. per kernel, an initramfs (busybox + virtio/ext4 modules) that boots it into an ext4 image.
 # Writes installer-test.env in the cache dir; the tests read it (test/installer/vm.ts).
 set -euo pipefail
 
@@ -20,8 +21,12 @@ log () { printf '[installer-test-deps %s] %s\n' "$(date +%T)" "$*" >&2; }
 started=$SECONDS
 
 # ---- 1. packages ----------------------------------------------------------------------------
-PACKAGES=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 buildah debootstrap busybox-static
-  cpio e2fsprogs kmod gcc make libc6-dev ca-certificates shellcheck)
+# Debian 12's two kernel lines, each with its headers: 6.1 (linux-image-amd64) and 6.12
+# (linux-image-6.12-amd64, from bookworm-security). pahole: Debian's 6.12 headers ship a BTF
+# vmlinux, so their kbuild runs pahole on every module it links (and spec.btf needs it on 6.1).
+KERNEL_METAS=(linux-image-amd64 linux-image-6.12-amd64)
+PACKAGES=("${KERNEL_METAS[@]}" linux-headers-amd64 linux-headers-6.12-amd64 qemu-system-x86 buildah
+  debootstrap busybox-static cpio xz-utils e2fsprogs kmod gcc make libc6-dev pahole ca-certificates shellcheck)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -33,10 +38,14 @@ if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The ABI release linux-image-amd64 points at, e.g. 6.1.0-56-amd64 (headers come in lock-step).
-KVER=$(dpkg-query -W -f='${Depends}' linux-image-amd64 | grep -o 'linux-image-[0-9][^ ,]*' | head -n1 | sed 's/^linux-image-//')
-VMLINUZ=/boot/vmlinuz-$KVER
-[[ -r $VMLINUZ && -e /lib/modules/$KVER/build/Makefile ]] || { log "kernel $KVER or its headers missing"; exit 1; }
+# The release each meta-package points at, e.g. 6.1.0-56-amd64 and 6.12.117+deb12-amd64 (the
+# headers meta-packages move in lock-step).
+KVERS=()
+for meta in "${KERNEL_METAS[@]}"; do
+  kver=$(dpkg-query -W -f='${Depends}' "$meta" | grep -o 'linux-image-[0-9][^ ,]*' | head -n1 | sed 's/^linux-image-//')
+  [[ -r /boot/vmlinuz-$kver && -e /lib/modules/$kver/build/Makefile ]] || { log "kernel $kver ($meta) or its headers missing"; exit 1; }
+  KVERS+=("$kver")
+done
 
 hash_of () { sha256sum | cut -c1-16; }
 
@@ -80,30 +89,36 @@ build_and_export gtp5g-installer installer/Dockerfile "$IMAGE_KEY" "$BASE_REF" "
 IMAGE_REF=localhost/gtp5g-installer:$IMAGE_KEY
 IMAGE_DIR=$CACHE/gtp5g-installer-$IMAGE_KEY
 
-# ---- 4. initramfs: busybox + the modules needed to mount an ext4 virtio disk ------------------
+# ---- 4. initramfs per kernel: busybox + the modules needed to mount an ext4 virtio disk ---------
 INIT_SRC=$REPO/test/installer/fixtures/initramfs-init.sh
-INITRD_KEY=$( { echo "initrd v1 $KVER"; cat "$INIT_SRC"; sha256sum /bin/busybox; } | hash_of)
-INITRD=$CACHE/initramfs-$INITRD_KEY.cpio.gz
-if [[ ! -e $INITRD ]]; then
-  log "building $INITRD"
-  stage=$(mktemp -d)
-  mkdir -p "$stage"/{bin,dev,proc,sys,newroot,modules}
-  cp /bin/busybox "$stage/bin/busybox"
-  install -m 0755 "$INIT_SRC" "$stage/init"
-  # Dependency order as modprobe resolves it; crc32c is a soft dependency of ext4.
-  for m in crc32c_generic virtio_pci virtio_blk ext4; do
-    modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
-  done | awk '!seen[$0]++' | while read -r ko; do
-    cp "$ko" "$stage/modules/"; basename "$ko" >>"$stage/modules/order"
-  done
-  (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1 >"$INITRD.tmp") && mv "$INITRD.tmp" "$INITRD"
-  rm -rf "$stage"
-fi
+KERNEL_LINES=()
+for kver in "${KVERS[@]}"; do
+  initrd_key=$( { echo "initrd v2 $kver"; cat "$INIT_SRC"; sha256sum /bin/busybox; } | hash_of)
+  initrd=$CACHE/initramfs-$initrd_key.cpio.gz
+  if [[ ! -e $initrd ]]; then
+    log "building $initrd for $kver"
+    stage=$(mktemp -d)
+    mkdir -p "$stage"/{bin,dev,proc,sys,newroot,modules}
+    cp /bin/busybox "$stage/bin/busybox"
+    install -m 0755 "$INIT_SRC" "$stage/init"
+    # Dependency order as modprobe resolves it; crc32c is a soft dependency of ext4. Built-in
+    # ones print "builtin ..." and are skipped.
+    for m in crc32c_generic virtio_pci virtio_blk ext4; do
+      modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+    done | awk '!seen[$0]++' | while read -r ko; do
+      # 6.12's modules are xz-compressed; stored plain so busybox's insmod needs no xz support.
+      name=$(basename "$ko" .xz)
+      case $ko in *.xz) xz -dc "$ko" >"$stage/modules/$name" ;; *) cp "$ko" "$stage/modules/" ;; esac
+      echo "$name" >>"$stage/modules/order"
+    done
+    (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1 >"$initrd.tmp") && mv "$initrd.tmp" "$initrd"
+    rm -rf "$stage"
+  fi
+  KERNEL_LINES+=("KERNEL=$kver /boot/vmlinuz-$kver $initrd")
+done
 
 cat >"$CACHE/installer-test.env.tmp" <<ENV
-KVER=$KVER
-VMLINUZ=$VMLINUZ
-INITRD=$INITRD
+$(printf '%s\n' "${KERNEL_LINES[@]}")
 IMAGE_REF=$IMAGE_REF
 IMAGE_ROOTFS=$IMAGE_DIR/rootfs
 BASE_REF=$BASE_REF
