@@ -123,6 +123,10 @@ export const GTP5GModuleSpec = Type.Object({
   unloadOnDelete: Type.Boolean({
     description: 'On delete, unload gtp5g from the nodes (never forced: a module in use stays loaded and the node reports ModuleInUse).',
     default: true
+  }),
+  btf: Type.Boolean({
+    description: 'Build gtp5g with BTF type information (what eBPF tracers of gtp5g need) when the node\'s kernel offers /sys/kernel/btf/vmlinux; a node that cannot fails with BTFUnavailable.',
+    default: false
   })
 }, { description: 'The desired gtp5g module and the nodes it belongs on.' })
 

@@ -92,6 +92,7 @@ t.test('validation and defaults the API server applies at kubectl apply', async 
   t.equal(prop(spec, 'kernelVersion').maxLength, KERNEL_RELEASE_MAX)
   t.match(JSON.stringify(prop(spec, 'maxUnavailable')['x-kubernetes-validations']), /self >= 1/, 'maxUnavailable 0 is refused')
   t.equal(prop(spec, 'unloadOnDelete').default, true)
+  t.same([prop(spec, 'btf').type, prop(spec, 'btf').default], ['boolean', false], 'btf is opt-in')
   t.equal(prop(spec, 'maxUnavailable').default, 1)
   t.equal(prop(spec, 'maxUnavailable')['x-kubernetes-int-or-string'], true)
   t.match(JSON.stringify(prop(spec, 'maxUnavailable')['x-kubernetes-validations']), /type\(self\) == int/)

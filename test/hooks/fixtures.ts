@@ -68,7 +68,8 @@ export function gtp5gModule (o: ModuleOptions = {}): KubeObject & { metadata: { 
       tolerations: [],
       source: { url: 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz', sha256: '' },
       maxUnavailable: 1,
-      unloadOnDelete: true
+      unloadOnDelete: true,
+      btf: false
     },
     ...(o.status === undefined ? {} : { status: o.status })
   }

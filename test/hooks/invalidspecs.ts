@@ -26,7 +26,9 @@ export const INVALID_SPECS: InvalidSpec[] = [
   { name: 'a source URL with whitespace', spec: { source: { url: 'https://mirror.example/gtp5g {version}.tgz' } }, field: 'spec.source.url', hook: /expected a string matching/, api: /spec\.source\.url: Invalid value: .*should match/ },
   { name: 'a source URL of another scheme', spec: { source: { url: 'ftp://mirror.example/gtp5g.tgz' } }, field: 'spec.source.url', hook: /expected a string matching/, api: /spec\.source\.url: Invalid value: .*should match/ },
   { name: 'a kernelVersion that make would expand', spec: { kernelVersion: '$(shell id)' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: "\$\(shell id\)": must be empty or a kernel release/ },
-  { name: 'a kernelVersion that is a path', spec: { kernelVersion: '../../etc' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: .*must be empty or a kernel release/ }
+  { name: 'a kernelVersion that is a path', spec: { kernelVersion: '../../etc' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: .*must be empty or a kernel release/ },
+  // The quoted "true" a templated manifest produces: a boolean only, never read as one.
+  { name: 'btf as the string "true"', spec: { btf: 'true' }, field: 'spec.btf', hook: /^expected boolean$/, api: /spec\.btf: Invalid value: "string": spec\.btf in body must be of type boolean/ }
 ]
 
 /** Specs both accept: the rules above are not stricter than they mean to be. */
@@ -40,5 +42,7 @@ export const VALID_SPECS: Array<Record<string, unknown>> = [
   { source: { url: 'file:///opt/gtp5g/gtp5g-{version}.tar.gz' } },
   { kernelVersion: '5.15.0-91-generic' },
   { kernelVersion: '4.18.0-513.el8.x86_64' },
-  { kernelVersion: '6.12.12+bpo-amd64' }
+  { kernelVersion: '6.12.12+bpo-amd64' },
+  { btf: true },
+  { btf: false }
 ]

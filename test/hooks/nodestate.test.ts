@@ -24,6 +24,11 @@ const cases: Array<{ name: string, pods: Array<[hash: string, state: PodState]>,
     want: { state: 'failed', reason: 'ModuleInUse', message: 'gtp5g v0.9.13 is in use (refcnt 2)' }
   },
   {
+    name: 'spec.btf on a node that cannot provide BTF',
+    pods: [[CURRENT, { terminated: 'BTFUnavailable', message: '/sys/kernel/btf/vmlinux is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF' }]],
+    want: { state: 'failed', reason: 'BTFUnavailable', message: '/sys/kernel/btf/vmlinux is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF' }
+  },
+  {
     name: 'ImagePullBackOff',
     pods: [[CURRENT, { waiting: 'ImagePullBackOff', message: 'Back-off pulling image "x"' }]],
     want: { state: 'failed', reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' }
