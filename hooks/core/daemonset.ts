@@ -1,7 +1,7 @@
 // Builds the one child of a GTP5GModule: the installer DaemonSet. Pure: same input, same object,
 // same key order, so Metacontroller sees no diff when nothing changed.
 import {
-  type Action, childLabels, daemonSetName, ENV, HOST_PATHS, INSTALLER_BINARY, INSTALLER_CONTAINER,
+  type Action, childLabels, daemonSetName, ENV, HOST_LIB, HOST_PATHS, INSTALLER_BINARY, INSTALLER_CONTAINER,
   LABEL_TEMPLATE_HASH, selectorLabels, shortHash, sourceUrlFor, TERMINATION_LOG
 } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
@@ -31,6 +31,8 @@ function env (spec: GTP5GModuleSpec, action: Action): Array<{ name: string, valu
     { name: ENV.sourceSha256, value: spec.source.sha256 },
     { name: ENV.action, value: action }
   )
+  // Only when asked for: a module without btf keeps the pod template it had before btf existed.
+  if (spec.btf) vars.push({ name: ENV.btf, value: 'true' })
   return vars
 }
 
@@ -115,12 +117,20 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
       volumeMounts: [
         { name: 'lib-modules', mountPath: HOST_PATHS.modules, readOnly: true },
         { name: 'usr-src', mountPath: HOST_PATHS.src, readOnly: true },
+        { name: 'usr-lib', mountPath: HOST_LIB.mount, readOnly: true },
         { name: 'cache', mountPath: HOST_PATHS.cache }
       ]
     }],
     volumes: [
       { name: 'lib-modules', hostPath: { path: HOST_PATHS.modules, type: 'Directory' } },
       { name: 'usr-src', hostPath: { path: HOST_PATHS.src, type: 'Directory' } },
+      // Debian's linux-headers-<release> trees reach kbuild's scripts and tools (fixdep, modpost,
+      // objtool, resolve_btfids) through relative links to /usr/lib/linux-kbuild-<x.y or version>,
+      // which Debian ships per kernel version on its 6.12 line. The installer links the node's own
+      // copy into its container before building, so the tools always match the node's headers;
+      // carrying them in the image would need a new image for every Debian kernel update. Not at
+      // /usr/lib itself: that would replace the image's own libraries.
+      { name: 'usr-lib', hostPath: { path: HOST_LIB.host, type: 'Directory' } },
       { name: 'cache', hostPath: { path: HOST_PATHS.cache, type: 'DirectoryOrCreate' } }
     ]
   }

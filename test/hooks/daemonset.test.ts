@@ -1,7 +1,7 @@
 // The installer DaemonSet: a golden file for the whole object, plus the rules that matter most.
 import t from 'tap'
 import { stringify } from 'yaml'
-import { daemonSetName, ENV, HOST_PATHS, INSTALLER_BINARY, isDnsLabel } from '../../contract/index.js'
+import { daemonSetName, ENV, HOST_LIB, HOST_PATHS, INSTALLER_BINARY, isDnsLabel } from '../../contract/index.js'
 import { buildDaemonSet } from '../../hooks/core/daemonset.js'
 import { parseSpec } from '../../hooks/core/spec.js'
 import { CONFIG } from './fixtures.js'
@@ -69,11 +69,14 @@ t.test('bounded disk: the build directory in the container counts against an eph
   t.equal(resources.limits['ephemeral-storage'], '1Gi')
 })
 
-t.test('host paths: modules and sources read-only, the cache writable', async t => {
+t.test('host paths: modules, sources and the node\'s /usr/lib read-only, the cache writable', async t => {
   t.same(ds.spec.template.spec.volumes.map(v => [v.hostPath.path, v.hostPath.type]), [
-    [HOST_PATHS.modules, 'Directory'], [HOST_PATHS.src, 'Directory'], [HOST_PATHS.cache, 'DirectoryOrCreate']
+    [HOST_PATHS.modules, 'Directory'], [HOST_PATHS.src, 'Directory'], [HOST_LIB.host, 'Directory'], [HOST_PATHS.cache, 'DirectoryOrCreate']
   ])
-  t.same(container.volumeMounts.map(m => [m.mountPath, m.readOnly === true]), [[HOST_PATHS.modules, true], [HOST_PATHS.src, true], [HOST_PATHS.cache, false]])
+  t.same(container.volumeMounts.map(m => [m.mountPath, m.readOnly === true]), [
+    [HOST_PATHS.modules, true], [HOST_PATHS.src, true], [HOST_LIB.mount, true], [HOST_PATHS.cache, false]
+  ])
+  t.not(HOST_LIB.mount, HOST_LIB.host, 'the node\'s /usr/lib beside the image\'s, never over it')
 })
 
 t.test('readiness runs the installer\'s own check; failures reach status through the termination message', async t => {
@@ -101,6 +104,18 @@ t.test('environment from the spec', async t => {
   t.same(full.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%' } })
   t.notOk(container.env.some(e => e.name === ENV.kernelVersion), 'KERNEL_VERSION only when set')
   t.equal(container.image, CONFIG.installerImage)
+})
+
+t.test('spec.btf: GTP5G_BTF=true when asked for, nothing otherwise, so modules without it keep their template', async t => {
+  const build = (spec: Record<string, unknown>): ReturnType<typeof buildDaemonSet> =>
+    buildDaemonSet({ moduleName: 'sample', spec: specOf({ version: 'v0.9.14', ...spec }), config: CONFIG, action: 'install', excludedNodes: [] })
+  const envOf = (built: ReturnType<typeof buildDaemonSet>): Container['env'] => ((built.daemonSet as unknown as DaemonSetShape).spec.template.spec.containers[0] as Container).env
+  const withBtf = build({ btf: true })
+  t.same(envOf(withBtf).filter(e => e.name === ENV.btf), [{ name: ENV.btf, value: 'true' }])
+  t.same(envOf(withBtf).slice(0, -1), container.env, 'appended after the other variables')
+  t.notOk(container.env.some(e => e.name === ENV.btf), 'absent by default')
+  t.same(build({ btf: false }).daemonSet, sample.daemonSet, 'btf: false is the default: the same DaemonSet')
+  t.not(withBtf.templateHash, sample.templateHash, 'turning btf on rolls the installer pods')
 })
 
 t.test('child names are DNS labels for any module name', async t => {
