@@ -53,6 +53,7 @@ const SPECS: Array<Record<string, Json>> = [
   { image: 'registry.example/installer@sha256:' + 'e'.repeat(64), source: { url: 'https://mirror.example/gtp5g-{version}.tgz', sha256: 'a'.repeat(64) } },
   { maxUnavailable: '25%', kernelVersion: '5.15.0-91-generic' },
   { unloadOnDelete: false },
+  { btf: true },
   { version: 'latest' },
   { maxUnavailable: 0 }
 ]

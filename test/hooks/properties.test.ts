@@ -63,7 +63,8 @@ t.test('children are never dropped on bad input', async t => {
     fc.record({ version: fc.string() }),
     fc.record({ version: fc.constant('v0.9.14'), maxUnavailable: fc.oneof(fc.integer({ max: -1 }), fc.string()) }),
     fc.record({ version: fc.constant('v0.9.14'), nodeSelector: fc.dictionary(fc.string(), fc.anything()) }),
-    fc.record({ version: fc.constant('v0.9.14'), tolerations: fc.anything() })
+    fc.record({ version: fc.constant('v0.9.14'), tolerations: fc.anything() }),
+    fc.record({ version: fc.constant('v0.9.14'), btf: fc.anything() })
   )
   fc.assert(fc.property(badSpec, fc.boolean(), (spec, finalizing) => {
     const parent = gtp5gModule(finalizing ? { deletionTimestamp: '2026-11-20T09:59:00Z' } : {})
