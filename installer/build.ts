@@ -1,6 +1,6 @@
 // kbuild through gtp5g's own Makefile, whose interface is `make KVER=<kernel> KDIR=<headers>`
 // (it then runs `make -C $(KDIR) M=$(PWD) modules`). The full log goes to a file the caller
-// keeps; the BuildFailed message carries its tail, where the compiler puts the error.
+// keeps; the BuildFailed message leads with the compiler's first error line and carries the tail.
 //
 // Why values are checked, not quoted: make treats `VAR=value` on its command line as a recursive
 // variable, so `$(shell …)` in the value runs when the Makefile uses $(VAR), and gtp5g's recipe
@@ -9,7 +9,7 @@
 // shell). The kernel release is validated where it enters (config.ts, flow.ts); this is the
 // last check before make, for every value we put on its command line.
 import { createWriteStream } from 'node:fs'
-import { access, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { type InstallerReason, MODULE_FILE } from '../contract/index.js'
@@ -18,6 +18,24 @@ import { type Runner, type RunResult } from './exec.js'
 import { formatBytes, formatDuration } from './limits.js'
 
 export const BUILD_TAIL_LINES = 40
+/** The tail in a failure message stays under this, so the compiler's first error line fits beside it in 4 KiB. */
+export const BUILD_TAIL_BYTES = 2560
+
+/** The compiler's (or make's) first error line: what a reader of the node's status needs first. */
+export function firstError (output: string): string | undefined {
+  const lines = output.split('\n')
+  return (lines.find(l => /(^|:\s*)(fatal )?error:/.test(l)) ?? lines.find(l => /\*\*\* /.test(l)))?.trim().slice(0, 512)
+}
+
+/** The last lines of the output, at most BUILD_TAIL_LINES and BUILD_TAIL_BYTES. */
+function boundedTail (output: string): string {
+  let tail = tailLines(output, BUILD_TAIL_LINES)
+  while (Buffer.byteLength(tail) > BUILD_TAIL_BYTES) {
+    const cut = tail.indexOf('\n')
+    tail = cut < 0 ? tail.slice(-BUILD_TAIL_BYTES) : tail.slice(cut + 1)
+  }
+  return tail
+}
 
 /** Letters, digits and `. _ + ~ - /`: nothing make or a shell would expand or split. */
 const MAKE_SAFE = /^[A-Za-z0-9._+~/-]+$/
@@ -27,17 +45,6 @@ export function assertMakeSafe (value: string, what: string, reason: InstallerRe
     throw new InstallerError(reason,
       `refusing to pass ${what} ${JSON.stringify(value)} to make: only letters, digits and . _ + ~ - / are allowed ` +
       '(make expands $(...) in command-line values and the recipe hands them to a shell)')
-  }
-}
-
-/** The headers tree must hold a kbuild Makefile; a dangling `build` link is the common failure. */
-export async function requireHeaders (kdir: string, kernel: string): Promise<void> {
-  try {
-    await access(path.join(kdir, 'Makefile'))
-  } catch {
-    throw new InstallerError('KernelHeadersMissing',
-      `no kernel headers for ${kernel} at ${kdir}: install the headers package for this kernel on the node ` +
-      '(e.g. linux-headers-' + kernel + ') so /lib/modules/<kernel>/build and /usr/src are populated')
   }
 }
 
@@ -79,8 +86,10 @@ export async function kbuild (runner: Runner, srcDir: string, kernel: string, kd
   try {
     result = await runner('make', ['-C', srcDir, `-j${jobs}`, `KVER=${kernel}`, `KDIR=${kdir}`], {
       cwd: srcDir,
-      // C locale: error text the operator can search for, whatever the image's default.
-      env: { ...process.env, LC_ALL: 'C' },
+      // C locale: error text the operator can search for, in ASCII (gcc quotes 'x' instead of
+      // ‘x’), whatever the image's default. The kernel's Makefile unexports LC_ALL, so LANG and
+      // LC_CTYPE, which gcc then reads, are set too.
+      env: { ...process.env, LC_ALL: 'C', LANG: 'C', LC_CTYPE: 'C', LC_MESSAGES: 'C' },
       onOutput,
       signal
     })
@@ -90,7 +99,7 @@ export async function kbuild (runner: Runner, srcDir: string, kernel: string, kd
     await new Promise(resolve => log.end(resolve))
   }
   const output = result.output
-  const tail = (): string => tailLines(output, BUILD_TAIL_LINES)
+  const tail = (): string => boundedTail(output)
   if (result.aborted === true || signal.aborted) {
     if (opts.signal?.aborted === true) throw opts.signal.reason
     if (logFull.signal.aborted) {
@@ -101,7 +110,8 @@ export async function kbuild (runner: Runner, srcDir: string, kernel: string, kd
   }
   if (result.code !== 0) {
     const how = result.code === null ? `killed by ${result.signal ?? 'a signal'}` : `exit ${result.code}`
-    throw new InstallerError('BuildFailed', `make ${how}; last lines:\n${tail()}`)
+    const first = firstError(output)
+    throw new InstallerError('BuildFailed', `make ${how}${first === undefined ? '' : `: ${first}`}; last lines:\n${tail()}`)
   }
   const ko = path.join(srcDir, MODULE_FILE)
   try {

@@ -18,6 +18,8 @@ export interface Wanted {
   version: string
   kernel: string
   installer: string
+  /** Built with BTF (spec.btf); an entry built the other way is rebuilt. */
+  btf: boolean
   sourceUrl: string
   /** When pinned, the entry's tarball must have had exactly this sha256. */
   sourceSha256: string | undefined
@@ -28,6 +30,8 @@ export interface Provenance {
   version: string
   kernel: string
   installer: string
+  /** Absent in entries written before spec.btf existed: built without asking for BTF. */
+  btf?: boolean
   source: { url: string, sha256: string, resolvedUrl: string, bytes: number }
   module: { sha256: string }
 }
@@ -87,6 +91,7 @@ export function parseProvenance (text: string | undefined): Provenance | undefin
     version: r.version,
     kernel: r.kernel,
     installer: r.installer,
+    btf: r.btf === true,
     source: { url: source.url, sha256: source.sha256, resolvedUrl: str(source.resolvedUrl) ? source.resolvedUrl : source.url, bytes: Number(source.bytes) || 0 },
     module: { sha256: mod.sha256 }
   }
@@ -98,6 +103,7 @@ export function provenanceMismatch (p: Provenance, want: Wanted): string | undef
   if (p.version !== want.version) diffs.push(`version ${p.version}, wanted ${want.version}`)
   if (p.kernel !== want.kernel) diffs.push(`kernel ${p.kernel}, wanted ${want.kernel}`)
   if (p.installer !== want.installer) diffs.push(`installer ${p.installer}, this is ${want.installer}`)
+  if ((p.btf ?? false) !== want.btf) diffs.push(want.btf ? 'no BTF, wanted BTF' : 'BTF, wanted none')
   if (p.source.url !== want.sourceUrl) diffs.push(`source ${p.source.url}, wanted ${want.sourceUrl}`)
   if (want.sourceSha256 !== undefined && p.source.sha256 !== want.sourceSha256) {
     diffs.push(`tarball sha256 ${p.source.sha256}, pinned ${want.sourceSha256}`)

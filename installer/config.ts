@@ -17,6 +17,8 @@ export interface Config {
   kernel: string | undefined
   sourceUrl: string
   sourceSha256: string | undefined
+  /** spec.btf: build with BTF and require /sys/kernel/btf/gtp5g once loaded. */
+  btf: boolean
   hostRoot: string
   watchIntervalMs: number
   logLevel: string
@@ -64,6 +66,11 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
     throw new InstallerError('InvalidConfig', `${ENV.watchIntervalSeconds} must be a positive number of seconds; got "${intervalText}"`)
   }
 
+  const btfText = (env[ENV.btf] ?? '').trim()
+  if (!['', 'true', 'false'].includes(btfText)) {
+    throw new InstallerError('InvalidConfig', `${ENV.btf} must be "true" or "false"; got ${JSON.stringify(btfText)}`)
+  }
+
   const kernel = env[ENV.kernelVersion]?.trim()
   // It becomes a path and a make argument: anything but a plain release is refused here, before
   // any use (make expands `$(...)` in command-line variables; see build.ts).
@@ -78,6 +85,7 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
     kernel: kernel === '' ? undefined : kernel,
     sourceUrl,
     sourceSha256: sha === '' ? undefined : sha,
+    btf: btfText === 'true',
     hostRoot: (env[ENV.hostRoot] ?? '').replace(/\/+$/, ''),
     watchIntervalMs: Math.round(interval * 1000),
     logLevel: env[ENV.logLevel] || 'info',

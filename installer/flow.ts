@@ -3,19 +3,21 @@
 // node in the image.
 import { mkdir } from 'node:fs/promises'
 import { KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, MIN_KERNEL, MODULE_NAME } from '../contract/index.js'
-import { kbuild, requireHeaders } from './build.js'
+import { kbuild } from './build.js'
 import { type CacheEntry, evict, lookup, store, sweepTemporaries, type Wanted, writeAtomic } from './cache.js'
 import { type Config } from './config.js'
 import { download } from './download.js'
+import { elfSectionNames } from './elf.js'
 import { InstallerError } from './errors.js'
 import { type Runner } from './exec.js'
 import { extractSource } from './extract.js'
+import { btfHeadersTree, linkHostKbuild, requireHeaders } from './headers.js'
 import { isSupportedKernel, type KernelRelease, parseKernelRelease } from './kernel.js'
 import { type Kmod } from './kmod.js'
 import { acquireLock } from './lock.js'
 import { type HostPaths } from './paths.js'
 import { type Clock, step, type StepLogger } from './steps.js'
-import { type ModuleState, readModuleState, versionMatches } from './sysfs.js'
+import { type ModuleState, readModuleState, satisfies, versionMatches } from './sysfs.js'
 
 export interface Ports {
   paths: HostPaths
@@ -48,7 +50,11 @@ export function resolveKernel (config: Pick<Config, 'kernel'>, ports: Pick<Ports
   return k
 }
 
-const describeState = (s: ModuleState): object => s.loaded ? { loaded: true, version: s.version, refcnt: s.refcnt } : { loaded: false }
+const describeState = (s: ModuleState): object => s.loaded ? { loaded: true, version: s.version, refcnt: s.refcnt, btf: s.btf } : { loaded: false }
+
+/** What replacing the loaded module is for, in a ModuleInUse message. */
+const replacing = (config: Pick<Config, 'version'>, s: ModuleState): string =>
+  s.loaded && versionMatches(config.version, s.version) ? `reloading ${config.version} with BTF (spec.btf)` : `upgrade to ${config.version}`
 
 async function removeIdle (ports: Ports, state: ModuleState & { loaded: true }, why: string): Promise<void> {
   if (state.refcnt > 0) {
@@ -63,10 +69,18 @@ async function removeIdle (ports: Ports, state: ModuleState & { loaded: true }, 
 async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry, ports: Ports): Promise<void> {
   const { log, now, paths, signal } = ports
   const { limits } = config
-  const kdir = paths.kdir(kernel)
-  await step(log, now, 'headers', () => requireHeaders(kdir, kernel), () => ({ kdir }))
+  const headers = paths.kdir(kernel)
+  await step(log, now, 'headers', async () => {
+    const linked = await linkHostKbuild(paths)
+    await requireHeaders(headers, kernel)
+    return linked
+  }, linked => ({ kdir: headers, linkedFromNode: linked }))
   const work = await ports.workDir()
   try {
+    // BTF's prerequisites are checked before any download: a node that cannot have it says so at once.
+    const kdir = config.btf
+      ? await step(log, now, 'btf-base', () => btfHeadersTree(paths, headers, kernel, ports.runningKernel(), `${work.path}/headers`), dir => ({ kdir: dir }))
+      : headers
     const tarball = `${work.path}/source.tar.gz`
     const source = await step(log, now, 'download',
       () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes, signal }),
@@ -84,10 +98,22 @@ async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry
       if (!signal.aborted) await writeAtomic(entry.buildLog, { copyOf: buildLog }).catch(() => {})
     }
     signal.throwIfAborted()
+    if (config.btf) {
+      const ko = built.ko
+      await step(log, now, 'btf-check', async () => {
+        const sections = await elfSectionNames(ko).catch((err: Error) => {
+          throw new InstallerError('BuildFailed', `make produced ${ko}, which is not an ELF object: ${err.message}`)
+        })
+        if (!sections.includes('.BTF')) {
+          throw new InstallerError('BTFUnavailable', `spec.btf asks for BTF in ${MODULE_NAME}, but kbuild linked it without a .BTF section (pahole missing or skipped; see ${entry.buildLog})`)
+        }
+      })
+    }
     await step(log, now, 'cache-store', () => store(entry, built.ko, {
       version: config.version,
       kernel,
       installer: ports.installerVersion,
+      btf: config.btf,
       source: { url: config.sourceUrl, sha256: source.sha256, resolvedUrl: source.url, bytes: source.bytes }
     }, signal), sha256 => ({ path: entry.ko, sha256 }))
   } finally {
@@ -100,13 +126,12 @@ export async function install (config: Config, ports: Ports): Promise<InstallOut
   const kernel = await step(log, now, 'kernel', async () => resolveKernel(config, ports), k => ({ kernel: k.raw }))
 
   const state = await step(log, now, 'inspect', () => readModuleState(paths, MODULE_NAME), describeState)
-  if (state.loaded && versionMatches(config.version, state.version)) {
-    log.info({ step: 'done', outcome: 'already-loaded', version: state.version }, 'desired version already loaded; nothing to do')
+  if (satisfies(config, state)) {
+    log.info({ step: 'done', outcome: 'already-loaded', version: state.loaded ? state.version : undefined }, 'desired version already loaded; nothing to do')
     return 'already-loaded'
   }
-  const upgrade = `upgrade to ${config.version}`
   // A busy module fails the upgrade before any download or build (the pod retries with backoff).
-  if (state.loaded && state.refcnt > 0) await step(log, now, 'unload-other', () => removeIdle(ports, state, upgrade))
+  if (state.loaded && state.refcnt > 0) await step(log, now, 'unload-other', () => removeIdle(ports, state, replacing(config, state)))
 
   const entry = paths.cacheEntry(config.version, kernel.raw)
   await mkdir(entry.dir, { recursive: true })
@@ -121,17 +146,16 @@ export async function install (config: Config, ports: Ports): Promise<InstallOut
 /** The rest of install, holding the entry's lock: no other installer reads or writes it meanwhile. */
 async function installLocked (config: Config, ports: Ports, kernel: KernelRelease, state: ModuleState, entry: CacheEntry): Promise<InstallOutcome> {
   const { log, now, paths, signal } = ports
-  const upgrade = `upgrade to ${config.version}`
   const swept = await sweepTemporaries(entry)
   if (swept.length > 0) log.info({ step: 'cache-sweep', removed: swept }, 'removed temporary files of an interrupted writer')
   // Another installer may have loaded it while we waited for the lock.
   const current = await readModuleState(paths, MODULE_NAME)
-  if (current.loaded && versionMatches(config.version, current.version)) {
-    log.info({ step: 'done', outcome: 'already-loaded', version: current.version }, 'desired version loaded meanwhile; nothing to do')
+  if (satisfies(config, current)) {
+    log.info({ step: 'done', outcome: 'already-loaded', version: current.loaded ? current.version : undefined }, 'desired version loaded meanwhile; nothing to do')
     return 'already-loaded'
   }
 
-  const want: Wanted = { version: config.version, kernel: kernel.raw, installer: ports.installerVersion, sourceUrl: config.sourceUrl, sourceSha256: config.sourceSha256 }
+  const want: Wanted = { version: config.version, kernel: kernel.raw, installer: ports.installerVersion, btf: config.btf, sourceUrl: config.sourceUrl, sourceSha256: config.sourceSha256 }
   const cached = await step(log, now, 'cache-lookup', () => lookup(entry, want),
     l => l.hit ? { hit: true, path: entry.ko, source: l.provenance.source.url, sourceSha256: l.provenance.source.sha256 } : { hit: false, why: l.why, detail: l.detail })
   if (!cached.hit) await buildIntoCache(config, kernel.raw, entry, ports)
@@ -141,8 +165,8 @@ async function installLocked (config: Config, ports: Ports, kernel: KernelReleas
   // leaves the running data plane alone. Re-read: it may have been taken while we built.
   if (state.loaded) {
     const now2 = await readModuleState(paths, MODULE_NAME)
-    if (now2.loaded && !versionMatches(config.version, now2.version)) {
-      await step(log, now, 'unload-other', () => removeIdle(ports, now2, upgrade), () => ({ removed: now2.version }))
+    if (now2.loaded && !satisfies(config, now2)) {
+      await step(log, now, 'unload-other', () => removeIdle(ports, now2, replacing(config, now2)), () => ({ removed: now2.version }))
     }
   }
 
@@ -157,6 +181,12 @@ async function installLocked (config: Config, ports: Ports, kernel: KernelReleas
       await ports.kmod.remove().catch(() => {})
       await evict(entry)
       throw new InstallerError('VersionMismatch', `${entry.ko} reports version ${s.version ?? '(none)'}, expected ${config.version}`)
+    }
+    if (config.btf && !s.btf) {
+      // The module works; only its BTF was refused. It stays loaded (unloading gains nothing),
+      // and the node reports why until the kernel or the build changes.
+      throw new InstallerError('BTFUnavailable',
+        `${MODULE_NAME} ${config.version} is loaded, but the kernel published no BTF for it at /sys/kernel/btf/${MODULE_NAME} (it refused the module's BTF; see the kernel log); the module stays loaded without it`)
     }
     return s
   }, describeState)
@@ -178,13 +208,13 @@ export async function unload (ports: Ports): Promise<'not-loaded' | 'unloaded'> 
 }
 
 /** The readiness probe: is the node in the state the action wants? */
-export async function check (config: Pick<Config, 'action' | 'version'>, paths: HostPaths): Promise<{ ready: boolean, detail: string }> {
+export async function check (config: Pick<Config, 'action' | 'version' | 'btf'>, paths: HostPaths): Promise<{ ready: boolean, detail: string }> {
   const state = await readModuleState(paths, MODULE_NAME)
   if (config.action === 'unload') {
     return state.loaded ? { ready: false, detail: `${MODULE_NAME} ${state.version ?? ''} still loaded` } : { ready: true, detail: `${MODULE_NAME} not loaded` }
   }
   if (!state.loaded) return { ready: false, detail: `${MODULE_NAME} not loaded` }
-  return versionMatches(config.version, state.version)
-    ? { ready: true, detail: `${MODULE_NAME} ${state.version ?? ''} loaded` }
-    : { ready: false, detail: `${MODULE_NAME} ${state.version ?? '(unknown)'} loaded, want ${config.version}` }
+  if (!versionMatches(config.version, state.version)) return { ready: false, detail: `${MODULE_NAME} ${state.version ?? '(unknown)'} loaded, want ${config.version}` }
+  if (config.btf && !state.btf) return { ready: false, detail: `${MODULE_NAME} ${state.version ?? ''} loaded without BTF (spec.btf wants /sys/kernel/btf/${MODULE_NAME})` }
+  return { ready: true, detail: `${MODULE_NAME} ${state.version ?? ''} loaded` }
 }

@@ -14,7 +14,7 @@ import { run } from './exec.js'
 import { check, install, type Ports, unload } from './flow.js'
 import { realKmod } from './kmod.js'
 import { hostPaths } from './paths.js'
-import { readModuleState, versionMatches } from './sysfs.js'
+import { readModuleState, satisfies } from './sysfs.js'
 import { watch } from './watch.js'
 
 const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' })
@@ -124,7 +124,7 @@ async function main (): Promise<void> {
       log.info({ intervalMs: config.watchIntervalMs }, 'ready; watching that the module stays loaded')
       const needsRepair = async (): Promise<boolean> => {
         const s = await readModuleState(ports.paths, MODULE_NAME)
-        return !(s.loaded && versionMatches(config.version, s.version))
+        return !satisfies(config, s)
       }
       const w = watch(config.watchIntervalMs, needsRepair, async () => {
         log.warn({ module: MODULE_NAME }, 'module no longer loaded at the desired version; loading it again')

@@ -1,12 +1,18 @@
 // Host paths, resolved under GTP5G_HOST_ROOT. In a pod the root is "" and the hostPath volumes sit
 // at their real paths; tests point the root at a temporary directory.
 import path from 'node:path'
-import { cacheDir, HOST_PATHS, MODULE_FILE } from '../contract/index.js'
+import { cacheDir, HOST_LIB, HOST_PATHS, MODULE_FILE } from '../contract/index.js'
 import { type CacheEntry } from './cache.js'
 
 export interface HostPaths {
   root: string
   sysModule: (name: string) => string
+  /** /sys/kernel/btf/<name>: the kernel's BTF (vmlinux) and each loaded module's that has any. */
+  sysBtf: (name: string) => string
+  /** The node's /usr/lib, mounted read-only in the pod (Debian's linux-kbuild-* live there). */
+  hostLib: string
+  /** The container's own /usr/lib, where the node's linux-kbuild-* get linked (headers.ts). */
+  containerLib: string
   modulesDir: (kernel: string) => string
   /** kbuild's KDIR: the headers tree `/lib/modules/<kernel>/build` points at. */
   kdir: (kernel: string) => string
@@ -20,6 +26,9 @@ export function hostPaths (root: string): HostPaths {
   return {
     root,
     sysModule: name => under(`/sys/module/${name}`),
+    sysBtf: name => under(`/sys/kernel/btf/${name}`),
+    hostLib: under(HOST_LIB.mount),
+    containerLib: under('/usr/lib'),
     modulesDir: kernel => under(`${HOST_PATHS.modules}/${kernel}`),
     kdir: kernel => under(`${HOST_PATHS.modules}/${kernel}/build`),
     cacheRoot,

@@ -1,11 +1,11 @@
 // What the kernel says about a module, read from /sys/module/<name>. Read-only: loading and
 // unloading live in kmod.ts.
-import { readdir, readFile } from 'node:fs/promises'
+import { access, readdir, readFile } from 'node:fs/promises'
 import { type HostPaths } from './paths.js'
 
 export type ModuleState =
   | { loaded: false }
-  | { loaded: true, version: string | undefined, refcnt: number, holders: string[] }
+  | { loaded: true, version: string | undefined, refcnt: number, holders: string[], btf: boolean }
 
 async function readTrimmed (file: string): Promise<string | undefined> {
   try {
@@ -31,7 +31,14 @@ export async function readModuleState (paths: HostPaths, name: string): Promise<
   } catch {
     // no holders directory: nothing links against the module
   }
-  return { loaded: true, version: await readTrimmed(`${dir}/version`), refcnt: Number.isFinite(refcnt) ? refcnt : 0, holders }
+  // The kernel publishes a module's BTF at /sys/kernel/btf/<name> when it accepted it.
+  const btf = await access(paths.sysBtf(name)).then(() => true, () => false)
+  return { loaded: true, version: await readTrimmed(`${dir}/version`), refcnt: Number.isFinite(refcnt) ? refcnt : 0, holders, btf }
+}
+
+/** Whether the loaded module is the one asked for: its version, and its BTF when spec.btf wants it. */
+export function satisfies (want: { version: string, btf: boolean }, state: ModuleState): boolean {
+  return state.loaded && versionMatches(want.version, state.version) && (!want.btf || state.btf)
 }
 
 /**

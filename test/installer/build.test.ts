@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { kbuild } from '../../installer/build.js'
+import { formatTerminationMessage, parseTerminationMessage, TERMINATION_MESSAGE_MAX_BYTES } from '../../contract/index.js'
+import { firstError, kbuild } from '../../installer/build.js'
 import { run } from '../../installer/exec.js'
 import { FIXTURE_SRC, tempDir } from './helpers.js'
 
@@ -55,4 +56,24 @@ t.test('plain values pass and reach make as separate arguments', async t => {
   const spy: typeof run = async (cmd, args) => { calls.push([cmd, ...args]); return { code: 2, signal: null, output: 'stop here\n' } }
   await t.rejects(kbuild(spy, path.join(dir, 'gtp5g-0.9.12'), '6.12.12+bpo-amd64', '/lib/modules/6.12.12+bpo-amd64/build', path.join(dir, 'log'), opts), { name: 'InstallerError', reason: 'BuildFailed' })
   t.match(calls, [['make', '-C', path.join(dir, 'gtp5g-0.9.12'), /^-j\d+$/, 'KVER=6.12.12+bpo-amd64', 'KDIR=/lib/modules/6.12.12+bpo-amd64/build']])
+})
+
+t.test('BuildFailed leads with the compiler\'s first error, and the whole message fits a termination message', async t => {
+  const dir = await tempDir(t)
+  // What a failing kbuild prints: the error, then long notes, then make's own lines.
+  const noise = Array.from({ length: 80 }, (_, i) => `\t@echo "  note: in expansion of macro NETIF_F_SOMETHING_LONG_ENOUGH_TO_MATTER line ${i} ${'~'.repeat(40)}"`).join('\n')
+  await writeFile(path.join(dir, 'Makefile'), `all:\n\t@echo "  CC [M]  gtp5g.o"\n\t@echo "gtp5g.c:42:27: error: 'NETIF_F_LLTX' undeclared (first use in this function)"\n${noise}\n\t@false\n`)
+  const err = await kbuild(run, dir, '6.12.117+deb12-amd64', '/lib/modules/x/build', path.join(dir, 'build.log'), opts).then(() => undefined, (e: unknown) => e)
+  t.match(err, { reason: 'BuildFailed', message: /^make exit 2: gtp5g\.c:42:27: error: 'NETIF_F_LLTX' undeclared \(first use in this function\); last lines:\n/ })
+  const line = formatTerminationMessage('BuildFailed', (err as Error).message)
+  t.ok(Buffer.byteLength(line) <= TERMINATION_MESSAGE_MAX_BYTES)
+  t.match(parseTerminationMessage(line)?.message, /^make exit 2: gtp5g\.c:42:27: error: 'NETIF_F_LLTX' undeclared/, 'the error line survives the 4 KiB cut')
+  t.match(parseTerminationMessage(line)?.message, /line 79/, 'and so does the end of the output')
+})
+
+t.test('firstError: compiler errors first, make\'s *** otherwise', async t => {
+  t.equal(firstError('a\nb.c:1:2: warning: x\nb.c:3:4: error: y\nmake: *** [all] Error 1\n'), 'b.c:3:4: error: y')
+  t.equal(firstError('cc1: fatal error: z.h: No such file\n'), 'cc1: fatal error: z.h: No such file')
+  t.equal(firstError('make: *** No rule to make target\n'), 'make: *** No rule to make target')
+  t.equal(firstError('all good\n'), undefined)
 })

@@ -10,11 +10,12 @@ import { tempDir } from './helpers.js'
 
 const KERNEL = '6.1.0-28-amd64'
 const TARBALL_SHA = 'a'.repeat(64)
-const want: Wanted = { version: 'v0.0.1', kernel: KERNEL, installer: '1.0.0', sourceUrl: 'https://example.org/v0.0.1.tar.gz', sourceSha256: undefined }
+const want: Wanted = { version: 'v0.0.1', kernel: KERNEL, installer: '1.0.0', btf: false, sourceUrl: 'https://example.org/v0.0.1.tar.gz', sourceSha256: undefined }
 const source = (w: Wanted = want, sha = TARBALL_SHA): Omit<Provenance, 'format' | 'module'> => ({
   version: w.version,
   kernel: w.kernel,
   installer: w.installer,
+  btf: w.btf,
   source: { url: w.sourceUrl, sha256: sha, resolvedUrl: w.sourceUrl, bytes: 123 }
 })
 

@@ -35,7 +35,10 @@ t.test('valid settings', async t => {
     ['{version} substituted', [], { [ENV.sourceUrl]: 'file:///src/{version}.tgz' }, { sourceUrl: 'file:///src/v0.9.12a.tgz' }],
     ['interval in seconds', [], { [ENV.watchIntervalSeconds]: '0.5' }, { watchIntervalMs: 500 }],
     ['host root without trailing slash', [], { [ENV.hostRoot]: '/host/' }, { hostRoot: '/host' }],
-    ['termination log override', [], { [ENV_TERMINATION_LOG]: '/tmp/t' }, { terminationLog: '/tmp/t' }]
+    ['termination log override', [], { [ENV_TERMINATION_LOG]: '/tmp/t' }, { terminationLog: '/tmp/t' }],
+    ['BTF off by default', [], {}, { btf: false }],
+    ['BTF on', [], { [ENV.btf]: 'true' }, { btf: true }],
+    ['BTF off explicitly', [], { [ENV.btf]: 'false' }, { btf: false }]
   ]
   for (const [name, argv, env, want] of rows) t.match(parseConfig(argv, { ...base, ...env }), want, name)
 })
@@ -56,7 +59,8 @@ t.test('invalid settings are InvalidConfig', async t => {
     ['shell separator in the kernel', [], { [ENV.kernelVersion]: '6.1.0-28-amd64;id' }],
     ['path in the kernel', [], { [ENV.kernelVersion]: '6.1.0/../../etc' }],
     ['space in the kernel', [], { [ENV.kernelVersion]: '6.1.0 -28' }],
-    ['kernel too long', [], { [ENV.kernelVersion]: `6.1.0-${'a'.repeat(59)}` }]
+    ['kernel too long', [], { [ENV.kernelVersion]: `6.1.0-${'a'.repeat(59)}` }],
+    ['BTF neither true nor false', [], { [ENV.btf]: 'yes' }]
   ]
   for (const [name, argv, env] of rows) {
     t.throws(() => parseConfig(argv, { ...base, ...env }), { name: 'InstallerError', reason: 'InvalidConfig' }, name)

@@ -1,5 +1,6 @@
 // Shared test scaffolding: a temporary host root, a fake kernel (sysfs files + a fake kmod),
 // fixture tarballs and a loopback HTTP server. Nothing here touches the real host.
+import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import { type AddressInfo } from 'node:net'
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import * as tar from 'tar'
 import { MODULE_NAME } from '../../contract/index.js'
 import { type Config } from '../../installer/config.js'
+import { elfSectionNames } from '../../installer/elf.js'
 import { InstallerError } from '../../installer/errors.js'
 import { type Runner } from '../../installer/exec.js'
 import { type Ports } from '../../installer/flow.js'
@@ -39,13 +41,49 @@ export async function setLoaded (root: string, name: string, state: { version?: 
 
 export async function setUnloaded (root: string, name: string): Promise<void> {
   await rm(path.join(root, 'sys/module', name), { recursive: true, force: true })
+  await rm(path.join(root, 'sys/kernel/btf', name), { force: true })
 }
 
-/** Fake headers: kbuild only needs `build/Makefile` to exist for requireHeaders. */
+/**
+ * A minimal ELF64 little-endian object with the named sections (each holding `data`), the shape
+ * installer/elf.ts reads: what the fake make "links" when kbuild would attach BTF.
+ */
+export function fakeElf (sections: string[], data: string): Buffer {
+  const names = ['', ...sections, '.shstrtab']
+  const strtab = Buffer.from(names.join('\0') + '\0', 'latin1')
+  const body = Buffer.from(data, 'latin1')
+  const bodyAt = 64
+  const strAt = bodyAt + body.length
+  const shoff = strAt + strtab.length
+  const header = Buffer.alloc(64)
+  header.writeUInt32LE(0x464c457f, 0)
+  header[4] = 2 // ELFCLASS64
+  header[5] = 1 // little-endian
+  header[6] = 1 // EV_CURRENT
+  header.writeUInt16LE(1, 0x10) // ET_REL, like a .ko
+  header.writeBigUInt64LE(BigInt(shoff), 0x28)
+  header.writeUInt16LE(64, 0x3a)
+  header.writeUInt16LE(names.length, 0x3c)
+  header.writeUInt16LE(names.length - 1, 0x3e)
+  const table = Buffer.alloc(64 * names.length)
+  let nameAt = 0
+  names.forEach((name, i) => {
+    table.writeUInt32LE(nameAt, i * 64)
+    nameAt += Buffer.byteLength(name, 'latin1') + 1
+    if (i === 0) return
+    const isStr = i === names.length - 1
+    table.writeBigUInt64LE(BigInt(isStr ? strAt : bodyAt), i * 64 + 0x18)
+    table.writeBigUInt64LE(BigInt(isStr ? strtab.length : body.length), i * 64 + 0x20)
+  })
+  return Buffer.concat([header, body, strtab, table])
+}
+
+/** Fake headers: what requireHeaders looks for, `build/Makefile` and kbuild's `scripts/Kbuild.include`. */
 export async function fakeHeaders (root: string, kernel: string): Promise<void> {
   const build = path.join(root, 'lib/modules', kernel, 'build')
-  await mkdir(build, { recursive: true })
+  await mkdir(path.join(build, 'scripts'), { recursive: true })
   await writeFile(path.join(build, 'Makefile'), '# fake headers\n')
+  await writeFile(path.join(build, 'scripts/Kbuild.include'), '# fake kbuild\n')
 }
 
 // A fake ".ko" is a text file naming the version it would report once loaded.
@@ -67,6 +105,12 @@ export function fakeKmod (root: string): FakeKmod {
       const m = /version=([\w.+-]+)/.exec(await readFile(ko, 'latin1'))
       if (m === null) throw new InstallerError('LoadFailed', 'insmod: Invalid module format')
       await setLoaded(root, MODULE_NAME, { version: m[1] as string })
+      // Like the kernel: a module carrying BTF gets /sys/kernel/btf/<name>.
+      const sections = await elfSectionNames(ko).catch((): string[] => [])
+      if (sections.includes('.BTF')) {
+        await mkdir(path.join(root, 'sys/kernel/btf'), { recursive: true })
+        await writeFile(path.join(root, 'sys/kernel/btf', MODULE_NAME), '')
+      }
     },
     remove: async () => {
       calls.push('rmmod gtp5g')
@@ -77,7 +121,10 @@ export function fakeKmod (root: string): FakeKmod {
   }
 }
 
-/** A `make` that "builds" by reading version.h, or fails like gcc when the source says BROKEN. */
+/**
+ * A `make` that "builds" by reading version.h, or fails like gcc when the source says BROKEN. Like
+ * kbuild, it attaches BTF (an ELF with .BTF) when the headers tree (KDIR) holds a vmlinux.
+ */
 export function fakeMake (): Runner & { builds: number } {
   const runner = Object.assign(async (_cmd: string, args: readonly string[], opts?: { onOutput?: (chunk: Buffer) => void }) => {
     runner.builds++
@@ -90,7 +137,9 @@ export function fakeMake (): Runner & { builds: number } {
     opts?.onOutput?.(Buffer.from(output))
     if (fail) return { code: 2, signal: null, output }
     const version = /DRV_VERSION "([^"]+)"/.exec(header)?.[1] ?? 'none'
-    await writeFile(path.join(dir, 'gtp5g.ko'), fakeKo(version))
+    const kdir = args.find(a => a.startsWith('KDIR='))?.slice(5)
+    const btf = kdir !== undefined && existsSync(path.join(kdir, 'vmlinux'))
+    await writeFile(path.join(dir, 'gtp5g.ko'), btf ? fakeElf(['.modinfo', '.BTF'], fakeKo(version)) : fakeKo(version))
     return { code: 0, signal: null, output }
   }, { builds: 0 })
   return runner
@@ -133,6 +182,7 @@ export function testConfig (root: string, sourceUrl: string, extra: Partial<Conf
     kernel: undefined,
     sourceUrl,
     sourceSha256: undefined,
+    btf: false,
     hostRoot: root,
     watchIntervalMs: 1000,
     logLevel: 'silent',
@@ -146,11 +196,15 @@ export function testConfig (root: string, sourceUrl: string, extra: Partial<Conf
  * Packs the fixture like a GitHub release archive (`gtp5g-<ver>/...`), with version.h rewritten
  * for `version` ("v0.0.2" → DRV_VERSION "0.0.2") and optionally a compile error.
  */
-export async function packFixture (outDir: string, version: string, opts: { broken?: boolean, src?: string } = {}): Promise<string> {
+export async function packFixture (outDir: string, version: string, opts: { broken?: boolean, src?: string, overlay?: string } = {}): Promise<string> {
   const bare = version.replace(/^v/, '')
   const stage = await mkdtemp(path.join(tmpdir(), 'gtp5g-pack-'))
   const top = `gtp5g-${bare}`
   await cp(opts.src ?? FIXTURE_SRC, path.join(stage, top), { recursive: true })
+  // Files of another fixture directory on top (its README stays out of the source).
+  if (opts.overlay !== undefined) {
+    await cp(path.join(FIXTURES, opts.overlay), path.join(stage, top), { recursive: true, filter: f => !f.endsWith('README.md') })
+  }
   const broken = opts.broken === true ? '\n#error "BROKEN fixture: this line is the injected compile error"\n' : ''
   await writeFile(path.join(stage, top, 'version.h'), `#define DRV_VERSION "${bare}"\n${broken}`)
   const file = path.join(outDir, `gtp5g-${version}${opts.broken === true ? '-broken' : ''}.tar.gz`)
