@@ -32,20 +32,26 @@ cleanup () {
 }
 trap cleanup EXIT
 
+# What a real node gives the installer pod: its modules and headers, and (Debian) the
+# linux-kbuild-* trees the headers link to, at the same paths inside each kind node, whose own
+# /usr/lib must stay its own.
+mounts='{hostPath: /lib/modules, containerPath: /lib/modules, readOnly: true}, {hostPath: /usr/src, containerPath: /usr/src, readOnly: true}'
+for kbuild in /usr/lib/linux-kbuild-*; do
+  [[ -d $kbuild ]] && mounts+=", {hostPath: $kbuild, containerPath: $kbuild, readOnly: true}"
+done
 log "kind create cluster --name $NAME (3 workers: the scenarios need three nodes)"
-kind create cluster --name "$NAME" --kubeconfig "$KUBECONFIG" --wait 120s --config - <<'YAML'
+kind create cluster --name "$NAME" --kubeconfig "$KUBECONFIG" --wait 120s --config - <<YAML
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
 nodes:
   - role: control-plane
   - role: worker
-    extraMounts: [{hostPath: /lib/modules, containerPath: /lib/modules, readOnly: true}, {hostPath: /usr/src, containerPath: /usr/src, readOnly: true}]
+    extraMounts: [$mounts]
   - role: worker
-    extraMounts: [{hostPath: /lib/modules, containerPath: /lib/modules, readOnly: true}, {hostPath: /usr/src, containerPath: /usr/src, readOnly: true}]
+    extraMounts: [$mounts]
   - role: worker
-    extraMounts: [{hostPath: /lib/modules, containerPath: /lib/modules, readOnly: true}, {hostPath: /usr/src, containerPath: /usr/src, readOnly: true}]
+    extraMounts: [$mounts]
 YAML
-
 log 'building and loading the hook server and installer images'
 docker build -t "gtp5g-operator:$TAG" "$REPO"
 docker build -t "gtp5g-installer:$TAG" -f "$REPO/installer/Dockerfile" "$REPO"
