@@ -5,13 +5,16 @@
 
 BUILDAH=(buildah --storage-driver vfs)
 
-# build_and_export NAME DOCKERFILE KEY BASE_REF REPO CACHE
-# Builds REPO/DOCKERFILE as localhost/NAME:KEY unless that image exists, exports its filesystem
-# to CACHE/NAME-KEY/rootfs with inspect.json beside it, then drops older builds of NAME (vfs
-# keeps full copies). Does nothing when CACHE/NAME-KEY is complete.
+# build_and_export NAME DOCKERFILE KEY BASE_REF REPO CACHE [ARG=VALUE...]
+# Builds REPO/DOCKERFILE as localhost/NAME:KEY (BASE_IMAGE=BASE_REF, plus any further build args)
+# unless that image exists, exports its filesystem to CACHE/NAME-KEY/rootfs with inspect.json
+# beside it, then drops older builds of NAME (vfs keeps full copies). Does nothing when
+# CACHE/NAME-KEY is complete. KEY must cover everything the build args name.
 build_and_export () {
   local name=$1 dockerfile=$2 key=$3 base=$4 repo=$5 cache=$6
-  local ref=localhost/$name:$key dir=$cache/$name-$key
+  shift 6
+  local ref=localhost/$name:$key dir=$cache/$name-$key args=() arg
+  for arg in "$@"; do args+=(--build-arg "$arg"); done
   [[ -e $dir/.done ]] && return 0
   if ! "${BUILDAH[@]}" inspect --type image "$ref" >/dev/null 2>&1; then
     log "buildah bud $dockerfile -> $ref"
@@ -22,7 +25,7 @@ build_and_export () {
       ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/gtp5g-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/gtp5g-build-ca.crt)
     fi
     "${BUILDAH[@]}" bud --isolation chroot --layers=false --quiet "${ca[@]}" \
-      --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=test-$key" \
+      --build-arg "BASE_IMAGE=$base" "${args[@]}" --build-arg "VERSION=test-$key" \
       -f "$repo/$dockerfile" -t "$ref" "$repo" >"$cache/$name-build.log" 2>&1 \
       || { tail -n 40 "$cache/$name-build.log" >&2; return 1; }
   fi
