@@ -3,9 +3,10 @@
 # under ${XDG_CACHE_HOME:-$HOME/.cache}/gtp5g-operator (never inside the repository):
 #   1. apt packages: Debian 12's kernels (6.1 and 6.12) + headers, qemu, buildah, debootstrap,
 #      busybox, toolchain;
-#   2. a local stand-in for node:20-bookworm-slim (debootstrap bookworm + this host's Node 20),
-#      because no container registry is reachable from CI;
-#   3. installer/Dockerfile built with buildah from that base, its filesystem exported;
+#   2. local stand-ins for node:20-bookworm-slim (debootstrap bookworm + this host's Node 20) and
+#      for debian:bookworm-slim (the same tree without Node, slimmed), because no container
+#      registry is reachable from CI;
+#   3. installer/Dockerfile built with buildah from those bases, its filesystem exported;
 #   4. per kernel, an initramfs (busybox + virtio/ext4 modules) that boots it into an ext4 image.
 # Writes installer-test.env in the cache dir; the tests read it (test/installer/vm.ts).
 set -euo pipefail
@@ -82,10 +83,42 @@ if ! "${BUILDAH[@]}" inspect --type image "$BASE_REF" >/dev/null 2>&1; then
   trap - EXIT
 fi
 
+# The stand-in for debian:bookworm-slim, the installer image's final stage: the tree above without
+# Node and npm, slimmed as the official image is (docs but their copyrights, man and info pages,
+# translations removed, and a dpkg config that keeps them out of later installs), no apt lists.
+# Made from the debootstrap above, not a second one; kept only as a buildah image.
+SLIM_EXCLUDES=(/usr/share/doc/'*' /usr/share/groff/'*' /usr/share/info/'*' /usr/share/linda/'*'
+  /usr/share/lintian/overrides/'*' /usr/share/locale/'*' /usr/share/man/'*')
+SLIM_INCLUDES=(/usr/share/doc/'*'/copyright /usr/share/locale/locale.alias)
+RUNTIME_KEY=$( { echo "runtime v1 $BASE_KEY"; printf '%s\n' "${SLIM_EXCLUDES[@]}" "${SLIM_INCLUDES[@]}"; } | hash_of)
+RUNTIME_REF=localhost/gtp5g-debian-base:$RUNTIME_KEY
+if ! "${BUILDAH[@]}" inspect --type image "$RUNTIME_REF" >/dev/null 2>&1; then
+  log "importing the slim Debian base into buildah as $RUNTIME_REF"
+  ctr=$("${BUILDAH[@]}" from scratch)
+  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
+  mnt=$("${BUILDAH[@]}" mount "$ctr")
+  tar -C "$BASE_DIR/rootfs" --exclude=./usr/local/bin/node --exclude=./usr/local/bin/npm \
+    --exclude=./usr/local/bin/npx --exclude=./usr/local/lib/node_modules -cf - . | tar -C "$mnt" -xpf -
+  { printf 'path-exclude %s\n' "${SLIM_EXCLUDES[@]}"; printf 'path-include %s\n' "${SLIM_INCLUDES[@]}"; } \
+    >"$mnt/etc/dpkg/dpkg.cfg.d/docker"
+  find "$mnt/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+  find "$mnt/usr/share/doc" -mindepth 1 -depth -type d -empty -delete
+  find "$mnt/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  rm -rf "$mnt"/usr/share/{groff,info,linda,lintian/overrides,man}/* "$mnt"/var/cache/apt/*.bin "$mnt"/var/lib/apt/lists/*
+  "${BUILDAH[@]}" config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash "$ctr"
+  "${BUILDAH[@]}" commit --quiet --rm "$ctr" "$RUNTIME_REF" >/dev/null
+  trap - EXIT
+  # vfs keeps full copies: drop the stand-ins of earlier recipes.
+  "${BUILDAH[@]}" images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/gtp5g-debian-base:' | grep -v ":$RUNTIME_KEY\$" \
+    | xargs -r "${BUILDAH[@]}" rmi >/dev/null 2>&1 || true
+fi
+
 # ---- 3. the installer image, from installer/Dockerfile ----------------------------------------
-IMAGE_KEY=$( { echo "image v1 $BASE_KEY"; cd "$REPO" && for f in installer/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
+# Built from both stand-ins: the Node one for the build stage and the node binary, the plain
+# Debian one for the final stage.
+IMAGE_KEY=$( { echo "image v2 $BASE_KEY $RUNTIME_KEY"; cd "$REPO" && for f in installer/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
   [[ -f $f && $f != *.md ]] && { echo "== $f"; cat "$f"; }; done; } | hash_of)
-build_and_export gtp5g-installer installer/Dockerfile "$IMAGE_KEY" "$BASE_REF" "$REPO" "$CACHE"
+build_and_export gtp5g-installer installer/Dockerfile "$IMAGE_KEY" "$BASE_REF" "$REPO" "$CACHE" "RUNTIME_IMAGE=$RUNTIME_REF"
 IMAGE_REF=localhost/gtp5g-installer:$IMAGE_KEY
 IMAGE_DIR=$CACHE/gtp5g-installer-$IMAGE_KEY
 
@@ -122,6 +155,7 @@ $(printf '%s\n' "${KERNEL_LINES[@]}")
 IMAGE_REF=$IMAGE_REF
 IMAGE_ROOTFS=$IMAGE_DIR/rootfs
 BASE_REF=$BASE_REF
+RUNTIME_REF=$RUNTIME_REF
 ENV
 mv "$CACHE/installer-test.env.tmp" "$CACHE/installer-test.env"
 log "ready in $((SECONDS - started)) s: $CACHE/installer-test.env"
