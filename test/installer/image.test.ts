@@ -1,0 +1,113 @@
+// The installer image built from installer/Dockerfile (scripts/installer-test-deps.sh, buildah, local
+// stand-ins for the Node and Debian bases): its config, what it ships and what it leaves out, and
+// its size against the budget of 250 MB (du of the exported filesystem, as the issue measures it).
+// Everything runs from the exported filesystem in a chroot, never from the host's tools.
+import { spawnSync } from 'node:child_process'
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { ENV_FILE } from './realenv.js'
+import { requireOrSkip } from './skip.js'
+
+const SIZE_BUDGET_MB = 250
+const values = existsSync(ENV_FILE) ? Object.fromEntries([...readFileSync(ENV_FILE, 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)].map(m => [m[1], m[2]])) : {}
+const rootfs = values.IMAGE_ROOTFS
+const dir = rootfs === undefined ? undefined : path.dirname(rootfs)
+
+if (rootfs === undefined || dir === undefined || !existsSync(path.join(dir, '.done'))) {
+  requireOrSkip(`no installer image export (IMAGE_ROOTFS in ${ENV_FILE}); run: bash scripts/installer-test-deps.sh`)
+} else if (process.getuid?.() !== 0) {
+  requireOrSkip('running the image filesystem needs root (chroot)')
+} else {
+  const inspect = JSON.parse(readFileSync(path.join(dir, 'inspect.json'), 'utf8')) as { OCIv1: { config: { User?: string, Cmd?: string[], Entrypoint?: string[], Labels?: Record<string, string> } } }
+  const config = inspect.OCIv1.config
+  const inImage = (...p: string[]): string => path.join(rootfs, ...p)
+
+  /** A command run in the image: its environment only (tap would otherwise inject NODE_OPTIONS). */
+  const chroot = (argv: string[], input?: string): { status: number | null, stdout: string, stderr: string } => {
+    const res = spawnSync('/usr/sbin/chroot', [rootfs, '/usr/bin/env', '-i', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...argv],
+      { encoding: 'utf8', input, timeout: 60_000 })
+    return { status: res.status, stdout: res.stdout, stderr: res.stderr }
+  }
+  const which = (cmd: string): string | undefined => {
+    const res = chroot(['sh', '-c', 'command -v "$1"', 'sh', cmd])
+    return res.status === 0 ? res.stdout.trim() : undefined
+  }
+
+  t.test('image config: the installer as entrypoint, install as the default command, OCI labels', async t => {
+    t.same(config.Entrypoint, ['/usr/local/bin/gtp5g-installer'])
+    t.same(config.Cmd, ['install'])
+    t.notOk(config.User, 'root: it loads kernel modules')
+    for (const label of ['title', 'description', 'source', 'licenses', 'version', 'base.name']) {
+      t.ok(config.Labels?.[`org.opencontainers.image.${label}`], `label org.opencontainers.image.${label}`)
+    }
+    t.equal(config.Labels?.['org.opencontainers.image.title'], 'gtp5g-installer')
+    if (values.RUNTIME_REF !== undefined) t.equal(config.Labels?.['org.opencontainers.image.base.name'], values.RUNTIME_REF, 'built on the plain Debian base')
+  })
+
+  t.test(`the exported filesystem is within the ${SIZE_BUDGET_MB} MB budget`, async t => {
+    const du = spawnSync('du', ['-sm', rootfs], { encoding: 'utf8' })
+    t.equal(du.status, 0, du.stderr)
+    const mb = Number(du.stdout.split('\t')[0])
+    t.comment(`installer image filesystem: ${mb} MB (du -sm ${rootfs})`)
+    t.ok(mb > 0 && mb <= SIZE_BUDGET_MB, `${mb} MB <= ${SIZE_BUDGET_MB} MB`)
+  })
+
+  t.test('Node 20 runs, with no package manager beside it', async t => {
+    const v = chroot(['node', '-p', 'process.versions.node'])
+    t.equal(v.status, 0, v.stderr)
+    t.match(v.stdout.trim(), /^20\./, `node ${v.stdout.trim()}`)
+    for (const cmd of ['npm', 'npx', 'corepack', 'yarn']) t.equal(which(cmd), undefined, `no ${cmd}`)
+    t.notOk(existsSync(inImage('usr/local/lib/node_modules')), 'no global node_modules')
+  })
+
+  t.test('the installer: its entrypoint, built code and only the runtime dependencies it imports', async t => {
+    t.equal(readlinkSync(inImage('usr/local/bin/gtp5g-installer')), '/opt/gtp5g-installer/dist/installer/main.js')
+    const main = inImage('opt/gtp5g-installer/dist/installer/main.js')
+    t.ok(lstatSync(main).mode & 0o111, 'main.js is executable')
+    t.match(readFileSync(main, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'main.js starts node')
+    const pkg = JSON.parse(readFileSync(inImage('opt/gtp5g-installer/package.json'), 'utf8')) as { type?: string, dependencies?: Record<string, string> }
+    t.equal(pkg.type, 'module')
+    const deps = Object.keys(pkg.dependencies ?? {})
+    t.ok(deps.includes('pino') && deps.includes('tar'), `dependencies: ${deps.join(', ')}`)
+    for (const d of new Set([...deps, 'pino', 'tar'])) t.ok(existsSync(inImage('opt/gtp5g-installer/node_modules', d, 'package.json')), `node_modules/${d}`)
+    for (const other of ['fastify', 'typescript', 'tap', 'eslint', '@types']) t.notOk(existsSync(inImage('opt/gtp5g-installer/node_modules', other)), `no ${other}`)
+    t.notOk(existsSync(inImage('opt/gtp5g-installer/installer')), 'no TypeScript sources')
+    t.notOk(existsSync(inImage('opt/gtp5g-installer/dist/hooks')), 'no hook server code')
+
+    // Every module but main.js (which runs on import) loads, and so does every dependency.
+    const modules = ['installer', 'contract'].flatMap(d => readdirSync(inImage('opt/gtp5g-installer/dist', d))
+      .filter(f => f.endsWith('.js') && !(d === 'installer' && f === 'main.js')).map(f => `/opt/gtp5g-installer/dist/${d}/${f}`))
+    const load = chroot(['sh', '-c', 'cd /opt/gtp5g-installer && exec node --input-type=module -e "$1"', 'sh',
+      `for (const m of ${JSON.stringify([...deps, ...modules])}) await import(m)`])
+    t.equal(load.status, 0, `${modules.length} modules and ${deps.length} dependencies load: ${load.stderr}`)
+
+    // Through the entrypoint: without its environment the installer reports itself not ready.
+    const check = chroot(['gtp5g-installer', 'check'])
+    t.equal(check.status, 1, 'check exits 1 (not ready), not 126/127')
+    t.notMatch(check.stdout + check.stderr, /ERR_MODULE_NOT_FOUND|Cannot find|SyntaxError/)
+  })
+
+  t.test('the kernel-module toolchain runs', async t => {
+    for (const [cmd, ...args] of [['gcc', '--version'], ['make', '--version'], ['ld', '--version'], ['as', '--version'],
+      ['objcopy', '--version'], ['pahole', '--version'], ['modprobe', '--version'], ['flock', '--version']]) {
+      const res = chroot([cmd as string, ...args])
+      t.equal(res.status, 0, `${cmd} ${args.join(' ')}: ${(res.stdout.split('\n')[0] ?? '') + res.stderr}`)
+    }
+    for (const cmd of ['insmod', 'rmmod', 'modinfo']) t.ok(which(cmd), `${cmd} on PATH`)
+    // cc1 and libc6-dev's headers (which include linux-libc-dev's): C to assembly on stdout.
+    const cc = chroot(['gcc', '-O2', '-S', '-o', '-', '-x', 'c', '-'], '#include <stdio.h>\n#include <linux/types.h>\nint main (void) { return puts("ok"); }\n')
+    t.equal(cc.status, 0, cc.stderr)
+    t.match(cc.stdout, /\b(call|jmp)\s+puts\b/)
+    // What the node's kbuild tools (objtool, resolve_btfids, sign-file) are linked against.
+    for (const lib of ['libelf.so.1', 'libz.so.1', 'libcrypto.so.3']) t.ok(existsSync(inImage('usr/lib/x86_64-linux-gnu', lib)), lib)
+  })
+
+  t.test('no apt lists, downloaded packages or kbuild trees', async t => {
+    t.same(readdirSync(inImage('var/lib/apt/lists')).filter(f => f !== 'partial' && f !== 'lock'), [], 'no apt lists')
+    const debs = spawnSync('find', [inImage('var'), inImage('tmp'), '-name', '*.deb'], { encoding: 'utf8' })
+    t.equal(debs.stdout, '', 'no .deb archives')
+    t.same(readdirSync(inImage('usr/lib')).filter(f => f.startsWith('linux-kbuild-')), [], 'kbuild comes from the node (/host/usr/lib), not the image')
+    t.notOk(existsSync(inImage('usr/share/doc/gcc-12/changelog.Debian.gz')), 'no package docs')
+  })
+}
