@@ -56,12 +56,15 @@ export interface BuildOptions {
   maxLogBytes: number
   /** Shutdown: the build is killed and the signal's reason is thrown. */
   signal?: AbortSignal | undefined
+  /** More `NAME=value` settings for make (kbuild overrides); each value is checked like the others. */
+  makeVars?: readonly string[] | undefined
 }
 
 export async function kbuild (runner: Runner, srcDir: string, kernel: string, kdir: string, logFile: string, opts: BuildOptions): Promise<BuildResult> {
   assertMakeSafe(kernel, 'the kernel release', 'InvalidConfig')
   assertMakeSafe(kdir, 'the headers directory', 'InvalidConfig')
   assertMakeSafe(srcDir, 'the source directory', 'SourceUnavailable')
+  for (const v of opts.makeVars ?? []) assertMakeSafe(v.replace(/^[A-Z_]+=/, ''), `the make setting ${v.split('=')[0] ?? ''}`, 'InvalidConfig')
   const jobs = String(Math.max(1, availableParallelism()))
   const timeout = AbortSignal.timeout(opts.timeoutMs)
   const logFull = new AbortController()
@@ -84,7 +87,7 @@ export async function kbuild (runner: Runner, srcDir: string, kernel: string, kd
   }
   let result: RunResult
   try {
-    result = await runner('make', ['-C', srcDir, `-j${jobs}`, `KVER=${kernel}`, `KDIR=${kdir}`], {
+    result = await runner('make', ['-C', srcDir, `-j${jobs}`, `KVER=${kernel}`, `KDIR=${kdir}`, ...(opts.makeVars ?? [])], {
       cwd: srcDir,
       // C locale: error text the operator can search for, in ASCII (gcc quotes 'x' instead of
       // ‘x’), whatever the image's default. The kernel's Makefile unexports LC_ALL, so LANG and

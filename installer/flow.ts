@@ -78,9 +78,9 @@ async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry
   const work = await ports.workDir()
   try {
     // BTF's prerequisites are checked before any download: a node that cannot have it says so at once.
-    const kdir = config.btf
-      ? await step(log, now, 'btf-base', () => btfHeadersTree(paths, headers, kernel, ports.runningKernel(), `${work.path}/headers`), dir => ({ kdir: dir }))
-      : headers
+    const btf = config.btf
+      ? await step(log, now, 'btf-base', () => btfHeadersTree(paths, headers, kernel, ports.runningKernel(), `${work.path}/headers`), b => b)
+      : undefined
     const tarball = `${work.path}/source.tar.gz`
     const source = await step(log, now, 'download',
       () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes, signal }),
@@ -92,13 +92,13 @@ async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry
     let built
     try {
       built = await step(log, now, 'build',
-        () => kbuild(ports.runner, src, kernel, kdir, buildLog, { timeoutMs: limits.buildTimeoutMs, maxLogBytes: limits.buildLogBytes, signal }),
+        () => kbuild(ports.runner, src, kernel, btf?.kdir ?? headers, buildLog, { timeoutMs: limits.buildTimeoutMs, maxLogBytes: limits.buildLogBytes, signal, makeVars: btf?.makeVars }),
         b => ({ ko: b.ko, log: entry.buildLog }))
     } finally {
       if (!signal.aborted) await writeAtomic(entry.buildLog, { copyOf: buildLog }).catch(() => {})
     }
     signal.throwIfAborted()
-    if (config.btf) {
+    if (btf !== undefined) {
       const ko = built.ko
       await step(log, now, 'btf-check', async () => {
         const sections = await elfSectionNames(ko).catch((err: Error) => {
@@ -106,6 +106,9 @@ async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry
         })
         if (!sections.includes('.BTF')) {
           throw new InstallerError('BTFUnavailable', `spec.btf asks for BTF in ${MODULE_NAME}, but kbuild linked it without a .BTF section (pahole missing or skipped; see ${entry.buildLog})`)
+        }
+        if (btf.withoutResolveBtfids && sections.includes('.BTF_ids')) {
+          throw new InstallerError('BTFUnavailable', `spec.btf asks for BTF in ${MODULE_NAME}, but it declares BTF ids (.BTF_ids) that only resolve_btfids fills, and the node's kbuild has no tools/bpf/resolve_btfids`)
         }
       })
     }

@@ -87,14 +87,27 @@ export async function requireHeaders (kdir: string, kernel: string): Promise<voi
   }
 }
 
+/** What a BTF build runs make with: the linked headers tree, and the kbuild settings it needs. */
+export interface BtfBuild {
+  kdir: string
+  makeVars: string[]
+  /** resolve_btfids was not run (the node's kbuild lacks it): a module with .BTF_ids is refused. */
+  withoutResolveBtfids: boolean
+}
+
+/** kbuild's resolve_btfids, relative to the headers tree (Debian ships it in 6.12's kbuild, not 6.1's). */
+const RESOLVE_BTFIDS = 'tools/bpf/resolve_btfids/resolve_btfids'
+
 /**
  * The headers tree the BTF build uses: a directory of links to every entry of the real one, with
  * `vmlinux` replaced by the running kernel's BTF (/sys/kernel/btf/vmlinux). kbuild attaches BTF
  * to a module only when the objtree holds a vmlinux to split it from (Debian's 6.1 headers have
  * none; its 6.12 headers carry one, but the running kernel's own is the exact base), and the
- * node's tree is read-only here.
+ * node's tree is read-only here. After pahole, kbuild runs resolve_btfids, which only fills the
+ * .BTF_ids sections of modules that declare BTF ids; Debian's 6.1 kbuild does not ship it, so
+ * there it is replaced by `true`, and the built module is checked for such sections instead.
  */
-export async function btfHeadersTree (paths: HostPaths, kdir: string, kernel: string, running: string, into: string): Promise<string> {
+export async function btfHeadersTree (paths: HostPaths, kdir: string, kernel: string, running: string, into: string): Promise<BtfBuild> {
   const unavailable = (why: string): InstallerError => new InstallerError('BTFUnavailable', `spec.btf asks for BTF in ${MODULE_NAME}, but ${why}`)
   if (kernel !== running) throw unavailable(`it is built for ${kernel} and only the running kernel's BTF (${running}) is at hand`)
   const vmlinux = paths.sysBtf('vmlinux')
@@ -114,5 +127,6 @@ export async function btfHeadersTree (paths: HostPaths, kdir: string, kernel: st
     if (name !== 'vmlinux') await symlink(path.join(real, name), path.join(into, name))
   }
   await copyFile(vmlinux, path.join(into, 'vmlinux'))
-  return into
+  const withoutResolveBtfids = !(await access(path.join(real, RESOLVE_BTFIDS)).then(() => true, () => false))
+  return { kdir: into, makeVars: withoutResolveBtfids ? ['RESOLVE_BTFIDS=true'] : [], withoutResolveBtfids }
 }

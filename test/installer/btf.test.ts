@@ -101,6 +101,21 @@ t.test('a make that links no .BTF (pahole skipped) is BTFUnavailable and nothing
   await t.rejects(readFile(ports.paths.cacheEntry('v0.0.1', KERNEL).sidecar), { code: 'ENOENT' }, 'no cache entry committed')
 })
 
+t.test('without resolve_btfids in the node\'s kbuild, make runs `true` instead, and a module with BTF ids is refused', async t => {
+  const { config, ports, kmod } = await setup(t)
+  const real = ports.runner
+  const argv: string[][] = []
+  ports.runner = async (cmd, args, opts) => {
+    argv.push([...args])
+    const result = await real(cmd, args, opts)
+    await writeFile(path.join(args[args.indexOf('-C') + 1] as string, 'gtp5g.ko'), fakeElf(['.modinfo', '.BTF', '.BTF_ids'], fakeKo('0.0.1')))
+    return result
+  }
+  await t.rejects(install(config, ports), { reason: 'BTFUnavailable', message: /declares BTF ids \(\.BTF_ids\) that only resolve_btfids fills/ })
+  t.ok(argv[0]?.includes('RESOLVE_BTFIDS=true'), 'make was told to skip the missing tool')
+  t.same(kmod.calls, [])
+})
+
 t.test('the kernel refuses the module\'s BTF: BTFUnavailable, the working module stays loaded', async t => {
   const { root, config, ports } = await setup(t)
   const kmod = fakeKmod(root)

@@ -85,11 +85,25 @@ t.test('the BTF headers tree: every entry of the node\'s, with the running kerne
   await writeFile(path.join(root, 'sys/kernel/btf/vmlinux'), 'the running kernel\'s BTF')
   await t.rejects(btfHeadersTree(paths, kdir, '6.1.0-28-amd64', KERNEL, into), { reason: 'BTFUnavailable', message: /built for 6\.1\.0-28-amd64 and only the running kernel's BTF/ })
 
-  t.equal(await btfHeadersTree(paths, kdir, KERNEL, KERNEL, into), into)
+  t.same(await btfHeadersTree(paths, kdir, KERNEL, KERNEL, into), { kdir: into, makeVars: ['RESOLVE_BTFIDS=true'], withoutResolveBtfids: true },
+    'a kbuild without resolve_btfids (Debian\'s 6.1) runs `true` instead')
   t.equal(await readFile(path.join(into, 'vmlinux'), 'utf8'), 'the running kernel\'s BTF', 'the running kernel\'s BTF, not the headers\' copy')
   t.equal(await readFile(path.join(into, 'Makefile'), 'utf8'), 'include /usr/src/linux-headers-common/Makefile\n')
   t.equal(await readlink(path.join(into, 'scripts')), path.join(root, 'usr/src', `linux-headers-${KERNEL}`, 'scripts'), 'links to the entry itself: its own relative link still resolves')
   t.equal(await readFile(path.join(root, 'usr/src', `linux-headers-${KERNEL}`, 'vmlinux'), 'utf8'), 'the headers\' own vmlinux', 'the node\'s tree is untouched')
+})
+
+t.test('a kbuild that has resolve_btfids (Debian\'s 6.12) runs it', async t => {
+  const root = await tempDir(t)
+  const kdir = await debianNode(root)
+  const tool = path.join(root, 'host/usr/lib', KBUILD, 'tools/bpf/resolve_btfids/resolve_btfids')
+  await mkdir(path.dirname(tool), { recursive: true })
+  await writeFile(tool, '')
+  await mkdir(path.join(root, 'sys/kernel/btf'), { recursive: true })
+  await writeFile(path.join(root, 'sys/kernel/btf/vmlinux'), 'btf')
+  const paths = hostPaths(root)
+  await linkHostKbuild(paths)
+  t.match(await btfHeadersTree(paths, kdir, KERNEL, KERNEL, path.join(root, 'w')), { makeVars: [], withoutResolveBtfids: false })
 })
 
 t.test('BTF needs CONFIG_DEBUG_INFO_BTF_MODULES in the headers\' configuration', async t => {
