@@ -1,20 +1,24 @@
-// Boots Debian's kernel in qemu (TCG, no KVM) on a disk made from the installer image's
-// filesystem, the node's /lib/modules and /usr/src (what a pod gets through its hostPaths), and
-// the test fixtures; runs fixtures/guest/scenario.sh as PID 1 and returns its "@@GTP5G" lines.
+// Boots one of Debian's kernels in qemu (TCG, no KVM) on a disk made from the installer image's
+// filesystem, the node's /lib/modules and /usr/src and its linux-kbuild-* at /host/usr/lib (what
+// a pod gets through its hostPaths), and the test fixtures; runs fixtures/guest/scenario.sh as
+// PID 1 and returns its "@@GTP5G" lines.
 import { execFile, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, cp, mkdir, mkdtemp, readFile, readlink, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { FIXTURES, packFixture } from './helpers.js'
-import { CACHE_DIR, type RealEnv } from './realenv.js'
+import { HOST_LIB } from '../../contract/index.js'
+import { CACHE_DIR, type RealEnv, type VmKernel } from './realenv.js'
 
 const exec = promisify(execFile)
 
 export interface GuestRecord { [key: string]: string }
 export interface GuestRun { records: Map<string, GuestRecord>, console: string, bootMs: number }
+/** "full": every step (qemu.test.ts lists them); "short": cold install with BTF, upgrade to the NETIF_F_LLTX source, unload. */
+export type GuestMode = 'full' | 'short'
 
 /** Hard links when possible (same filesystem), so staging 600 MB costs nothing. */
 async function copyTree (from: string, to: string): Promise<void> {
@@ -27,36 +31,42 @@ async function copyTree (from: string, to: string): Promise<void> {
 }
 
 /** Builds the holder module on the host against the fixture's Module.symvers. */
-async function buildHolder (env: RealEnv, work: string, tarball: string): Promise<string> {
+async function buildHolder (kernel: VmKernel, work: string, tarball: string): Promise<string> {
   const src = path.join(work, 'host-build')
   await mkdir(src, { recursive: true })
   await exec('tar', ['-xzf', tarball, '-C', src, '--strip-components=1'])
-  const kdir = `/lib/modules/${env.KVER}/build`
-  await exec('make', ['-C', src, `KVER=${env.KVER}`, `KDIR=${kdir}`])
+  const kdir = `/lib/modules/${kernel.release}/build`
+  await exec('make', ['-C', src, `KVER=${kernel.release}`, `KDIR=${kdir}`])
   const holder = path.join(work, 'holder')
   await cp(path.join(FIXTURES, 'gtp5g-holder'), holder, { recursive: true })
   await exec('make', ['-C', holder, `KDIR=${kdir}`, `GTP5G_SYMVERS=${path.join(src, 'Module.symvers')}`])
   return path.join(holder, 'gtp5g_holder.ko')
 }
 
-export async function prepareDisk (env: RealEnv, work: string): Promise<string> {
+export async function prepareDisk (env: RealEnv, kernel: VmKernel, mode: GuestMode, work: string): Promise<string> {
   const root = path.join(work, 'root')
+  const release = kernel.release
   await copyTree(env.IMAGE_ROOTFS, root)
   // In a pod these are hostPath volumes; here they come from Debian's packages on the host.
-  await copyTree(`/lib/modules/${env.KVER}`, path.join(root, 'usr/lib/modules', env.KVER))
-  const src = path.join('/usr/src', `linux-headers-${env.KVER}`)
+  await copyTree(`/lib/modules/${release}`, path.join(root, 'usr/lib/modules', release))
+  const src = path.join('/usr/src', `linux-headers-${release}`)
   await copyTree(src, path.join(root, src))
   const common = (await readFile(path.join(src, 'Makefile'), 'utf8')).match(/linux-headers-[^/\s]*-common/)?.[0]
   if (common !== undefined) await copyTree(path.join('/usr/src', common), path.join(root, 'usr/src', common))
+  // The node's kbuild tools, where the pod mounts the node's /usr/lib (HOST_LIB): the image has
+  // none, so the installer must link them for the headers' relative links to resolve.
+  const kbuild = path.dirname(await realpath(path.resolve(src, await readlink(path.join(src, 'scripts')))))
+  await copyTree(kbuild, path.join(root, HOST_LIB.mount, path.basename(kbuild)))
 
   const test = path.join(root, 'gtp5g-test')
   await mkdir(test, { recursive: true })
   const v1 = await packFixture(test, 'v0.0.1')
   await packFixture(test, 'v0.0.2')
+  await packFixture(test, 'v0.0.3', { overlay: 'gtp5g-lltx' })
   const sha = createHash('sha256').update(await readFile(v1)).digest('hex')
-  await cp(await buildHolder(env, work, v1), path.join(test, 'gtp5g_holder.ko'))
-  // BAD_SHA256: a pin no tarball has (the provenance case).
-  await writeFile(path.join(test, 'env'), `V1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\nBAD_SHA256=${'0'.repeat(64)}\n`)
+  if (mode === 'full') await cp(await buildHolder(kernel, work, v1), path.join(test, 'gtp5g_holder.ko'))
+  // BAD_SHA256: a pin no tarball has (the provenance case). V3: the NETIF_F_LLTX source.
+  await writeFile(path.join(test, 'env'), `MODE=${mode}\nV1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\nV3=v0.0.3\nBAD_SHA256=${'0'.repeat(64)}\n`)
   await cp(path.join(FIXTURES, 'guest/scenario.sh'), path.join(test, 'scenario.sh'))
   await chmod(path.join(test, 'scenario.sh'), 0o755)
 
@@ -75,7 +85,11 @@ export function parseRecords (consoleText: string): Map<string, GuestRecord> {
     if (at < 0) continue
     const fields: GuestRecord = {}
     // key=value pairs; a value runs until the next " key=" (termination messages hold spaces).
-    const body = line.slice(at + 8)
+    // `term=`, always last, runs to the end of the line: make's output in it holds "M=…" too.
+    const whole = line.slice(at + 8)
+    const termAt = whole.search(/(^|\s)term=/)
+    const body = termAt < 0 ? whole : whole.slice(0, termAt)
+    if (termAt >= 0) fields.term = whole.slice(termAt).replace(/^\s?term=/, '').trim()
     const re = /(\w[\w-]*)=(.*?)(?=\s\w[\w-]*=|$)/g
     for (const m of body.matchAll(re)) fields[m[1] as string] = (m[2] as string).trim()
     records.set(fields.step ?? body.split(' ')[0] ?? '', fields)
@@ -83,13 +97,14 @@ export function parseRecords (consoleText: string): Map<string, GuestRecord> {
   return records
 }
 
-export async function bootScenario (env: RealEnv, opts: { timeoutMs?: number, log?: (s: string) => void } = {}): Promise<GuestRun> {
+export async function bootScenario (env: RealEnv, kernel: VmKernel, mode: GuestMode, opts: { timeoutMs?: number, log?: (s: string) => void } = {}): Promise<GuestRun> {
   const work = await mkdtemp(path.join(tmpdir(), 'gtp5g-vm-'))
+  const release = kernel.release
   try {
-    const disk = await prepareDisk(env, work)
+    const disk = await prepareDisk(env, kernel, mode, work)
     const args = [
       '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '2048', '-nographic', '-no-reboot', '-nic', 'none',
-      '-kernel', env.VMLINUZ, '-initrd', env.INITRD,
+      '-kernel', kernel.vmlinuz, '-initrd', kernel.initrd,
       '-append', 'console=ttyS0 panic=-1 loglevel=3 gtp5g.init=/gtp5g-test/scenario.sh',
       '-drive', `file=${disk},format=raw,if=virtio`
     ]
@@ -97,7 +112,7 @@ export async function bootScenario (env: RealEnv, opts: { timeoutMs?: number, lo
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let text = ''
     // Also on disk while it runs: the place to look when a guest run hangs.
-    const consoleLog = createWriteStream(path.join(CACHE_DIR, 'last-guest-console.log'))
+    const consoleLog = createWriteStream(path.join(CACHE_DIR, `last-guest-console-${release}.log`))
     const onData = (c: Buffer): void => { text += c.toString('utf8'); consoleLog.write(c); opts.log?.(c.toString('utf8')) }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
