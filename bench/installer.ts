@@ -15,10 +15,10 @@ if (typeof env === 'string') {
   console.error(env)
   process.exit(1)
 }
-// The newest kernel, the one the qemu suite runs every step on.
+// The newest prepared kernel.
 const kernel = env.kernels.at(-1)
 if (kernel === undefined) process.exit(1)
-const run = await bootScenario(env, kernel, 'full')
+const run = await bootScenario(env, kernel)
 const ms = (step: string): string => {
   const r = run.records.get(step)
   if (r?.ms === undefined || r.ms === '-1') return 'n/a (step failed, see the guest console above)'

@@ -17,8 +17,6 @@ const exec = promisify(execFile)
 
 export interface GuestRecord { [key: string]: string }
 export interface GuestRun { records: Map<string, GuestRecord>, console: string, bootMs: number }
-/** "full": every step (qemu.test.ts lists them); "short": cold install with BTF, upgrade to the NETIF_F_LLTX source, unload. */
-export type GuestMode = 'full' | 'short'
 
 /** Hard links when possible (same filesystem), so staging 600 MB costs nothing. */
 async function copyTree (from: string, to: string): Promise<void> {
@@ -43,7 +41,7 @@ async function buildHolder (kernel: VmKernel, work: string, tarball: string): Pr
   return path.join(holder, 'gtp5g_holder.ko')
 }
 
-export async function prepareDisk (env: RealEnv, kernel: VmKernel, mode: GuestMode, work: string): Promise<string> {
+export async function prepareDisk (env: RealEnv, kernel: VmKernel, work: string): Promise<string> {
   const root = path.join(work, 'root')
   const release = kernel.release
   await copyTree(env.IMAGE_ROOTFS, root)
@@ -64,9 +62,9 @@ export async function prepareDisk (env: RealEnv, kernel: VmKernel, mode: GuestMo
   await packFixture(test, 'v0.0.2')
   await packFixture(test, 'v0.0.3', { overlay: 'gtp5g-lltx' })
   const sha = createHash('sha256').update(await readFile(v1)).digest('hex')
-  if (mode === 'full') await cp(await buildHolder(kernel, work, v1), path.join(test, 'gtp5g_holder.ko'))
+  await cp(await buildHolder(kernel, work, v1), path.join(test, 'gtp5g_holder.ko'))
   // BAD_SHA256: a pin no tarball has (the provenance case). V3: the NETIF_F_LLTX source.
-  await writeFile(path.join(test, 'env'), `MODE=${mode}\nV1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\nV3=v0.0.3\nBAD_SHA256=${'0'.repeat(64)}\n`)
+  await writeFile(path.join(test, 'env'), `V1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\nV3=v0.0.3\nBAD_SHA256=${'0'.repeat(64)}\n`)
   await cp(path.join(FIXTURES, 'guest/scenario.sh'), path.join(test, 'scenario.sh'))
   await chmod(path.join(test, 'scenario.sh'), 0o755)
 
@@ -97,11 +95,11 @@ export function parseRecords (consoleText: string): Map<string, GuestRecord> {
   return records
 }
 
-export async function bootScenario (env: RealEnv, kernel: VmKernel, mode: GuestMode, opts: { timeoutMs?: number, log?: (s: string) => void } = {}): Promise<GuestRun> {
+export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: { timeoutMs?: number, log?: (s: string) => void } = {}): Promise<GuestRun> {
   const work = await mkdtemp(path.join(tmpdir(), 'gtp5g-vm-'))
   const release = kernel.release
   try {
-    const disk = await prepareDisk(env, kernel, mode, work)
+    const disk = await prepareDisk(env, kernel, work)
     const args = [
       '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '2048', '-nographic', '-no-reboot', '-nic', 'none',
       '-kernel', kernel.vmlinuz, '-initrd', kernel.initrd,
