@@ -7,9 +7,10 @@
 // Callers hold the entry's lock (lock.ts) around lookup, store and evict.
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { access, copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
+import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { MODULE_FILE } from '../contract/index.js'
+import { exists } from './paths.js'
 
 export interface CacheEntry { dir: string, ko: string, sidecar: string, provenance: string, buildLog: string, lock: string }
 
@@ -115,7 +116,7 @@ export function provenanceMismatch (p: Provenance, want: Wanted): string | undef
 export async function lookup (entry: CacheEntry, want: Wanted): Promise<Lookup> {
   const sidecar = await readOptional(entry.sidecar)
   if (sidecar === undefined) {
-    const leftovers = (await Promise.all([entry.ko, entry.provenance].map(f => access(f).then(() => true, () => false)))).some(Boolean)
+    const leftovers = (await Promise.all([entry.ko, entry.provenance].map(exists))).some(Boolean)
     if (!leftovers) return { hit: false, why: 'missing', detail: `no cache entry at ${entry.dir}` }
     await evict(entry)
     return { hit: false, why: 'corrupt', detail: `${MODULE_FILE} without its checksum sidecar (interrupted write)` }

@@ -7,22 +7,13 @@
 // makes the container's /usr/lib/linux-kbuild-* point there, so the relative links in the
 // headers resolve to the node's own tools, always the ones its headers were made with. The image
 // carries none: it would need a rebuild for every Debian kernel update.
-import { access, copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, symlink } from 'node:fs/promises'
+import { access, copyFile, mkdir, readdir, readFile, readlink, realpath, symlink } from 'node:fs/promises'
 import path from 'node:path'
 import { MODULE_NAME } from '../contract/index.js'
 import { InstallerError } from './errors.js'
-import { type HostPaths } from './paths.js'
+import { exists, type HostPaths } from './paths.js'
 
 const KBUILD_DIR = /^linux-kbuild-[A-Za-z0-9._+~-]+$/
-
-async function exists (p: string): Promise<boolean> {
-  try {
-    await lstat(p)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /**
  * Links each linux-kbuild-* directory of the node's /usr/lib (mounted at HOST_LIB.mount) into the
@@ -44,7 +35,8 @@ export async function linkHostKbuild (paths: HostPaths): Promise<string[]> {
       await symlink(path.join(paths.hostLib, name), at)
       linked.push(name)
     } catch (err) {
-      // Another installer in the same container (an operator's `unload` by hand) won the race.
+      // Another installer in the same container (an operator's `unload` by hand) won the race,
+      // or a link by that name is left dangling: either way it is not ours to replace.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
   }
@@ -127,6 +119,6 @@ export async function btfHeadersTree (paths: HostPaths, kdir: string, kernel: st
     if (name !== 'vmlinux') await symlink(path.join(real, name), path.join(into, name))
   }
   await copyFile(vmlinux, path.join(into, 'vmlinux'))
-  const withoutResolveBtfids = !(await access(path.join(real, RESOLVE_BTFIDS)).then(() => true, () => false))
+  const withoutResolveBtfids = !(await exists(path.join(real, RESOLVE_BTFIDS)))
   return { kdir: into, makeVars: withoutResolveBtfids ? ['RESOLVE_BTFIDS=true'] : [], withoutResolveBtfids }
 }

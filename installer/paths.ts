@@ -1,5 +1,6 @@
 // Host paths, resolved under GTP5G_HOST_ROOT. In a pod the root is "" and the hostPath volumes sit
 // at their real paths; tests point the root at a temporary directory.
+import { access } from 'node:fs/promises'
 import path from 'node:path'
 import { cacheDir, HOST_LIB, HOST_PATHS, MODULE_FILE } from '../contract/index.js'
 import { type CacheEntry } from './cache.js'
@@ -18,6 +19,11 @@ export interface HostPaths {
   kdir: (kernel: string) => string
   cacheRoot: string
   cacheEntry: (version: string, kernel: string) => CacheEntry
+}
+
+/** Whether `p` resolves to something (a dangling link does not). */
+export async function exists (p: string): Promise<boolean> {
+  return access(p).then(() => true, () => false)
 }
 
 export function hostPaths (root: string): HostPaths {

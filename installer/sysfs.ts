@@ -1,7 +1,7 @@
 // What the kernel says about a module, read from /sys/module/<name>. Read-only: loading and
 // unloading live in kmod.ts.
-import { access, readdir, readFile } from 'node:fs/promises'
-import { type HostPaths } from './paths.js'
+import { readdir, readFile } from 'node:fs/promises'
+import { exists, type HostPaths } from './paths.js'
 
 export type ModuleState =
   | { loaded: false }
@@ -32,7 +32,7 @@ export async function readModuleState (paths: HostPaths, name: string): Promise<
     // no holders directory: nothing links against the module
   }
   // The kernel publishes a module's BTF at /sys/kernel/btf/<name> when it accepted it.
-  const btf = await access(paths.sysBtf(name)).then(() => true, () => false)
+  const btf = await exists(paths.sysBtf(name))
   return { loaded: true, version: await readTrimmed(`${dir}/version`), refcnt: Number.isFinite(refcnt) ? refcnt : 0, holders, btf }
 }
 
