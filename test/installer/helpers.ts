@@ -15,11 +15,18 @@ import { InstallerError } from '../../installer/errors.js'
 import { type Runner } from '../../installer/exec.js'
 import { type Ports } from '../../installer/flow.js'
 import { type Kmod } from '../../installer/kmod.js'
+import { compareKernel, parseKernelRelease } from '../../installer/kernel.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { hostPaths } from '../../installer/paths.js'
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
 export const FIXTURE_SRC = path.join(FIXTURES, 'gtp5g-fixture')
+
+/** Linux 6.12 removed NETIF_F_LLTX, which fixtures/gtp5g-lltx uses: it builds only below 6.12. */
+export function lacksNetifLltx (release: string): boolean {
+  const k = parseKernelRelease(release)
+  return k !== undefined && compareKernel(k, { major: 6, minor: 12, patch: 0 }) >= 0
+}
 
 export interface HasTeardown { teardown: (fn: () => unknown) => void }
 

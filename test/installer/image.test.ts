@@ -6,11 +6,11 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ENV_FILE } from './realenv.js'
+import { ENV_FILE, readEnvFile } from './realenv.js'
 import { requireOrSkip } from './skip.js'
 
 const SIZE_BUDGET_MB = 250
-const values = existsSync(ENV_FILE) ? Object.fromEntries([...readFileSync(ENV_FILE, 'utf8').matchAll(/^([A-Z_]+)=(.*)$/gm)].map(m => [m[1], m[2]])) : {}
+const { values } = readEnvFile()
 const rootfs = values.IMAGE_ROOTFS
 const dir = rootfs === undefined ? undefined : path.dirname(rootfs)
 

@@ -15,7 +15,7 @@ import { elfSectionNames } from '../../installer/elf.js'
 import { run } from '../../installer/exec.js'
 import { install } from '../../installer/flow.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
-import { loopback, packFixture, setUnloaded, tempDir, testPorts } from './helpers.js'
+import { lacksNetifLltx, loopback, packFixture, setUnloaded, tempDir, testPorts } from './helpers.js'
 import { debianKernelsWithHeaders } from './realenv.js'
 import { requireOrSkip } from './skip.js'
 
@@ -72,7 +72,7 @@ for (const kver of KERNELS) {
     })
 
     // NETIF_F_LLTX is gone from 6.12 (fixtures/gtp5g-lltx): the same source builds on 6.1 only.
-    const removedLltx = /^6\.(1[2-9]|[2-9]\d)\./.test(kver)
+    const removedLltx = lacksNetifLltx(kver)
     await t.test(removedLltx ? 'a source using NETIF_F_LLTX, which this kernel removed, is BuildFailed with the compiler\'s line' : 'a source using NETIF_F_LLTX builds on this kernel', async t => {
       const ports = testPorts(root, { runner: run })
       const attempt = install(config({ version: 'v0.0.3', sourceUrl: `${server.base}/lltx.tar.gz`, sourceSha256: undefined }), ports)

@@ -11,16 +11,10 @@
 import { existsSync } from 'node:fs'
 import t from 'tap'
 import { parseTerminationMessage } from '../../contract/index.js'
-import { compareKernel, parseKernelRelease } from '../../installer/kernel.js'
+import { lacksNetifLltx } from './helpers.js'
 import { vmEnv } from './realenv.js'
 import { requireOrSkip } from './skip.js'
 import { bootScenario } from './vm.js'
-
-/** Linux 6.12 removed NETIF_F_LLTX, which fixtures/gtp5g-lltx uses. */
-function lacksLltx (release: string): boolean {
-  const k = parseKernelRelease(release)
-  return k !== undefined && compareKernel(k, { major: 6, minor: 12, patch: 0 }) >= 0
-}
 
 const env = vmEnv()
 if (typeof env === 'string') {
@@ -65,7 +59,7 @@ if (typeof env === 'string') {
       t.match(pinned, { exit: '1', version: 'none', lookup: 'stale', builds: '0' }, 'a pin no tarball has: the cached build is not used, nothing built or loaded')
       t.match(parseTerminationMessage(pinned.term), { reason: 'ChecksumMismatch', message: /expected 0{64}/ })
       t.match(step('foreign'), { check: '0', version: '0.0.1', outcome: 'built-and-loaded', lookup: 'foreign', builds: '1' }, 'a planted module with a matching sidecar is rebuilt, never loaded')
-      if (lacksLltx(kernel.release)) {
+      if (lacksNetifLltx(kernel.release)) {
         lltxRefused('lltx')
         lltxRefused('lltx-restart')
       } else {

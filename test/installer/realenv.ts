@@ -13,10 +13,10 @@ export const ENV_FILE = path.join(CACHE_DIR, 'installer-test.env')
 export interface VmKernel { release: string, vmlinuz: string, initrd: string }
 export interface RealEnv { kernels: VmKernel[], IMAGE_REF: string, IMAGE_ROOTFS: string }
 
-interface EnvFile { values: Record<string, string>, kernels: VmKernel[] }
+export interface EnvFile { values: Record<string, string>, kernels: VmKernel[] }
 
 /** KEY=value lines; `KERNEL=<release> <vmlinuz> <initrd>` may repeat, one per prepared kernel. */
-function readEnvFile (): EnvFile {
+export function readEnvFile (): EnvFile {
   const values: Record<string, string> = {}
   const kernels: VmKernel[] = []
   if (!existsSync(ENV_FILE)) return { values, kernels }
