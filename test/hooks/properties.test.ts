@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import { daemonSetName, isDnsLabel, labelValue } from '../../contract/index.js'
 import { sync } from '../../hooks/core/hooks.js'
+import { holds } from '../support/property.js'
 import { nodeAffinityProblems } from './apivalidation.js'
 import { CONFIG, gtp5gModule, node, NOW, LATER, observedDaemonSet, pod, syncRequest, currentTemplateHash } from './fixtures.js'
 
@@ -14,17 +15,15 @@ const dnsSubdomain = fc.array(fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-
   .filter(s => s.length > 0)
 
 t.test('child names and label values are valid for any module name', async t => {
-  fc.assert(fc.property(dnsSubdomain, name => {
+  holds(t, fc.property(dnsSubdomain, name => {
     const ds = daemonSetName(name)
     const label = labelValue(name)
     return isDnsLabel(ds) && ds.startsWith('gtp5g-installer-') && label.length <= 63 && /^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(label)
-  }), RUNS)
-  t.pass('200 random names')
+  }), RUNS, '200 random names')
 })
 
 t.test('distinct module names never share a DaemonSet', async t => {
-  fc.assert(fc.property(dnsSubdomain, dnsSubdomain, (a, b) => a === b || daemonSetName(a) !== daemonSetName(b)), RUNS)
-  t.pass('no collisions')
+  holds(t, fc.property(dnsSubdomain, dnsSubdomain, (a, b) => a === b || daemonSetName(a) !== daemonSetName(b)), RUNS, 'no collisions')
 })
 
 const podState = fc.constantFrom<Parameters<typeof pod>[2]>(
@@ -43,7 +42,7 @@ const scenario = fc.record({
 })
 
 t.test('idempotence: feeding the status back changes nothing, whatever the clock', async t => {
-  fc.assert(fc.property(scenario, s => {
+  holds(t, fc.property(scenario, s => {
     const nodes = Array.from({ length: s.nodeCount }, (_, i) => node(`n${i}`))
     const spec = { version: s.version, unloadOnDelete: s.unloadOnDelete }
     const hash = currentTemplateHash({ nodes, parent: gtp5gModule({ spec }) })
@@ -52,8 +51,7 @@ t.test('idempotence: feeding the status back changes nothing, whatever the clock
     const parent = gtp5gModule({ spec, status: JSON.parse(JSON.stringify(first.status)) })
     const second = sync(syncRequest({ nodes, pods, parent }), CONFIG, LATER)
     return JSON.stringify(second) === JSON.stringify(first)
-  }), RUNS)
-  t.pass('status is a fixed point')
+  }), RUNS, 'status is a fixed point')
 })
 
 t.test('children are never dropped on bad input', async t => {
@@ -66,24 +64,22 @@ t.test('children are never dropped on bad input', async t => {
     fc.record({ version: fc.constant('v0.9.14'), tolerations: fc.anything() }),
     fc.record({ version: fc.constant('v0.9.14'), btf: fc.anything() })
   )
-  fc.assert(fc.property(badSpec, fc.boolean(), (spec, finalizing) => {
+  holds(t, fc.property(badSpec, fc.boolean(), (spec, finalizing) => {
     const parent = gtp5gModule(finalizing ? { deletionTimestamp: '2026-11-20T09:59:00Z' } : {})
     parent.spec = spec
     const res = sync(syncRequest({ parent, nodes: [node('n0')], children: [observed], finalizing }), CONFIG, NOW)
     // A spec that happens to be valid builds the one DaemonSet; an invalid one keeps the observed one.
     return res.children.length === 1 || (finalizing && res.finalized === true && (spec as { unloadOnDelete?: unknown })?.unloadOnDelete === false)
-  }), { numRuns: 300 })
-  t.pass('300 random specs')
+  }), { numRuns: 300 }, '300 random specs')
 })
 
 t.test('the DaemonSet of a module that overlaps an older one is one the API server accepts', async t => {
   const older = gtp5gModule({ name: 'older', created: '2026-11-01T00:00:00Z', spec: { version: 'v0.9.14', nodeSelector: { site: 'edge' } } })
   const newer = gtp5gModule({ name: 'newer', created: '2026-11-02T00:00:00Z', spec: { version: 'v0.9.14' } })
-  fc.assert(fc.property(fc.uniqueArray(dnsSubdomain, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (names, shared) => {
+  holds(t, fc.property(fc.uniqueArray(dnsSubdomain, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (names, shared) => {
     const nodes = names.map((n, i) => node(n, i < shared ? { 'gtp5g.gthulhu.io/enabled': 'true', site: 'edge' } : { 'gtp5g.gthulhu.io/enabled': 'true' }))
     const res = sync(syncRequest({ parent: newer, nodes, modules: [older, newer] }), CONFIG, NOW)
     const spec = (res.children[0] as { spec: { template: { spec: { affinity?: unknown } } } }).spec.template.spec
     return nodeAffinityProblems(spec).length === 0 && res.status.desired === names.length - Math.min(shared, names.length)
-  }), RUNS)
-  t.pass('200 random fleets')
+  }), RUNS, '200 random fleets')
 })
