@@ -67,4 +67,13 @@ if [[ $tap_status -ne 0 && ${tap_fail:-0} -eq 0 ]]; then
   failed=$((failed + 1))
 fi
 [[ -n $summary ]] || { echo 'not ok - tap printed no summary'; failed=$((failed + 1)); }
+# Every skip, file by file, with its reason (a count alone hides which suite never ran).
+awk '
+  /^# Subtest: / { file = substr($0, 13) }
+  /^ *ok [0-9]+ - .* # SKIP/ {
+    line = $0; sub(/^ *ok [0-9]+ - /, "", line)
+    name = line; sub(/ # SKIP.*$/, "", name)
+    reason = line; sub(/^.* # SKIP ?/, "", reason)
+    print "skipped: " (name == file ? file : file " > " name) ": " (reason == "" ? "(no reason given)" : reason)
+  }' "$log_dir/tap.log"
 finish

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, parseAllDocuments } from 'yaml'
 import { TOOLS_BIN, toolPath } from '../../e2e/lib/tools.js'
-import { requireOrSkip } from '../installer/skip.js'
+import { prerequisiteMet } from '../support/prerequisite.js'
 
 export const CHART_DIR = fileURLToPath(new URL('../../helm/gtp5g-operator', import.meta.url))
 /** The release name and namespace the README recommends; the plain CompositeController is this rendering. */
@@ -27,7 +27,7 @@ export const ciValues = (file: string): Record<string, unknown> => parse(readFil
  */
 export function helmOrSkip (): string | undefined {
   const helm = toolPath('helm')
-  if (helm === undefined) requireOrSkip(`no helm in ${TOOLS_BIN}; build it with: bash e2e/cluster/build.sh`)
+  if (helm === undefined) prerequisiteMet(`no helm in ${TOOLS_BIN}; build it with: bash e2e/cluster/build.sh`)
   return helm
 }
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { CACHE_DIR as CACHE } from '../installer/realenv.js'
-import { requireOrSkip } from '../installer/skip.js'
+import { prerequisiteMet } from '../support/prerequisite.js'
 import { node, syncRequest } from './fixtures.js'
 import { listening, postSync } from './serverprocess.js'
 
@@ -14,9 +14,9 @@ const dir = existsSync(ENV_FILE) ? /^HOOK_IMAGE_DIR=(.*)$/m.exec(readFileSync(EN
 const rootfs = dir === undefined ? undefined : path.join(dir, 'rootfs')
 
 if (rootfs === undefined || dir === undefined || !existsSync(path.join(dir, '.done'))) {
-  requireOrSkip(`no hook image export in ${CACHE}; run: bash scripts/hook-image.sh`)
+  prerequisiteMet(`no hook image export in ${CACHE}; run: bash scripts/hook-image.sh`)
 } else if (process.getuid?.() !== 0) {
-  requireOrSkip('running the image filesystem needs root (chroot)')
+  prerequisiteMet('running the image filesystem needs root (chroot)')
 } else {
   const inspect = JSON.parse(readFileSync(path.join(dir, 'inspect.json'), 'utf8')) as { OCIv1: { config: { User?: string, Cmd?: string[], Entrypoint?: string[], WorkingDir?: string, Labels?: Record<string, string>, ExposedPorts?: Record<string, unknown> } } }
   const config = inspect.OCIv1.config

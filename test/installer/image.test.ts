@@ -7,7 +7,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from '
 import path from 'node:path'
 import t from 'tap'
 import { ENV_FILE, readEnvFile } from './realenv.js'
-import { requireOrSkip } from './skip.js'
+import { prerequisiteMet } from '../support/prerequisite.js'
 
 const SIZE_BUDGET_MB = 250
 const { values } = readEnvFile()
@@ -15,9 +15,9 @@ const rootfs = values.IMAGE_ROOTFS
 const dir = rootfs === undefined ? undefined : path.dirname(rootfs)
 
 if (rootfs === undefined || dir === undefined || !existsSync(path.join(dir, '.done'))) {
-  requireOrSkip(`no installer image export (IMAGE_ROOTFS in ${ENV_FILE}); run: bash scripts/installer-test-deps.sh`)
+  prerequisiteMet(`no installer image export (IMAGE_ROOTFS in ${ENV_FILE}); run: bash scripts/installer-test-deps.sh`)
 } else if (process.getuid?.() !== 0) {
-  requireOrSkip('running the image filesystem needs root (chroot)')
+  prerequisiteMet('running the image filesystem needs root (chroot)')
 } else {
   const inspect = JSON.parse(readFileSync(path.join(dir, 'inspect.json'), 'utf8')) as { OCIv1: { config: { User?: string, Cmd?: string[], Entrypoint?: string[], Labels?: Record<string, string> } } }
   const config = inspect.OCIv1.config

@@ -13,12 +13,12 @@ import t from 'tap'
 import { parseTerminationMessage } from '../../contract/index.js'
 import { lacksNetifLltx } from './helpers.js'
 import { vmEnv } from './realenv.js'
-import { requireOrSkip } from './skip.js'
+import { prerequisiteMet } from '../support/prerequisite.js'
 import { bootScenario } from './vm.js'
 
 const env = vmEnv()
 if (typeof env === 'string') {
-  requireOrSkip(env)
+  prerequisiteMet(env)
 } else {
   for (const kernel of env.kernels) {
     t.test(`installer image on Debian's ${kernel.release}`, async t => {
