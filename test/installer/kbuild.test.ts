@@ -17,13 +17,14 @@ import { install } from '../../installer/flow.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { lacksNetifLltx, loopback, packFixture, setUnloaded, tempDir, testPorts } from './helpers.js'
 import { debianKernelsWithHeaders } from './realenv.js'
-import { requireOrSkip } from './skip.js'
+import { needs, prerequisiteMet } from '../support/prerequisite.js'
+import { vmlinuxSource, writeKernelBtf } from './vmlinux.js'
 
 const KERNELS = debianKernelsWithHeaders()
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../installer/main.ts')
 
 if (KERNELS.length === 0) {
-  requireOrSkip('no Debian -amd64 kernel headers under /lib/modules (apt-get install linux-headers-amd64)')
+  prerequisiteMet('no Debian -amd64 kernel headers under /lib/modules (apt-get install linux-headers-amd64)')
 }
 for (const kver of KERNELS) {
   t.test(`real kbuild through the installer, kernel ${kver}`, async t => {
@@ -105,13 +106,13 @@ for (const kver of KERNELS) {
     })
 
     // The node's BTF would be /sys/kernel/btf/vmlinux of a running kernel ${kver}; this host runs
-    // another kernel, so the fixture is the same BTF taken from the vmlinux Debian ships in the
-    // headers (6.12 does; 6.1's headers have none, and its BTF build is proven in the qemu suite).
-    const shipped = path.join(`/lib/modules/${kver}/build`, 'vmlinux')
-    await t.test('spec.btf: built with the kernel\'s BTF as its base, a .BTF section in gtp5g.ko', { skip: existsSync(shipped) ? false : `${kver}'s headers ship no vmlinux to take BTF from` }, async t => {
+    // another kernel, so the fixture is that kernel's own BTF, taken from the vmlinux its headers
+    // ship (6.12) or from its /boot image (6.1's headers have none).
+    const source = vmlinuxSource(kver)
+    await t.test('spec.btf: built with the kernel\'s BTF as its base, a .BTF section in gtp5g.ko', needs(source === undefined ? `the vmlinux of ${kver}, in its headers or /boot/vmlinuz-${kver} (apt-get install linux-image-${kver})` : undefined), async t => {
       const btf = path.join(root, 'sys/kernel/btf/vmlinux')
       await mkdir(path.dirname(btf), { recursive: true })
-      await run('objcopy', ['-O', 'binary', '--only-section=.BTF', shipped, btf])
+      await writeKernelBtf(kver, btf, root)
       t.teardown(() => rm(btf))
       // Debian's 6.12 kbuild attached BTF to the first build too (its headers ship a vmlinux), so
       // the loaded module would already do: unload it to go through the cache.
