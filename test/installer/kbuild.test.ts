@@ -3,7 +3,6 @@
 // and compiled against Debian's linux-headers-amd64. Only loading is faked: the host's running
 // kernel is not the Debian one (the qemu suite does the real load).
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdir, readFile, rm, symlink, realpath } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import path from 'node:path'
