@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
 import { CACHE_DIR, METACONTROLLER_DIR, METACONTROLLER_VERSION, type Tool, TOOLS_BIN, toolPath } from '../lib/tools.js'
 import { ensurePki, kubeconfig, type Pki } from './certs.js'
-import { simulatedNodes } from './nodes.js'
-import { FAULT_LABEL, FAULT_MESSAGE_ANNOTATION, FAULT_MODE_ANNOTATION, type FaultMode, kwokStages, type NodeFault, podStages, POKE_ANNOTATION } from './stages.js'
+import { CANARY_NODE, canaryNode, simulatedNodes } from './nodes.js'
+import { CANARY_POD, canaryMessage, canaryPod, canaryStage, FAULT_LABEL, FAULT_MESSAGE_ANNOTATION, FAULT_MODE_ANNOTATION, type FaultMode, kwokStages, type NodeFault, podStages, POKE_ANNOTATION } from './stages.js'
 import type { InstallerReason } from '../../contract/index.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
@@ -43,6 +43,13 @@ export interface UpOptions {
   targetNamespace?: string
   /** Progress lines ("[up 3.2s] etcd ready"). */
   log?: (line: string) => void
+  /** How often kwok is started before `up` gives up on a kwok that does not act (default 3). */
+  kwokStarts?: number
+}
+
+export interface ClusterOptions {
+  /** Extra kwok flags, after ours (the last of a repeated flag wins): for tests of `up` itself. */
+  kwokArgs?: readonly string[]
 }
 
 export interface ComponentStatus { name: ComponentName, pid: number | undefined, running: boolean, log: string }
@@ -59,6 +66,16 @@ async function freePort (): Promise<number> {
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** Polls `check` every 250 ms until it holds (true) or `timeoutMs` has passed (false). */
+async function until (check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() >= deadline) return false
+    await sleep(250)
+  }
+}
 
 /** Something the cluster needs is not on this machine; the message says how to provide it. */
 export class MissingPrerequisite extends Error {}
@@ -85,10 +102,12 @@ export function missingPrerequisite (): string | undefined {
 export class LocalCluster {
   readonly dir: string
   readonly kubeconfigPath: string
+  private readonly options: ClusterOptions
 
-  constructor (dir: string = process.env.GTP5G_CLUSTER_DIR ?? DEFAULT_CLUSTER_DIR) {
+  constructor (dir: string = process.env.GTP5G_CLUSTER_DIR ?? DEFAULT_CLUSTER_DIR, options: ClusterOptions = {}) {
     this.dir = dir
     this.kubeconfigPath = path.join(dir, 'kubeconfig')
+    this.options = options
   }
 
   /** Made on first use: `status` and `down` need no certificates. */
@@ -201,7 +220,8 @@ export class LocalCluster {
           args: [
             `--kubeconfig=${kc}`, `--server-address=127.0.0.1:${ports.kwok}`,
             '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-            '--enable-crds=Stage', '--node-lease-duration-seconds=40'
+            '--enable-crds=Stage', '--node-lease-duration-seconds=40',
+            ...this.options.kwokArgs ?? []
           ]
         }
       case 'metacontroller':
@@ -330,7 +350,7 @@ export class LocalCluster {
     await this.kubectl(['apply', '--server-side', '-f', '-'], kwokStages().crd)
     await this.kubectl(['wait', '--for=condition=Established', 'crd/stages.kwok.x-k8s.io', '--timeout=60s'])
     await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], kwokStages().stages)
-    await step('kwok')
+    await this.startKwok(say, options.kwokStarts ?? 3)
 
     await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', path.join(METACONTROLLER_DIR, 'crds')])
     await this.kubectl(['wait', '--for=condition=Established', 'crd/compositecontrollers.metacontroller.k8s.io', '--timeout=60s'])
@@ -371,9 +391,72 @@ export class LocalCluster {
     const wanted = new Set(faults.map(f => `gtp5g-e2e-fault-${f.node}`))
     const gone = stale.items.map(i => i.metadata.name).filter(n => n.startsWith('gtp5g-e2e-fault-') && !wanted.has(n))
     if (gone.length > 0) await this.kubectl(['delete', 'stages.kwok.x-k8s.io', ...gone])
+    if (!await this.kwokAppliesStages()) {
+      // kwok's Stage cache is stale (see canaryStage): a new kwok lists every Stage afresh.
+      await this.stop('kwok')
+      await this.startKwok(line => { console.error(line) }, 2)
+    }
     // kwok weighs stages when a pod changes, not when a stage does: touch the node's pods, as
     // its kubelet would act on them at once.
     await this.kubectl(['annotate', 'pods', '--all-namespaces', '--overwrite', `--field-selector=spec.nodeName=${node}`, `${POKE_ANNOTATION}=${Date.now()}`])
+  }
+
+  /**
+   * Starts kwok (unless it runs) and proves that it acts, not only that it answers its health
+   * check: a freshly created canary node must turn Ready (kwok's node stages run) and the canary
+   * pod must take the canary Stage's newest nonce (kwok's Stage cache holds every Stage applied so
+   * far; `canaryStage` says why that can fail). A kwok that does not is restarted, and the end of
+   * its log is shown, up to `starts` starts in all.
+   */
+  private async startKwok (say: (line: string) => void, starts: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const already = this.pidOf('kwok') !== undefined
+      await this.start('kwok')
+      const problem = await this.kwokProblem()
+      if (problem === undefined) {
+        say(`kwok ${already ? 'already running' : 'ready'}: the canary node is Ready and every Stage applies`)
+        return
+      }
+      const tail = this.logTail('kwok', 20)
+      if (attempt >= starts) throw new Error(`kwok ${problem}, after ${starts} start(s); the end of ${this.logPath('kwok')}:\n${tail}`)
+      say(`kwok ${problem}; restarting it (start ${attempt + 1} of ${starts}). The end of its log:\n${tail}`)
+      await this.stop('kwok')
+    }
+  }
+
+  /** Why the running kwok does not act, or undefined when it does. */
+  private async kwokProblem (): Promise<string | undefined> {
+    // Both recreated: a Ready condition or a message left by an earlier kwok proves nothing.
+    await this.kubectl(['delete', 'pod', '-n', CANARY_POD.namespace, CANARY_POD.name, '--ignore-not-found', '--grace-period=0', '--force'])
+    await this.kubectl(['delete', 'node', CANARY_NODE, '--ignore-not-found'])
+    await this.apply([canaryNode()])
+    // The pod's ServiceAccount appears once the controller-manager has made it.
+    const created = await until(async () => await this.apply([canaryPod(CANARY_NODE)]).then(() => true, () => false), 30_000)
+    if (!created) await this.apply([canaryPod(CANARY_NODE)])
+    const ready = await until(async () => await this.jsonpath(['node', CANARY_NODE], '{.status.conditions[?(@.type=="Ready")].status}') === 'True', 20_000)
+    if (!ready) return 'does not initialise nodes (the canary node never turned Ready)'
+    if (!await this.kwokAppliesStages()) return 'does not apply its Stages (the canary pod never took the canary Stage\'s newest nonce)'
+    return undefined
+  }
+
+  /** True once kwok acts on every Stage applied so far: see `canaryStage`. */
+  private async kwokAppliesStages (nonces = 3, perNonceMs = 8_000): Promise<boolean> {
+    const pod = ['pod', '-n', CANARY_POD.namespace, CANARY_POD.name]
+    for (let i = 0; i < nonces; i++) {
+      const nonce = `${Date.now().toString(36)}-${i}`
+      await this.apply([canaryStage(nonce)], ['--server-side', '--force-conflicts'])
+      const deadline = Date.now() + perNonceMs
+      while (Date.now() < deadline) {
+        // kwok weighs stages when a pod changes, so poke the canary (again) until its cache catches up.
+        await this.kubectl(['annotate', ...pod, '--overwrite', `${POKE_ANNOTATION}=${nonce}-${Date.now()}`])
+        if (await until(async () => await this.jsonpath(pod, '{.status.message}') === canaryMessage(nonce), 1000)) return true
+      }
+    }
+    return false
+  }
+
+  private async jsonpath (object: readonly string[], expression: string): Promise<string | undefined> {
+    return await this.kubectl(['get', ...object, '-o', `jsonpath=${expression}`]).catch(() => undefined)
   }
 
   /** Stops every component this cluster started (never anything else); keeps the directory. */

@@ -55,6 +55,22 @@ export function simulatedNode (name: string, index: number, options: NodeOptions
   }
 }
 
+/**
+ * The canary node: kwok-managed and tainted, selected by no module (it lacks the default
+ * selector's label), so only the canary pod lives on it. `up` recreates it each time to prove
+ * that the kwok it just started initialises nodes.
+ */
+export const CANARY_NODE = 'kwok-canary'
+export const CANARY_TAINT = { key: 'e2e.gtp5g.gthulhu.io/canary', effect: 'NoSchedule' } as const
+
+export function canaryNode (): Record<string, unknown> {
+  const node = simulatedNode(CANARY_NODE, 0, { labels: { type: 'kwok-canary' } }) as { metadata: { labels: Record<string, string> }, spec: unknown }
+  delete node.metadata.labels[LABEL_ENABLED]
+  delete node.metadata.labels['node-role.kubernetes.io/upf']
+  node.spec = { taints: [CANARY_TAINT] }
+  return node
+}
+
 export function simulatedNodes (count: number, options: NodeOptions = {}): Array<Record<string, unknown>> {
   return Array.from({ length: count }, (_, i) => simulatedNode(nodeName(i), i, options))
 }

@@ -20,6 +20,14 @@ export const FAULT_MODE_ANNOTATION = 'e2e.gtp5g.gthulhu.io/fault-mode'
 /** Pod annotation changed to make kwok look at a pod again after the stages changed. */
 export const POKE_ANNOTATION = 'e2e.gtp5g.gthulhu.io/poke'
 
+/**
+ * The canary pod: one pod, on the canary node, that only the canary Stage acts on. Its status
+ * message is the proof that kwok applies every Stage written so far (see `canaryStage`).
+ */
+export const CANARY_LABEL = 'e2e.gtp5g.gthulhu.io/canary'
+export const CANARY_POD = { namespace: 'kube-system', name: 'kwok-canary' } as const
+export const CANARY_STAGE = 'gtp5g-e2e-canary'
+
 export type FaultMode = 'crashloop' | 'terminated'
 export interface NodeFault { node: string, reason: InstallerReason, message: string, mode: FaultMode }
 
@@ -56,6 +64,7 @@ const conditions = (ready: boolean): unknown[] => ['Initialized', 'Ready', 'Cont
 }))
 
 const helmHook = '.metadata.annotations["helm.sh/hook"] // ""'
+const notCanary = { key: `.metadata.labels["${CANARY_LABEL}"]`, operator: 'DoesNotExist' }
 
 /** A Stage acting on the pods that match every expression, writing `statusTemplate` as their status. */
 const podStage = (name: string, matchExpressions: unknown[], statusTemplate: string): Record<string, unknown> => ({
@@ -71,6 +80,7 @@ function readyStage (faulty: readonly string[]): Record<string, unknown> {
     notDeleting,
     { key: '.status.phase', operator: 'In', values: ['Pending'] },
     { key: helmHook, operator: 'NotIn', values: ['test'] },
+    notCanary,
     onNodes('NotIn', faulty)
   ], '{{ $now := Now }}\n' +
     `conditions: ${JSON.stringify(conditions(true)).replaceAll(`"${NOW}"`, '{{ $now | Quote }}')}\n` +
@@ -125,6 +135,51 @@ function helmTestStage (): Record<string, unknown> {
   const container = { name: NAME, image: IMAGE, ready: false, started: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: NOW, finishedAt: NOW } } }
   return podStage('gtp5g-e2e-helm-test', [notDeleting, { key: '.status.phase', operator: 'In', values: ['Pending'] }, { key: helmHook, operator: 'In', values: ['test'] }],
     toTemplate({ conditions: conditions(false), containerStatuses: [container], phase: 'Succeeded', startTime: NOW }))
+}
+
+/** The status message the canary Stage writes for `nonce`. */
+export const canaryMessage = (nonce: string): string => `kwok applied canary ${nonce}`
+
+/**
+ * The canary Stage, rewritten with a new nonce each time the cluster needs to know that kwok
+ * acts on every Stage applied before it.
+ *
+ * Why: kwok v0.8.0 keeps the Stages it acts on in a cache keyed by its informer's last-synced
+ * resourceVersion, and client-go sets that version as soon as a list or watch event is queued,
+ * before the objects reach the informer's store. A lookup in that window caches an incomplete
+ * list under the newest version, and nothing refreshes it until another Stage changes: kwok then
+ * starts no stage controller at all (seen at start-up under load: healthy, but no node ever
+ * Ready), or misses a Stage applied later. Events reach the store in order, so once the canary
+ * pod carries this nonce's message, kwok's cache holds this Stage and hence every earlier one.
+ */
+export function canaryStage (nonce: string): Record<string, unknown> {
+  return podStage(CANARY_STAGE, [
+    notDeleting,
+    { key: `.metadata.labels["${CANARY_LABEL}"]`, operator: 'Exists' },
+    { key: '.status.message // ""', operator: 'NotIn', values: [canaryMessage(nonce)] }
+  ], toTemplate({
+    conditions: conditions(true),
+    containerStatuses: [{ name: NAME, image: IMAGE, ready: true, started: true, restartCount: 0, state: { running: { startedAt: NOW } } }],
+    message: canaryMessage(nonce),
+    phase: 'Running',
+    startTime: NOW
+  }))
+}
+
+/** The canary pod, bound to `node` (no scheduler involved); nothing but the canary Stage acts on it. */
+export function canaryPod (node: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...CANARY_POD, labels: { [CANARY_LABEL]: '' } },
+    spec: {
+      nodeName: node,
+      automountServiceAccountToken: false,
+      tolerations: [{ operator: 'Exists' }],
+      // Never pulled: kwok runs nothing.
+      containers: [{ name: 'canary', image: 'registry.k8s.io/pause:3.10' }]
+    }
+  }
 }
 
 /** Our pod stages for the given faults: apply them all (and delete fault stages of healed nodes). */

@@ -1,8 +1,9 @@
 // The kwok Stages that play the installer in the local cluster: what they would write as pod
 // status must be what the hooks read (the installer's own termination message, escaped intact).
 import t from 'tap'
-import { parseTerminationMessage } from '../../contract/index.js'
-import { podStages } from '../../e2e/cluster/stages.js'
+import { LABEL_ENABLED, LABEL_MODULE, parseTerminationMessage } from '../../contract/index.js'
+import { CANARY_NODE, CANARY_TAINT, canaryNode } from '../../e2e/cluster/nodes.js'
+import { CANARY_LABEL, CANARY_STAGE, canaryMessage, canaryPod, canaryStage, podStages } from '../../e2e/cluster/stages.js'
 
 interface Stage { metadata: { name: string }, spec: { selector: { matchExpressions: Array<{ key: string, operator: string, values?: string[] }> }, next: { statusTemplate: string } } }
 
@@ -42,4 +43,38 @@ t.test('healthy and recovering pods leave faulty nodes alone; In/NotIn never get
   const two = podStages([{ node: 'b', reason: 'BuildFailed', message: 'x', mode: 'crashloop' }, { node: 'a', reason: 'LoadFailed', message: 'y', mode: 'crashloop' }]) as unknown as Stage[]
   t.same(nodeRule(two, 'gtp5g-e2e-pod-ready'), { key: '.spec.nodeName', operator: 'NotIn', values: ['a', 'b'] })
   t.same(nodeRule(two, 'gtp5g-e2e-pod-recover'), { key: '.spec.nodeName', operator: 'NotIn', values: ['a', 'b'] })
+})
+
+t.test('the canary Stage acts on the canary pod only, until it carries this nonce\'s message', async t => {
+  const stage = canaryStage('k3x-0') as unknown as Stage
+  t.equal(stage.metadata.name, CANARY_STAGE)
+  t.match(stage.spec.selector.matchExpressions, [
+    { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' },
+    { key: `.metadata.labels["${CANARY_LABEL}"]`, operator: 'Exists' },
+    { key: '.status.message // ""', operator: 'NotIn', values: [canaryMessage('k3x-0')] }
+  ])
+  t.match(render(stage.spec.next.statusTemplate), { phase: 'Running', message: canaryMessage('k3x-0') })
+  t.not(canaryMessage('k3x-0'), canaryMessage('k3x-1'), 'a new nonce makes the canary pod match again')
+  const pod = canaryPod('kwok-canary') as { metadata: { labels: Record<string, string> }, spec: { nodeName: string } }
+  t.ok(CANARY_LABEL in pod.metadata.labels)
+  t.equal(pod.spec.nodeName, 'kwok-canary')
+})
+
+t.test('no other pod Stage acts on the canary pod', async t => {
+  const stages = podStages([{ node: 'kwok-canary', reason: 'BuildFailed', message: 'x', mode: 'crashloop' }]) as unknown as Stage[]
+  for (const stage of stages) {
+    const rules = stage.spec.selector.matchExpressions
+    const excluded = rules.some(e => e.key === `.metadata.labels["${CANARY_LABEL}"]` && e.operator === 'DoesNotExist') ||
+      rules.some(e => e.key === `.metadata.labels["${LABEL_MODULE}"]` && e.operator === 'Exists') ||
+      rules.some(e => e.key === '.metadata.annotations["helm.sh/hook"] // ""' && e.operator === 'In')
+    t.ok(excluded, `${stage.metadata.name} leaves the canary pod (no module label, no helm hook) alone`)
+  }
+})
+
+t.test('the canary node is kwok\'s, tainted, and selected by no module', async t => {
+  const node = canaryNode() as { metadata: { name: string, labels: Record<string, string>, annotations: Record<string, string> }, spec: { taints: unknown[] } }
+  t.equal(node.metadata.name, CANARY_NODE)
+  t.equal(node.metadata.annotations['kwok.x-k8s.io/node'], 'fake')
+  t.notOk(LABEL_ENABLED in node.metadata.labels, 'not in the default selector')
+  t.same(node.spec.taints, [CANARY_TAINT])
 })
