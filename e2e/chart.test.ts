@@ -6,12 +6,13 @@
 import t, { type Test } from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
-import { getJson, list, type Obj, waitFor } from './lib/kube.js'
+import { getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor } from './lib/kube.js'
+import { prerequisiteMet } from '../test/support/prerequisite.js'
 
-const skip = whyNot() ?? (process.env.E2E_KUBECONFIG !== undefined ? 'the chart suite installs its own release: it runs on the local cluster only' : undefined)
+const runs = prerequisiteMet(whyNot() ?? (process.env.E2E_KUBECONFIG !== undefined ? 'the chart suite installs its own release: it runs on the local cluster only' : undefined))
 let h: Harness
 
-if (skip === undefined) {
+if (runs) {
   t.before(async () => {
     h = await startHarness({ nodes: 2, name: 'chart' })
     // As the chart README recommends: the hook server's namespace enforces `restricted`.
@@ -22,8 +23,7 @@ if (skip === undefined) {
 }
 
 const scenario = (name: string, fn: (t: Test) => Promise<void>): void => {
-  if (skip !== undefined) t.test(name, { skip: `the local cluster cannot run here: ${skip}` }, async () => {})
-  else t.test(name, fn)
+  if (runs) t.test(name, fn)
 }
 
 /** The installer DaemonSet exactly as the running hook server answers a first sync. */
@@ -99,11 +99,16 @@ scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
   t.ok((await list(h, ['replicasets', '-n', HOOK_NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`])).length >= 2, 'through a new ReplicaSet')
 
   const tested = await h.helm(['test', RELEASE, '-n', HOOK_NAMESPACE, '--timeout=2m'])
-  t.match(tested, /Phase:\s+Succeeded/, 'helm test ran its pod to completion (simulated by kwok)')
+  // What this proves: Helm's test hook flow, and that the API server admits the test pod where
+  // the chart puts it. kwok reports every test pod Succeeded, so it does NOT prove the pod's
+  // check passes: test/helm/testpod.test.ts runs that script against a real hook server.
+  t.match(tested, /Phase:\s+Succeeded/, 'helm test: the test pod was created, admitted and reported (by kwok) Succeeded')
 
+  const manifest = await releaseObjects(h, RELEASE, HOOK_NAMESPACE)
   await h.helm(['uninstall', RELEASE, '-n', HOOK_NAMESPACE, '--wait', '--timeout=2m'])
-  const left = await list(h, ['deployments,services,serviceaccounts,poddisruptionbudgets,pods', '-n', HOOK_NAMESPACE, '-l', `app.kubernetes.io/instance=${RELEASE}`])
-  t.same(left.map(o => `${String(o.kind)}/${o.metadata.name}`), [], 'nothing of the release is left in its namespace')
+  t.same(await stillThere(h, manifest), [], `none of the release's ${manifest.length} objects remains (${kindsOf(manifest)})`)
+  const left = await list(h, ['all', '-n', HOOK_NAMESPACE])
+  t.same(left.map(o => `${String(o.kind)}/${o.metadata.name}`), [], 'no workload is left in the release namespace')
   t.equal(await getJson(h, ['compositecontroller', RELEASE]), undefined, 'the CompositeController is gone')
   await waitFor('the installer namespace to be gone', async () => (await getJson(h, ['namespace', INSTALLER_NAMESPACE])) === undefined ? true : undefined)
   t.ok(await getJson(h, ['crd', 'gtp5gmodules.operator.gthulhu.io']), 'the CRD stays (Helm never deletes crds/)')

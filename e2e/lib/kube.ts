@@ -1,5 +1,6 @@
 // Small helpers over kubectl for the e2e scenarios: read objects as JSON and wait for a
 // condition, failing with the last thing seen (a timeout that says nothing is useless).
+import { parseAllDocuments } from 'yaml'
 import type { Harness } from './harness.js'
 
 export interface Obj {
@@ -69,3 +70,23 @@ export function counter (metrics: string, name: string, labels: Record<string, s
   }
   return sum
 }
+
+/** Every object a Helm release made, of every kind, as Helm recorded it (`helm get manifest`). */
+export async function releaseObjects (h: Harness, release: string, namespace: string): Promise<Obj[]> {
+  return parseAllDocuments(await h.helm(['get', 'manifest', release, '-n', namespace]))
+    .map(d => d.toJSON() as Obj | null).filter((o): o is Obj => o !== null && typeof o.kind === 'string')
+}
+
+/** Which of `objects` still exist, as `Kind.group/name` (`kubectl get all` would see only workloads and Services). */
+export async function stillThere (h: Harness, objects: readonly Obj[]): Promise<string[]> {
+  const remaining: string[] = []
+  for (const o of objects) {
+    const where = o.metadata.namespace === undefined ? [] : ['-n', o.metadata.namespace]
+    const group = o.apiVersion?.includes('/') === true ? `.${o.apiVersion.split('/')[0] ?? ''}` : ''
+    const kind = `${String(o.kind)}${group}`
+    if (await getJson(h, [kind, o.metadata.name, ...where]) !== undefined) remaining.push(`${kind}/${o.metadata.name}`)
+  }
+  return remaining
+}
+
+export const kindsOf = (objects: readonly Obj[]): string => [...new Set(objects.map(o => String(o.kind)))].sort().join(', ')
