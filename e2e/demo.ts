@@ -13,14 +13,25 @@ const started = Date.now()
 const say = (line: string): void => { console.log(`[demo ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`) }
 
 function prepare (): void {
+  const missing = (): boolean => !existsSync(path.join(METACONTROLLER_DIR, 'metacontroller'))
   // Say what is missing that no command here can fetch before spending minutes on builds.
-  if (!existsSync(path.join(METACONTROLLER_DIR, 'metacontroller'))) throw new MissingPrerequisite(missingPrerequisite() ?? 'Metacontroller is missing')
+  if (missing() && !onPath('buildah')) throw new MissingPrerequisite(missingPrerequisite() ?? 'Metacontroller is missing')
   if (toolPath('kwok') === undefined || toolPath('helm') === undefined || toolPath('kube-apiserver') === undefined) {
     say('building the pinned Kubernetes, etcd, kwok and Helm binaries (once; about 12 min on 2 cores)')
     execFileSync('bash', [path.join(REPO, 'e2e/cluster/build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
   }
+  // Its official image and chart, where the network allows (scripts/metacontroller.sh).
+  try {
+    execFileSync('bash', [path.join(REPO, 'scripts/metacontroller.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  } catch {
+    throw new MissingPrerequisite(missingPrerequisite() ?? 'Metacontroller is missing')
+  }
   say('building the hook server (npm run build)')
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' })
+}
+
+function onPath (command: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some(dir => existsSync(path.join(dir, command)))
 }
 
 async function main (): Promise<void> {
