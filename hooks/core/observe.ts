@@ -49,7 +49,7 @@ export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookCo
   const pods = (objectsOf(req.related, POD_KEY) as Pod[])
     .filter(p => labelOf(p, LABEL_MODULE) === mine && (metaOf(p).namespace ?? config.targetNamespace) === config.targetNamespace)
   const onNode = podsByNode(pods)
-  const tally: NodeTally = { desired: desired.length, done: [], failed: [], scheduled: 0 }
+  const tally: NodeTally = { desired: desired.length, nodes: desired, done: [], failed: [], scheduled: 0 }
   for (const node of desired) {
     const podsHere = onNode.get(node) ?? []
     if (podsHere.length > 0) tally.scheduled++

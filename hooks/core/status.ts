@@ -10,6 +10,8 @@ import { isObject, str } from './k8s.js'
 export interface NodeTally {
   /** Nodes the module should be on, after selectors, taints and conflicts. */
   desired: number
+  /** Their sorted names. */
+  nodes: string[]
   /** Sorted names of nodes in the wanted state (gtp5g loaded, or unloaded when finalizing). */
   done: string[]
   /** Sorted by node name. */
@@ -155,13 +157,16 @@ export function stampUpdateTime (status: Omit<GTP5GModuleStatus, 'lastUpdateTime
 export function computeStatus (input: StatusInput): GTP5GModuleStatus {
   const phase = phaseOf(input)
   const { tally } = input
+  // Where gtp5g is (or may still be) loaded: while unloading, every node that has not confirmed
+  // the unload yet, so `installed` and `installedNodes` always say the same thing.
+  const unloaded = new Set(tally.done)
+  const loaded = input.finalizing === 'unload' ? tally.nodes.filter(n => !unloaded.has(n)) : tally.done
   return stampUpdateTime({
     phase,
     desired: tally.desired,
-    // While unloading, "installed" counts the nodes that have not confirmed the unload yet.
-    installed: input.finalizing === 'unload' ? tally.desired - tally.done.length : tally.done.length,
+    installed: loaded.length,
     failed: tally.failed.length,
-    installedNodes: input.finalizing === 'unload' ? [] : tally.done.slice(0, MAX_LISTED_NODES),
+    installedNodes: loaded.slice(0, MAX_LISTED_NODES),
     failedNodes: tally.failed.slice(0, MAX_LISTED_NODES),
     conditions: conditionsFrom(input.previous, conditionValues(phase, input), input.generation, input.now),
     message: sentence(phase, input)

@@ -28,10 +28,12 @@ t.test('with unloadOnDelete the DaemonSet switches to unload and waits for every
   t.equal(waiting.finalized, false, 'node-b still runs the install template')
   t.equal(waiting.resyncAfterSeconds, FINALIZE_RESYNC_SECONDS)
   t.equal(waiting.status.installed, 1, 'one node has not confirmed the unload')
+  t.same(waiting.status.installedNodes, ['node-b'], 'and installedNodes names it: the two fields agree while unloading')
 
   const done = finalize(syncRequest({ nodes, parent, finalizing: true, pods: [pod('node-a', unloadHash, 'ready'), pod('node-b', unloadHash, 'ready')] }), CONFIG, NOW)
   t.equal(done.finalized, true)
   t.equal(done.status.installed, 0)
+  t.same(done.status.installedNodes, [])
 })
 
 t.test('a node that cannot unload (module in use) keeps the module waiting and says why', async t => {
@@ -41,6 +43,7 @@ t.test('a node that cannot unload (module in use) keeps the module waiting and s
   const res = finalize(syncRequest({ nodes, parent, finalizing: true, pods }), CONFIG, NOW)
   t.equal(res.finalized, false)
   t.same(res.status.failedNodes, [{ nodeName: 'node-b', reason: 'ModuleInUse', message: 'gtp5g is in use by 1 holder(s)' }])
+  t.match(res.status, { installed: 1, installedNodes: ['node-b'] }, 'gtp5g is still loaded where the unload failed')
 })
 
 t.test('after the finalize timeout the module is let go even if a node never confirmed', async t => {
