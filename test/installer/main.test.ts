@@ -163,15 +163,23 @@ t.test('SIGTERM during a store: the entry is complete or absent, never half-writ
 })
 
 t.test('watch repairs when asked and stops cleanly', async t => {
-  let broken = false
+  // Driven by what the watch does, not by sleeping: any machine speed gives the same result.
+  let checks = 0
   let repairs = 0
-  const w = watch(5, async () => broken, async () => { repairs++; broken = false })
-  await new Promise(resolve => setTimeout(resolve, 20))
-  broken = true
-  await new Promise(resolve => setTimeout(resolve, 40))
+  let afterRepair!: () => void
+  const threeMoreChecks = new Promise<void>(resolve => { afterRepair = resolve })
+  const w = watch(5, async () => {
+    checks++
+    if (repairs === 1 && checks >= 6) afterRepair()
+    return checks === 3
+  }, async () => { repairs++ })
+  await threeMoreChecks
   w.stop()
   await w.done
-  t.equal(repairs, 1)
+  t.equal(repairs, 1, 'one repair, on the one check that asked for it')
+  const atStop = checks
+  await new Promise(resolve => setTimeout(resolve, 30))
+  t.equal(checks, atStop, 'no check after stop()')
   const failing = watch(5, async () => true, async () => { throw new Error('insmod failed') })
   await t.rejects(failing.done, /insmod failed/)
 })
