@@ -44,7 +44,7 @@ t.test('bad requests are 400 with a JSON body naming the problem', async t => {
     { name: 'malformed JSON', payload: '{"controller": {', code: 400, message: /not valid JSON/ },
     { name: 'an array body', payload: '[]', code: 400, field: 'body', message: /must be object/ },
     { name: 'a string body', payload: '"sync please"', code: 400, field: 'body', message: /must be object/ },
-    { name: 'null body', payload: 'null', code: 400, message: /./ },
+    { name: 'null body', payload: 'null', code: 400, field: 'body', message: /^body must be object$/ },
     { name: 'missing parent', payload: { controller }, code: 400, field: 'parent', message: /required property 'parent'/ },
     { name: 'parent without a name', payload: { ...valid, parent: { apiVersion: 'operator.gthulhu.io/v1alpha1', kind: 'GTP5GModule', metadata: {} } }, code: 400, field: 'parent.metadata.name', message: /required property 'name'/ },
     { name: 'missing controller', payload: { parent: valid.parent }, code: 400, field: 'controller', message: /required property 'controller'/ },
