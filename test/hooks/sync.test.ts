@@ -172,9 +172,16 @@ t.test('missing spec and wrong types are invalid specs too, never fewer children
   }
 })
 
-t.test('the DaemonSet carries the template hash its pods are compared with', async t => {
-  const ds = sync(syncRequest({ nodes: [node('node-a')] }), CONFIG, NOW).children[0] as { spec: { template: { metadata: { labels: Record<string, string> } } } }
-  t.match(ds.spec.template.metadata.labels[LABEL_TEMPLATE_HASH], /^[0-9a-f]{10}$/)
+t.test('the DaemonSet carries the template hash its pods are compared with: a function of the pod template alone', async t => {
+  type Ds = { spec: { template: { metadata: { labels: Record<string, string> } } } }
+  const hashOf = (spec: Record<string, unknown>, now = NOW): string | undefined =>
+    (sync(syncRequest({ nodes: [node('node-a')], parent: gtp5gModule({ spec }) }), CONFIG, now).children[0] as Ds).spec.template.metadata.labels[LABEL_TEMPLATE_HASH]
+  const base = hashOf({ version: 'v0.9.14' })
+  t.match(base, /^[0-9a-f]{10}$/)
+  t.equal(hashOf({ version: 'v0.9.14' }, LATER), base, 'the same spec at another time: the same hash')
+  t.equal(hashOf({ version: 'v0.9.14', maxUnavailable: 3 }), base, 'a rollout setting outside the pod template keeps it')
+  t.not(hashOf({ version: 'v0.9.15' }), base, 'another version (an env of the pod) changes it')
+  t.not(hashOf({ version: 'v0.9.14', tolerations: [{ operator: 'Exists' }] }), base, 'another toleration (pod spec) changes it')
 })
 
 t.test('invalid spec: a last-applied annotation that describes another object is not trusted', async t => {
