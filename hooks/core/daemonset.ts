@@ -78,6 +78,9 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
   return {
     // The installer reports through its pod only: it needs no API access at all.
     automountServiceAccountToken: false,
+    // No service-link variables: with them, a `$(NAME)` in an env value the hooks checked would
+    // be expanded by the kubelet from whatever Services exist in the namespace.
+    enableServiceLinks: false,
     // Evicting the installer under pressure would leave a node without gtp5g after a reboot.
     priorityClassName: 'system-node-critical',
     nodeSelector: spec.nodeSelector,
