@@ -38,7 +38,9 @@ const HOOKS = ['customize', 'sync', 'finalize']
 const NAMESPACED = new Set(['ServiceAccount', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor', 'Pod'])
 const COMPONENTS = new Set(['hook-server', 'controller', 'installer', 'test', 'rbac'])
 // The NetworkPolicy is on by default (issue 14 finding 7): the hook routes take no credentials.
-const IN_CLUSTER = ['CompositeController', 'Deployment', 'Namespace', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount']
+// So is the installer namespace's admission policy (finding 10), with or without hooks.url.
+const ADMISSION = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']
+const IN_CLUSTER = ['CompositeController', 'Deployment', 'Namespace', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', ...ADMISSION]
 
 const envOf = (c: Container): Record<string, string> => Object.fromEntries(c.env.map(e => [e.name, e.value]))
 const hookContainer = (objects: Manifest[]): Container => one<Deployment>(objects, 'Deployment').spec.template.spec.containers[0] as Container
@@ -58,7 +60,7 @@ if (helm !== undefined) {
   const renderings: Array<[string, RenderOptions, string[]]> = [
     ['default values', {}, IN_CLUSTER],
     ...ciFiles.map((f): [string, RenderOptions, string[]] => [f, { valuesFiles: [ciPath(f)] },
-      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace'] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'ServiceMonitor'].sort() : IN_CLUSTER])
+      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace', ...ADMISSION] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'ServiceMonitor'].sort() : IN_CLUSTER])
   ]
 
   t.test('ci/ holds the default-ish, external-hooks and all-optional-on files', async t => {
