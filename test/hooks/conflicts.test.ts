@@ -187,7 +187,7 @@ t.test('the indexed resolution decides what comparing every node with every modu
   t.pass('300 random clusters')
 })
 
-t.test('8,000 nodes and 8,000 modules that select none of them: decided in well under a second', async t => {
+t.test('8,000 nodes and 8,000 modules that select none of them: decided in under 3 s', async t => {
   const ns = Array.from({ length: 8000 }, (_, i) => node(`worker-${i}`, { ...ALL, rack: `r${i % 40}` }))
   const modules = Array.from({ length: 8000 }, (_, i) => upf(`m${i}`, '2026-11-01T00:00:00Z', { ...ALL, rack: `r${i % 40}`, pool: `p${i}` }))
   const self = upf('self', '2026-11-02T00:00:00Z', ALL)
@@ -197,6 +197,6 @@ t.test('8,000 nodes and 8,000 modules that select none of them: decided in well 
   t.equal(owned.length, 8000)
   t.equal(contested.length, 0)
   t.comment(`8,000 × 8,000: ${ms.toFixed(0)} ms`)
-  // The plain comparison took about 30 s here (64 million selector checks).
+  // The plain comparison (64 million selector checks) took 170 s on a loaded 2-core machine; the index, 0.5 s.
   t.ok(ms < 3000, `took ${ms.toFixed(0)} ms`)
 })
