@@ -230,12 +230,25 @@ if (helm !== undefined) {
   t.test('hooks.url: no hook server, the CompositeController calls the URL', async t => {
     for (const [url, base] of [['http://127.0.0.1:18080', 'http://127.0.0.1:18080'], ['https://hooks.example.com/gtp5g/', 'https://hooks.example.com/gtp5g']]) {
       const objects = await render(helm, { set: [`hooks.url=${url}`] })
-      t.same(objects.map(o => o.kind).sort(), ['CompositeController', 'Namespace'], `${url}: only the controller and the installer namespace`)
+      t.same(objects.map(o => o.kind).sort(), ['CompositeController', 'Namespace', ...ADMISSION], `${url}: only the controller and the installer namespace with its admission policy`)
       const cc = one<CompositeController>(objects, 'CompositeController')
       for (const hook of HOOKS) {
         t.same(cc.spec.hooks[hook]?.webhook, { url: `${base}/${hook}`, timeout: hook === 'customize' ? '10s' : '30s' }, `${url}: ${hook}`)
       }
     }
+  })
+
+  t.test('the installer namespace\'s admission policy follows installer.namespace and installerAdmission.*', async t => {
+    const objects = await render(helm, { set: ['installer.namespace=upf-kmods', 'installerAdmission.podCreators={system:serviceaccount:kube-system:daemon-set-controller}'] })
+    const policy = one<Manifest & { spec: { failurePolicy: string, matchConstraints: { namespaceSelector: unknown, resourceRules: unknown }, validations: Array<{ expression: string }> } }>(objects, 'ValidatingAdmissionPolicy')
+    t.equal(policy.spec.failurePolicy, 'Fail')
+    t.same(policy.spec.matchConstraints.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'upf-kmods' } })
+    t.same(policy.spec.matchConstraints.resourceRules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }])
+    t.equal(policy.spec.validations[0]?.expression, 'request.userInfo.username in ["system:serviceaccount:kube-system:daemon-set-controller"]')
+    t.match(policy.spec.validations[1]?.expression, /r\.kind == 'DaemonSet' && r\.name\.startsWith\('gtp5g-installer-'\)/)
+    const binding = one<Manifest & { spec: { policyName: string, validationActions: string[] } }>(objects, 'ValidatingAdmissionPolicyBinding')
+    t.same(binding.spec, { policyName: policy.metadata.name, validationActions: ['Deny'] })
+    t.notOk((await render(helm, { set: ['installerAdmission.enabled=false'] })).some(o => ADMISSION.includes(o.kind)), 'installerAdmission.enabled=false renders neither')
   })
 
   t.test('a values change that changes the env rolls the Deployment', async t => {
