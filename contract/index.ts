@@ -23,6 +23,84 @@ export function sourceUrlFor (template: string, version: string): string {
   return template.replaceAll('{version}', version)
 }
 
+// ---- source policy -------------------------------------------------------------------------
+// ALLOWED_SOURCE_PREFIXES, judged the same way by the hooks (on spec.source.url) and by the
+// installer (on every URL it is redirected to).
+
+/**
+ * A URL as the installer will fetch it: scheme and host lower-cased, `.` and `..` segments (also
+ * `%2e%2e`) resolved, as node's WHATWG parser does before sending it. Unparsable: as given.
+ */
+export function normalizedUrl (url: string): string {
+  try {
+    return new URL(url).href
+  } catch {
+    return url
+  }
+}
+
+/**
+ * What in a URL's path a server may read differently from this prefix test, or undefined. Many
+ * static servers and mirrors decode `%2f` and `%2e` before they resolve dot segments, and some
+ * treat `\` as a separator or cut `;params` off a segment: `<prefix>..%2fevil/x.tgz` starts with
+ * the prefix here and is served from outside it there. A source tarball's path needs none of
+ * these, so under a policy they are refused rather than guessed at.
+ */
+export function ambiguousSourcePath (url: string): string | undefined {
+  // The path as written: after "scheme://authority", before "?" or "#". WHATWG turns "\" into
+  // "/" for http(s) and file URLs, so it must be looked for before parsing.
+  const path = url.replace(/^[a-z][a-z0-9+.-]*:(\/\/[^/\\?#]*)?/i, '').replace(/[?#].*$/s, '')
+  if (path.includes('\\')) return 'a backslash'
+  if (path.includes(';')) return 'a ";" path parameter'
+  for (const escape of path.match(/%[0-9a-f]{2}/gi) ?? []) {
+    const code = Number.parseInt(escape.slice(1), 16)
+    if (code < 0x20 || code === 0x7f || '/\\.;%'.includes(String.fromCharCode(code))) return `the encoded character ${escape}`
+  }
+  return undefined
+}
+
+/**
+ * Why `url` is outside the allowed prefixes (a sentence naming the URL), or undefined when
+ * it may be fetched. No prefixes: everything is allowed.
+ */
+export function sourceOutsidePolicy (url: string, prefixes: readonly string[], setting = 'ALLOWED_SOURCE_PREFIXES'): string | undefined {
+  if (prefixes.length === 0) return undefined
+  const ambiguous = ambiguousSourcePath(url)
+  if (ambiguous !== undefined) return `"${url}" has ${ambiguous} in its path, which servers resolve differently; it is refused while ${setting} is set`
+  const normalized = normalizedUrl(url)
+  if (prefixes.some(p => normalized.startsWith(p))) return undefined
+  return `"${normalized}" is not under an allowed prefix (${setting}: ${prefixes.join(', ')})`
+}
+
+/**
+ * GitHub serves every fork's commits and every pull request's head under the upstream's own
+ * path (`<repo>/archive/<any commit>.tar.gz`, `<repo>/archive/refs/pull/<n>/head.tar.gz`), so a
+ * prefix on github.com admits only what its owner published when it stops at the tags. Returns
+ * what is wrong with `prefix`, or undefined.
+ */
+export function openGithubPrefix (prefix: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(prefix)
+  } catch {
+    return undefined
+  }
+  const [, owner, repo, ...rest] = url.pathname.split('/')
+  const under = rest.join('/')
+  const tagged: Record<string, (path: string) => boolean> = {
+    'github.com': p => p.startsWith('archive/refs/tags/') || p.startsWith('releases/download/'),
+    'codeload.github.com': p => /^(legacy\.)?(tar\.gz|zip)\/refs\/tags\//.test(p),
+    'raw.githubusercontent.com': p => p.startsWith('refs/tags/')
+  }
+  const host = url.hostname.replace(/^www\./, '')
+  const ok = tagged[host]
+  if (ok === undefined || ok(under)) return undefined
+  const example = host === 'codeload.github.com'
+    ? `https://codeload.github.com/${owner ?? 'OWNER'}/${repo ?? 'REPO'}/tar.gz/refs/tags/`
+    : `https://github.com/${owner ?? 'OWNER'}/${repo ?? 'REPO'}/archive/refs/tags/`
+  return `"${prefix}" admits any commit GitHub serves under that repository, forks' and pull requests' included; allow only tags, e.g. "${example}"`
+}
+
 // ---- labels --------------------------------------------------------------------------------
 
 export const LABEL_PREFIX = 'gtp5g.gthulhu.io'
@@ -111,7 +189,9 @@ export const ENV = Object.freeze({
   watchIntervalSeconds: 'GTP5G_WATCH_INTERVAL_SECONDS',
   logLevel: 'LOG_LEVEL',
   /** "true": build gtp5g with BTF type information (spec.btf); absent or "false": as kbuild decides. */
-  btf: 'GTP5G_BTF'
+  btf: 'GTP5G_BTF',
+  /** The hook server's ALLOWED_SOURCE_PREFIXES, comma-separated; set only under a policy. Every redirect must stay inside. */
+  allowedSourcePrefixes: 'GTP5G_ALLOWED_SOURCE_PREFIXES'
 } as const)
 
 export const ACTIONS = ['install', 'unload'] as const
@@ -180,7 +260,9 @@ export const INSTALLER_REASONS = [
   /** Another installer on the node held the cache entry's lock for longer than any build may take. */
   'CacheLocked',
   /** spec.btf asked for BTF but the node's kernel, headers or the built module cannot provide it. */
-  'BTFUnavailable'
+  'BTFUnavailable',
+  /** The source URL, or a URL it redirected to, is outside the hook server's ALLOWED_SOURCE_PREFIXES. */
+  'SourceNotAllowed'
 ] as const
 export type InstallerReason = typeof INSTALLER_REASONS[number]
 

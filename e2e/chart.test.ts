@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
+import { LABEL_MODULE } from '../contract/index.js'
 import { getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor } from './lib/kube.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 
@@ -103,6 +104,38 @@ scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
   // the chart puts it. kwok reports every test pod Succeeded, so it does NOT prove the pod's
   // check passes: test/helm/testpod.test.ts runs that script against a real hook server.
   t.match(tested, /Phase:\s+Succeeded/, 'helm test: the test pod was created, admitted and reported (by kwok) Succeeded')
+
+  await t.test('the installer namespace admits only pods the DaemonSet controller creates for installer DaemonSets (ValidatingAdmissionPolicy)', async t => {
+    // Issue 14 finding 10, on the real API server: the namespace is privileged, so a pod there
+    // is root on a node, and the hooks read installer status from the pods there.
+    const ds = await installerDaemonSet()
+    const installer = { ...ds, metadata: { ...ds.metadata, namespace: INSTALLER_NAMESPACE } }
+    const denied = /ValidatingAdmissionPolicy 'gtp5g-operator-installer-pods' with binding 'gtp5g-operator-installer-pods' denied request/
+    await t.rejects(h.kubectl(['apply', '-f', '-'], podFrom(ds, INSTALLER_NAMESPACE)),
+      new RegExp(`${denied.source}: pods in ${INSTALLER_NAMESPACE} are created by the DaemonSet controller only, not by kubernetes-admin`), 'a bare pod, even a cluster admin\'s')
+    const owned = JSON.parse(podFrom(ds, INSTALLER_NAMESPACE)) as { metadata: Record<string, unknown> }
+    owned.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'gtp5g-installer-sample', uid: '6d1c4a52-0c1e-4b8e-9d59-3a7f2f1b0c11', controller: true }]
+    await t.rejects(h.kubectl(['apply', '-f', '-'], JSON.stringify(owned)), denied, 'a pod that claims an installer DaemonSet as its owner')
+    await t.rejects(h.kubectl(['run', 'shell', '-n', INSTALLER_NAMESPACE, '--image=busybox', '--restart=Never']), denied, 'kubectl run')
+
+    await h.kubectl(['apply', '-f', '-'], JSON.stringify(installer))
+    const pods = await waitFor('the DaemonSet controller to create installer pods', async () => {
+      const found = await list(h, ['pods', '-n', INSTALLER_NAMESPACE, '-l', `${LABEL_MODULE}=sample`])
+      return found.length >= 2 ? found : undefined
+    }, { timeoutMs: 60_000 })
+    t.ok(pods.every(p => p.metadata.ownerReferences?.[0]?.name === 'gtp5g-installer-sample'), `the installer DaemonSet's pods are admitted (${pods.length})`)
+
+    const otherLabels = { 'app.kubernetes.io/name': 'not-an-installer' }
+    const other = { ...installer, metadata: { name: 'not-an-installer', namespace: INSTALLER_NAMESPACE }, spec: { ...installer.spec, selector: { matchLabels: otherLabels }, template: { ...installer.spec.template, metadata: { labels: otherLabels } } } }
+    await h.kubectl(['apply', '-f', '-'], JSON.stringify(other))
+    const refusal = await waitFor('the DaemonSet controller to report its refused pods', async () => {
+      const events = await list(h, ['events', '-n', INSTALLER_NAMESPACE, '--field-selector', 'involvedObject.name=not-an-installer,reason=FailedCreate'])
+      return (events[0] as { message?: string } | undefined)?.message
+    }, { timeoutMs: 60_000 })
+    t.match(refusal, /must belong to a gtp5g-operator installer DaemonSet \(gtp5g-installer-\*\)/, 'another DaemonSet\'s pods are refused, even when the DaemonSet controller creates them')
+    t.same(await list(h, ['pods', '-n', INSTALLER_NAMESPACE, '-l', 'app.kubernetes.io/name=not-an-installer']), [], 'and none exists')
+    await h.kubectl(['delete', 'daemonset', '-n', INSTALLER_NAMESPACE, 'not-an-installer', 'gtp5g-installer-sample', '--wait=true'])
+  })
 
   const manifest = await releaseObjects(h, RELEASE, HOOK_NAMESPACE)
   await h.helm(['uninstall', RELEASE, '-n', HOOK_NAMESPACE, '--wait', '--timeout=2m'])

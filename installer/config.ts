@@ -17,6 +17,8 @@ export interface Config {
   kernel: string | undefined
   sourceUrl: string
   sourceSha256: string | undefined
+  /** The hook server's ALLOWED_SOURCE_PREFIXES: every URL fetched, redirects included, must be under one. Empty: any. */
+  allowedSourcePrefixes: string[]
   /** spec.btf: build with BTF and require /sys/kernel/btf/gtp5g once loaded. */
   btf: boolean
   hostRoot: string
@@ -60,6 +62,8 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
     throw new InstallerError('InvalidConfig', `${ENV.sourceUrl} must be an http, https or file URL; got "${sourceUrl}"`)
   }
 
+  const allowedSourcePrefixes = (env[ENV.allowedSourcePrefixes] ?? '').split(',').map(p => p.trim()).filter(p => p !== '')
+
   const intervalText = env[ENV.watchIntervalSeconds] || String(DEFAULT_WATCH_INTERVAL_SECONDS)
   const interval = Number(intervalText)
   if (!Number.isFinite(interval) || interval <= 0) {
@@ -85,6 +89,7 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
     kernel: kernel === '' ? undefined : kernel,
     sourceUrl,
     sourceSha256: sha === '' ? undefined : sha,
+    allowedSourcePrefixes,
     btf: btfText === 'true',
     hostRoot: (env[ENV.hostRoot] ?? '').replace(/\/+$/, ''),
     watchIntervalMs: Math.round(interval * 1000),

@@ -1,7 +1,8 @@
 // Fetches the source tarball with Node's own clients (http, https, file) into a local file,
 // hashing and counting while it streams. Redirects are followed (GitHub archive URLs always
 // redirect). `file://` is a path in the installer's container (its image and the host paths the
-// pod mounts), never the node's own filesystem. Size and time are bounded.
+// pod mounts), never the node's own filesystem. Size and time are bounded. Under the hook
+// server's source policy every URL, the first and each redirect, must be inside it.
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import http from 'node:http'
@@ -9,6 +10,7 @@ import https from 'node:https'
 import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
+import { ambiguousSourcePath, ENV, sourceOutsidePolicy } from '../contract/index.js'
 import { InstallerError } from './errors.js'
 import { formatBytes } from './limits.js'
 
@@ -21,6 +23,8 @@ export interface DownloadOptions {
   maxRedirects?: number
   /** More bytes than this is SourceTooLarge (checked against Content-Length first, then counted). */
   maxBytes?: number
+  /** The hook server's ALLOWED_SOURCE_PREFIXES: each hop must be under one (SourceNotAllowed otherwise). Empty: any. */
+  allowedPrefixes?: readonly string[]
   /** Shutdown: the download stops and the signal's reason is thrown. */
   signal?: AbortSignal | undefined
 }
@@ -50,7 +54,24 @@ function request (url: URL, signal: AbortSignal, idleTimeoutMs: number): Promise
 /** Opens the body of `url`, following redirects; the caller consumes the stream. */
 type OpenOptions = Required<Omit<DownloadOptions, 'sha256' | 'signal'>>
 
+/**
+ * A hop outside the policy is refused before any byte is requested from it. `written` is the
+ * URL as the server wrote it (a Location may be relative), `url` as it will be fetched.
+ */
+function checkPolicy (url: string, written: string, from: string | undefined, prefixes: readonly string[]): void {
+  if (prefixes.length === 0) return
+  const ambiguous = ambiguousSourcePath(written)
+  const outside = ambiguous === undefined
+    ? sourceOutsidePolicy(url, prefixes, ENV.allowedSourcePrefixes)
+    : `"${written}", which has ${ambiguous} in its path (refused while ${ENV.allowedSourcePrefixes} is set)`
+  if (outside === undefined) return
+  throw new InstallerError('SourceNotAllowed', from === undefined
+    ? `refusing to fetch ${outside}`
+    : `${from} redirects to ${outside}; refusing to follow it (allow the redirect's target too if it is trusted)`)
+}
+
 async function open (start: string, signal: AbortSignal, opts: OpenOptions): Promise<{ body: Readable, url: string }> {
+  checkPolicy(start, start, undefined, opts.allowedPrefixes)
   let url: URL
   try {
     url = new URL(start)
@@ -70,7 +91,13 @@ async function open (start: string, signal: AbortSignal, opts: OpenOptions): Pro
     if (REDIRECTS.has(status) && res.headers.location !== undefined) {
       res.resume()
       if (hop >= opts.maxRedirects) throw unavailable(start, `more than ${opts.maxRedirects} redirects`)
-      const next = new URL(res.headers.location, url)
+      let next: URL
+      try {
+        next = new URL(res.headers.location, url)
+      } catch (err) {
+        throw unavailable(url.href, `redirect to an invalid URL ${JSON.stringify(res.headers.location)}`, err)
+      }
+      checkPolicy(next.href, res.headers.location, url.href, opts.allowedPrefixes)
       // A redirect must not turn an https download into plain http or a local file read.
       if (url.protocol === 'https:' && next.protocol !== 'https:') throw unavailable(url.href, `refusing redirect to ${next.href}`)
       if (next.protocol === 'file:') throw unavailable(url.href, 'refusing redirect to a file URL')
@@ -96,7 +123,8 @@ export async function download (url: string, dest: string, options: DownloadOpti
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     totalTimeoutMs: options.totalTimeoutMs ?? 600_000,
     maxRedirects: options.maxRedirects ?? 5,
-    maxBytes: options.maxBytes ?? Number.POSITIVE_INFINITY
+    maxBytes: options.maxBytes ?? Number.POSITIVE_INFINITY,
+    allowedPrefixes: options.allowedPrefixes ?? []
   }
   const timeout = AbortSignal.timeout(opts.totalTimeoutMs)
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal])

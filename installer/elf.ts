@@ -1,6 +1,7 @@
 // Section names of an ELF64 little-endian object (a kernel module on x86-64 or arm64): enough to
 // tell whether kbuild attached BTF (.BTF) to gtp5g.ko. Reads the header and the section table
-// only, not the whole file.
+// only, not the whole file, and trusts no size or offset in them past the file's own size (a
+// section claiming 4 GiB once aborted the process inside the read).
 import { open } from 'node:fs/promises'
 
 const ELF_MAGIC = 0x464c457f // "\x7fELF" read little-endian
@@ -11,7 +12,11 @@ const SECTION_HEADER_MAX = 4096
 export async function elfSectionNames (file: string): Promise<string[]> {
   const fh = await open(file, 'r')
   try {
+    const { size } = await fh.stat()
     const read = async (offset: number, length: number): Promise<Buffer> => {
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+        throw new Error(`${file}: truncated ELF (wanted ${length} bytes at ${offset} of a ${size}-byte file)`)
+      }
       const buf = Buffer.alloc(length)
       const { bytesRead } = await fh.read(buf, 0, length, offset)
       if (bytesRead !== length) throw new Error(`${file}: truncated ELF (wanted ${length} bytes at ${offset})`)

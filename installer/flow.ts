@@ -83,7 +83,7 @@ async function buildIntoCache (config: Config, kernel: string, entry: CacheEntry
       : undefined
     const tarball = `${work.path}/source.tar.gz`
     const source = await step(log, now, 'download',
-      () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes, signal }),
+      () => download(config.sourceUrl, tarball, { sha256: config.sourceSha256, maxBytes: limits.downloadBytes, allowedPrefixes: config.allowedSourcePrefixes, signal }),
       d => ({ url: d.url, bytes: d.bytes, sha256: d.sha256, verified: config.sourceSha256 !== undefined }))
     const src = await step(log, now, 'extract', () => extractSource(tarball, `${work.path}/src`, limits, signal), dir => ({ dir }))
     // The log is written in the pod's scratch space and copied into the entry whole: a reader of

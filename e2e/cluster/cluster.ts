@@ -207,7 +207,9 @@ export class LocalCluster {
           args: [
             ...secureComponent(ports.controllerManager),
             `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.ca}`,
-            '--use-service-account-credentials=false', '--concurrent-daemonset-syncs=5',
+            // Each controller as its own ServiceAccount, as kubeadm runs it: the chart's admission
+            // policy admits installer pods created by the DaemonSet controller's identity only.
+            '--use-service-account-credentials=true', '--concurrent-daemonset-syncs=5',
             // No real kubelets or volumes: node IPAM and the volume controllers have nothing to do.
             '--controllers=*,-node-ipam-controller,-persistentvolume-binder-controller,-persistentvolume-expander-controller,-persistentvolume-attach-detach-controller'
           ]

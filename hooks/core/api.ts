@@ -110,6 +110,9 @@ export const GTP5GModuleSpec = Type.Object({
   }),
   tolerations: Type.Array(Toleration, {
     description: 'Tolerations of the installer pods, e.g. for tainted user-plane nodes.',
+    // Each one is checked against every taint of every node: bounded, like everything else
+    // the hooks take from a request.
+    maxItems: 64,
     default: []
   }),
   image: Type.Optional(Type.String({

@@ -42,22 +42,72 @@ function precedes (a: Claimant, b: Claimant): boolean {
   return a.name < b.name
 }
 
+/** The key of one `label=value` pair in the node index. */
+const pairKey = (key: string, value: string): string => `${key}\u0000${value}`
+const NONE: readonly number[] = []
+
 /**
  * Splits the nodes a module selects into those it owns and those an older module holds.
  * `modules` is every GTP5GModule in the cluster, the module itself included.
+ *
+ * Comparing every node with every module is nodes × modules on request data (8,000 of each
+ * held the one worker for the whole 30 s deadline). Instead the nodes are indexed by label
+ * pair, and each older module, eldest first, looks only at the nodes holding the rarest pair
+ * of its selector and claims those it matches; modules with a selector already seen are
+ * skipped (the elder of them took everything it could), and the walk stops once every node is
+ * claimed.
  */
 export function resolveConflicts (self: KubeObject, nodes: readonly Node[], modules: readonly KubeObject[]): { owned: Node[], contested: Contest[] } {
   const me = claimantOf(self)
+  const seen = new Set<string>()
   const elders = modules
     .map(claimantOf)
     .filter((c): c is Claimant => c !== undefined && me !== undefined && c.name !== me.name && precedes(c, me))
     .sort((a, b) => precedes(a, b) ? -1 : 1)
+    .filter(c => {
+      const key = JSON.stringify(Object.entries(c.selector).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
+  const owners: Array<string | undefined> = new Array(nodes.length).fill(undefined)
+  if (elders.length > 0) {
+    const index = new Map<string, number[]>()
+    const labels = nodes.map(n => metaOf(n).labels)
+    labels.forEach((l, i) => {
+      if (!isObject(l)) return
+      for (const [key, value] of Object.entries(l)) {
+        if (typeof value !== 'string') continue
+        const k = pairKey(key, value)
+        const bucket = index.get(k)
+        if (bucket === undefined) index.set(k, [i])
+        else bucket.push(i)
+      }
+    })
+    const all = nodes.map((_, i) => i)
+    let unclaimed = nodes.length
+    for (const elder of elders) {
+      if (unclaimed === 0) break
+      let candidates: readonly number[] = all
+      for (const [key, value] of Object.entries(elder.selector)) {
+        const bucket = index.get(pairKey(key, value)) ?? NONE
+        if (bucket.length < candidates.length) candidates = bucket
+        if (candidates.length === 0) break
+      }
+      for (const i of candidates) {
+        if (owners[i] === undefined && matchesSelector(labels[i], elder.selector)) {
+          owners[i] = elder.name
+          unclaimed--
+        }
+      }
+    }
+  }
   const owned: Node[] = []
   const contested: Contest[] = []
-  for (const node of nodes) {
-    const owner = elders.find(e => matchesSelector(metaOf(node).labels, e.selector))
+  nodes.forEach((node, i) => {
+    const owner = owners[i]
     if (owner === undefined) owned.push(node)
-    else contested.push({ node: nameOf(node) ?? '', owner: owner.name })
-  }
+    else contested.push({ node: nameOf(node) ?? '', owner })
+  })
   return { owned, contested }
 }

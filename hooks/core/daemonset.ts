@@ -23,7 +23,7 @@ export interface BuiltDaemonSet {
   templateHash: string
 }
 
-function env (spec: GTP5GModuleSpec, action: Action): Array<{ name: string, value: string }> {
+function env (spec: GTP5GModuleSpec, action: Action, config: HookConfig): Array<{ name: string, value: string }> {
   const vars: Array<{ name: string, value: string }> = [{ name: ENV.version, value: spec.version }]
   if (spec.kernelVersion !== '') vars.push({ name: ENV.kernelVersion, value: spec.kernelVersion })
   vars.push(
@@ -33,6 +33,9 @@ function env (spec: GTP5GModuleSpec, action: Action): Array<{ name: string, valu
   )
   // Only when asked for: a module without btf keeps the pod template it had before btf existed.
   if (spec.btf) vars.push({ name: ENV.btf, value: 'true' })
+  // The hooks judged only the first URL; the installer holds every redirect to the same policy.
+  const prefixes = config.policy.allowedSourcePrefixes
+  if (prefixes.length > 0) vars.push({ name: ENV.allowedSourcePrefixes, value: prefixes.join(',') })
   return vars
 }
 
@@ -75,6 +78,9 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
   return {
     // The installer reports through its pod only: it needs no API access at all.
     automountServiceAccountToken: false,
+    // No service-link variables: with them, a `$(NAME)` in an env value the hooks checked would
+    // be expanded by the kubelet from whatever Services exist in the namespace.
+    enableServiceLinks: false,
     // Evicting the installer under pressure would leave a node without gtp5g after a reboot.
     priorityClassName: 'system-node-critical',
     nodeSelector: spec.nodeSelector,
@@ -84,7 +90,7 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
       name: INSTALLER_CONTAINER,
       image: spec.image ?? config.installerImage,
       imagePullPolicy: 'IfNotPresent',
-      env: env(spec, action),
+      env: env(spec, action, config),
       readinessProbe: {
         exec: { command: [INSTALLER_BINARY, 'check'] },
         periodSeconds: 10,

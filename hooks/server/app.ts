@@ -3,6 +3,7 @@
 // and keeps /healthz answering however big a sync is. Decisions live in ../core.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { HookConfig } from '../core/config.js'
 import { defaultLimits, type HookAnswer, type HookName } from './answer.js'
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config.js'
@@ -17,7 +18,22 @@ export interface AppOptions {
   limits?: Partial<ServerLimits>
   /** The only clock the hooks see; tests pass a fixed one. */
   now?: () => Date
+  /** The hook worker module (pool.ts); tests pass one that holds each job. */
+  workerUrl?: URL
 }
+
+/** One hook call's hold on an in-flight slot. */
+interface Call {
+  /** Aborted when the client's connection closes: queued work is dropped then. */
+  abort: AbortController
+  /** With the worker pool. */
+  working: boolean
+  closed: boolean
+  released: boolean
+}
+
+/** Bodies of the routes that are not hooks: none of them takes one. */
+const OTHER_BODY_LIMIT = 1024
 
 const HOOKS: readonly HookName[] = ['customize', 'sync', 'finalize']
 
@@ -26,7 +42,9 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits }
   const metrics = createMetrics()
   const app = Fastify({
-    bodyLimit: options.bodyLimit,
+    // Only the hook routes take big bodies (their own bodyLimit below): a body sent anywhere
+    // else, a path that does not exist included, must not be buffered up to 32 MiB.
+    bodyLimit: OTHER_BODY_LIMIT,
     // The whole request must arrive within this (node's server.requestTimeout; 408 after): a
     // slow upload cannot hold its buffered body for ever. Metacontroller gives up on a hook
     // after 30 s anyway.
@@ -46,15 +64,23 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     // One line per hook call, written below, instead of fastify's two lines per request.
     logController: new LogController({ disableRequestLogging: true })
   })
-  // New connections past this are refused by the kernel's accept queue handling in node: with
-  // the in-flight cap below, the memory the server can be made to hold is bounded.
-  app.server.maxConnections = limits.maxConnections
+  capConnections(app, limits.maxConnections)
 
-  const pool = new HookPool({ workers: limits.hookWorkers, config: options.hooks, limits: defaultLimits(options.bodyLimit), deadlineMs: limits.requestTimeoutMs })
+  const pool = new HookPool({ workers: limits.hookWorkers, config: options.hooks, limits: defaultLimits(options.bodyLimit), deadlineMs: limits.requestTimeoutMs, workerUrl: options.workerUrl })
   app.addHook('onClose', async () => { await pool.close() })
 
   const answers = new WeakMap<FastifyRequest, HookAnswer>()
+  // A hook call holds its slot until both its client is gone and its work settled: released on
+  // the socket's close alone, a client that hangs up right after its body left the body queued
+  // in the pool and the slot free for the next one (40 such 31 MiB syncs passed 1 GiB of RSS).
+  const calls = new WeakMap<FastifyRequest, Call>()
   let inFlight = 0
+  const settle = (call: Call): void => {
+    if (call.closed && !call.working && !call.released) {
+      call.released = true
+      inFlight--
+    }
+  }
 
   // Hook bodies reach the worker as bytes: parsing them here would stall this event loop.
   app.removeContentTypeParser('application/json')
@@ -72,14 +98,30 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
 
   app.addHook('onRequest', async (request, reply) => {
     const hook = (request.routeOptions.config as { hook?: HookName }).hook
-    if (hook === undefined) return
+    if (hook === undefined) {
+      // No other route takes a body: refuse one before a byte of it is read, and close the
+      // connection rather than read it to find the next request.
+      if (!hasBody(request)) return
+      const code = request.is404 ? 404 : 413
+      return await reply.code(code).header('connection', 'close').send({
+        statusCode: code,
+        error: STATUS_CODES[code],
+        message: request.is404 ? `Route ${request.method}:${request.url} not found` : `${request.method} ${request.routeOptions.url ?? request.url} takes no body`
+      })
+    }
     // Each hook call holds its body (up to bodyLimit) until answered: past the cap, "retry
     // later" before a byte of the body is read.
     if (inFlight >= limits.maxHooksInFlight) {
       return await reply.code(503).header('retry-after', '1').send({ statusCode: 503, error: 'Service Unavailable', message: `${limits.maxHooksInFlight} hook calls are already in flight; retry later` })
     }
     inFlight++
-    reply.raw.once('close', () => { inFlight-- })
+    const call: Call = { abort: new AbortController(), working: false, closed: false, released: false }
+    calls.set(request, call)
+    reply.raw.once('close', () => {
+      call.closed = true
+      call.abort.abort()
+      settle(call)
+    })
   })
 
   app.addHook('onResponse', async (request, reply) => {
@@ -97,13 +139,25 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     }, `${hook} hook`)
   })
 
+  const run = async (request: FastifyRequest, hook: HookName, body: Buffer): Promise<HookAnswer> => {
+    const call = calls.get(request)
+    if (call === undefined) return await pool.run({ hook, body, nowMs: now().getTime() })
+    call.working = true
+    try {
+      return await pool.run({ hook, body, nowMs: now().getTime() }, call.abort.signal)
+    } finally {
+      call.working = false
+      settle(call)
+    }
+  }
+
   for (const hook of HOOKS) {
-    app.post(`/${hook}`, { config: { hook } }, async (request, reply) => {
+    app.post(`/${hook}`, { config: { hook }, bodyLimit: options.bodyLimit }, async (request, reply) => {
       if (!Buffer.isBuffer(request.body)) {
         // text/plain and other bodies fastify parses as strings: not a Metacontroller request.
         return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: 'body', message: 'body must be object' })
       }
-      const answer = await pool.run({ hook, body: request.body, nowMs: now().getTime() })
+      const answer = await run(request, hook, request.body)
       answers.set(request, answer)
       if (answer.error !== undefined) request.log.error({ err: { message: answer.error } }, `${hook} hook failed`)
       return await reply.code(answer.statusCode).type('application/json; charset=utf-8').send(answer.payload)
@@ -119,4 +173,33 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
   })
 
   return { app, metrics }
+}
+
+function hasBody (request: FastifyRequest): boolean {
+  const length = request.headers['content-length']
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+/**
+ * At most `max` connections. node's own server.maxConnections drops every new one once the cap
+ * is reached, so 64 clients that each sent one request and went quiet held the server shut for
+ * the whole keep-alive timeout, Metacontroller and the kubelet's probes included. Here a new
+ * connection at the cap first closes the idle keep-alive ones (between requests, or connected
+ * and silent); only if every connection is busy with a request is the new one refused.
+ */
+function capConnections (app: FastifyInstance, max: number): void {
+  const open = new Set<Socket>()
+  // Before node's own listener: the new socket is not among the idle ones it would close.
+  app.server.prependListener('connection', (socket: Socket) => {
+    if (open.size >= max) {
+      app.server.closeIdleConnections()
+      for (const s of open) if (s.destroyed) open.delete(s)
+    }
+    if (open.size >= max) {
+      socket.destroy()
+      return
+    }
+    open.add(socket)
+    socket.once('close', () => { open.delete(socket) })
+  })
 }

@@ -2,10 +2,9 @@
 // a typo in a variable fails the start with a message naming it, not a surprise later.
 import { type Static, Type } from '@sinclair/typebox'
 import envSchema from 'env-schema'
-import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
+import { ambiguousSourcePath, DEFAULT_TARGET_NAMESPACE, normalizedUrl, openGithubPrefix } from '../../contract/index.js'
 import { StringEnum } from '../core/api.js'
 import type { HookConfig, InstallerPolicy } from '../core/config.js'
-import { normalizedUrl } from '../core/policy.js'
 
 export const DEFAULT_INSTALLER_IMAGE = 'ghcr.io/gthulhu/gtp5g-installer:0.1.0'
 
@@ -71,7 +70,8 @@ const prefixes = (list: string): string[] => list.split(',').map(p => p.trim()).
 /**
  * The policy from the environment. A prefix must end where a name part ends, or
  * `ghcr.io/acme` would also allow `ghcr.io/acme-evil/…`; a URL prefix must be written as the
- * installer will see URLs (normalized), or it would never match.
+ * installer will see URLs (normalized), or it would never match, and a GitHub prefix must stop
+ * at the tags (openGithubPrefix).
  */
 export function policyFrom (env: Pick<Env, 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_SOURCE_PREFIXES' | 'REQUIRE_SOURCE_SHA256'>): InstallerPolicy {
   const images = prefixes(env.ALLOWED_IMAGE_PREFIXES)
@@ -82,6 +82,10 @@ export function policyFrom (env: Pick<Env, 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_S
   for (const p of sources) {
     if (!/^(https?|file):\/\/[!-~]*\/$/i.test(p)) throw new Error(`ALLOWED_SOURCE_PREFIXES: "${p}" must be an http(s):// or file:// URL ending with "/", so that it cannot match a longer host or path`)
     if (normalizedUrl(p) !== p) throw new Error(`ALLOWED_SOURCE_PREFIXES: "${p}" is not normalized; write it as "${normalizedUrl(p)}"`)
+    const ambiguous = ambiguousSourcePath(p)
+    if (ambiguous !== undefined) throw new Error(`ALLOWED_SOURCE_PREFIXES: "${p}" has ${ambiguous} in its path; write the prefix without it`)
+    const open = openGithubPrefix(p)
+    if (open !== undefined) throw new Error(`ALLOWED_SOURCE_PREFIXES: ${open}`)
   }
   return { allowedImagePrefixes: images, allowedSourcePrefixes: sources, requireSourceSha256: env.REQUIRE_SOURCE_SHA256 }
 }

@@ -11,6 +11,8 @@ export interface PoolOptions {
   limits: AnswerLimits
   /** How long one job may run before its worker is replaced and the job answered 503. */
   deadlineMs: number
+  /** The worker module; tests pass one that holds each job for a while. Default: worker.ts. */
+  workerUrl?: URL
 }
 
 interface Pending {
@@ -45,15 +47,27 @@ export class HookPool {
     for (let i = 0; i < options.workers; i++) this.slots.push(this.spawn())
   }
 
-  /** Answers a job; never rejects (a worker that dies answers 503, Metacontroller retries). */
-  async run (job: HookJob): Promise<HookAnswer> {
+  /**
+   * Answers a job; never rejects (a worker that dies answers 503, Metacontroller retries). A job
+   * still queued when `signal` aborts (its client hung up) is dropped with its body: nobody
+   * would read the answer, and a queue of abandoned bodies is memory anyone could fill.
+   */
+  async run (job: HookJob, signal?: AbortSignal): Promise<HookAnswer> {
     if (this.closed) return unavailable('the hook server is stopping')
+    if (signal?.aborted === true) return unavailable('the client went away')
     // The body moves to the worker without a copy when it owns its whole buffer.
     const body = job.body.byteOffset === 0 && job.body.byteLength === job.body.buffer.byteLength && job.body.buffer instanceof ArrayBuffer
       ? job.body
       : new Uint8Array(job.body)
     return await new Promise(resolve => {
-      this.queue.push({ job: { ...job, body, id: this.nextId++ }, transfer: [body.buffer as ArrayBuffer], resolve })
+      const pending: Pending = { job: { ...job, body, id: this.nextId++ }, transfer: [body.buffer as ArrayBuffer], resolve }
+      this.queue.push(pending)
+      signal?.addEventListener('abort', () => {
+        const at = this.queue.indexOf(pending)
+        if (at === -1) return // already with a worker: it finishes within the deadline
+        this.queue.splice(at, 1)
+        resolve(unavailable('the client went away'))
+      }, { once: true })
       this.dispatch()
     })
   }
@@ -65,7 +79,7 @@ export class HookPool {
   }
 
   private spawn (): Slot {
-    const worker = new Worker(WORKER_URL, { workerData: { config: this.options.config, limits: this.options.limits } })
+    const worker = new Worker(this.options.workerUrl ?? WORKER_URL, { workerData: { config: this.options.config, limits: this.options.limits } })
     // An idle worker does not keep the process alive (the listening socket does); a busy one does.
     worker.unref()
     const slot: Slot = { worker, ready: false }

@@ -35,7 +35,7 @@ export function helmOrSkip (): string | undefined {
  * The oldest Kubernetes the chart supports (Chart.yaml's kubeVersion), passed as --kube-version:
  * a helm built with `go install` assumes v1.20 without a cluster, which the chart refuses.
  */
-export const KUBE_VERSION = /^>=\s*(\d+\.\d+\.\d+)/.exec(chart.kubeVersion)?.[1] ?? '1.29.0'
+export const KUBE_VERSION = /^>=\s*(\d+\.\d+\.\d+)/.exec(chart.kubeVersion)?.[1] ?? '1.30.0'
 
 export interface HelmResult { code: number, stdout: string, stderr: string }
 

@@ -37,7 +37,10 @@ interface CompositeController extends Manifest { spec: { hooks: Record<string, {
 const HOOKS = ['customize', 'sync', 'finalize']
 const NAMESPACED = new Set(['ServiceAccount', 'Service', 'Deployment', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceMonitor', 'Pod'])
 const COMPONENTS = new Set(['hook-server', 'controller', 'installer', 'test', 'rbac'])
-const IN_CLUSTER = ['CompositeController', 'Deployment', 'Namespace', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount']
+// The NetworkPolicy is on by default (issue 14 finding 7): the hook routes take no credentials.
+// So is the installer namespace's admission policy (finding 10), with or without hooks.url.
+const ADMISSION = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']
+const IN_CLUSTER = ['CompositeController', 'Deployment', 'Namespace', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', ...ADMISSION]
 
 const envOf = (c: Container): Record<string, string> => Object.fromEntries(c.env.map(e => [e.name, e.value]))
 const hookContainer = (objects: Manifest[]): Container => one<Deployment>(objects, 'Deployment').spec.template.spec.containers[0] as Container
@@ -57,7 +60,7 @@ if (helm !== undefined) {
   const renderings: Array<[string, RenderOptions, string[]]> = [
     ['default values', {}, IN_CLUSTER],
     ...ciFiles.map((f): [string, RenderOptions, string[]] => [f, { valuesFiles: [ciPath(f)] },
-      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace'] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'NetworkPolicy', 'ServiceMonitor'].sort() : IN_CLUSTER])
+      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace', ...ADMISSION] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'ServiceMonitor'].sort() : IN_CLUSTER])
   ]
 
   t.test('ci/ holds the default-ish, external-hooks and all-optional-on files', async t => {
@@ -227,12 +230,25 @@ if (helm !== undefined) {
   t.test('hooks.url: no hook server, the CompositeController calls the URL', async t => {
     for (const [url, base] of [['http://127.0.0.1:18080', 'http://127.0.0.1:18080'], ['https://hooks.example.com/gtp5g/', 'https://hooks.example.com/gtp5g']]) {
       const objects = await render(helm, { set: [`hooks.url=${url}`] })
-      t.same(objects.map(o => o.kind).sort(), ['CompositeController', 'Namespace'], `${url}: only the controller and the installer namespace`)
+      t.same(objects.map(o => o.kind).sort(), ['CompositeController', 'Namespace', ...ADMISSION], `${url}: only the controller and the installer namespace with its admission policy`)
       const cc = one<CompositeController>(objects, 'CompositeController')
       for (const hook of HOOKS) {
         t.same(cc.spec.hooks[hook]?.webhook, { url: `${base}/${hook}`, timeout: hook === 'customize' ? '10s' : '30s' }, `${url}: ${hook}`)
       }
     }
+  })
+
+  t.test('the installer namespace\'s admission policy follows installer.namespace and installerAdmission.*', async t => {
+    const objects = await render(helm, { set: ['installer.namespace=upf-kmods', 'installerAdmission.podCreators={system:serviceaccount:kube-system:daemon-set-controller}'] })
+    const policy = one<Manifest & { spec: { failurePolicy: string, matchConstraints: { namespaceSelector: unknown, resourceRules: unknown }, validations: Array<{ expression: string }> } }>(objects, 'ValidatingAdmissionPolicy')
+    t.equal(policy.spec.failurePolicy, 'Fail')
+    t.same(policy.spec.matchConstraints.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'upf-kmods' } })
+    t.same(policy.spec.matchConstraints.resourceRules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }])
+    t.equal(policy.spec.validations[0]?.expression, 'request.userInfo.username in ["system:serviceaccount:kube-system:daemon-set-controller"]')
+    t.match(policy.spec.validations[1]?.expression, /r\.kind == 'DaemonSet' && r\.name\.startsWith\('gtp5g-installer-'\)/)
+    const binding = one<Manifest & { spec: { policyName: string, validationActions: string[] } }>(objects, 'ValidatingAdmissionPolicyBinding')
+    t.same(binding.spec, { policyName: policy.metadata.name, validationActions: ['Deny'] })
+    t.notOk((await render(helm, { set: ['installerAdmission.enabled=false'] })).some(o => ADMISSION.includes(o.kind)), 'installerAdmission.enabled=false renders neither')
   })
 
   t.test('a values change that changes the env rolls the Deployment', async t => {

@@ -41,7 +41,13 @@ if (helm !== undefined) {
     const rows: Array<[string, string[], RegExp]> = [
       ['a PDB no drain can satisfy', ['podDisruptionBudget.minAvailable=2'], /podDisruptionBudget\.minAvailable \(2\) must be below hookServer\.replicas \(2\)/],
       ['the installer namespace is the release namespace', ['installer.namespace=gtp5g-system'], /installer\.namespace \(gtp5g-system\) is the release namespace.*installer\.createNamespace=false/],
-      ['a NetworkPolicy for a hook server that hooks.url turns off', ['hooks.url=http://127.0.0.1:18080', 'networkPolicy.enabled=true'], /networkPolicy\.enabled .* hooks\.url/],
+      // Issue 14 finding 9: Metacontroller would send nodes and pods in clear text and apply what comes back.
+      ['plain http:// to a host that is neither loopback nor in-cluster', ['hooks.url=http://hooks.example.com:8080'], /hooks\.url \(http:\/\/hooks\.example\.com:8080\) must be https:\/\/ unless its host is loopback .* or an in-cluster Service/],
+      ['plain http:// to a private address', ['hooks.url=http://10.0.0.7:8080'], /hooks\.url .* must be https:\/\//],
+      ['plain http:// to a look-alike of loopback', ['hooks.url=http://127.0.0.1.evil.example/'], /hooks\.url .* must be https:\/\//],
+      // Issue 14 finding 2: a bare GitHub repository prefix admits every fork's commit.
+      ['a bare GitHub repository source prefix', ['installerPolicy.allowedSourcePrefixes={https://github.com/free5gc/gtp5g/}'], /installerPolicy\.allowedSourcePrefixes: "https:\/\/github\.com\/free5gc\/gtp5g\/" admits any commit .* allow only tags/],
+      ['a codeload prefix that is not tags-only', ['installerPolicy.allowedSourcePrefixes={https://codeload.github.com/free5gc/gtp5g/}'], /allow only tags/],
       ['a ServiceMonitor for a hook server that hooks.url turns off', ['hooks.url=http://127.0.0.1:18080', 'serviceMonitor.enabled=true'], /serviceMonitor\.enabled .* hooks\.url/],
       ['an existing ServiceAccount without a name', ['serviceAccount.create=false'], /serviceAccount\.name is required when serviceAccount\.create is false/]
     ]
@@ -52,5 +58,9 @@ if (helm !== undefined) {
     }
     const fine = await runHelm(helm, templateArgs({ set: ['installer.namespace=gtp5g-system', 'installer.createNamespace=false', 'podDisruptionBudget.enabled=false', 'hookServer.replicas=1'] }))
     t.equal(fine.code, 0, `the same settings made consistent render: ${fine.stderr}`)
+    for (const url of ['http://127.0.0.1:18080', 'http://localhost:8080/hooks', 'http://[::1]:8080', 'http://gtp5g-hooks.gtp5g-system.svc:8080', 'http://gtp5g-hooks.gtp5g-system.svc.cluster.local', 'https://hooks.example.com']) {
+      const ok = await runHelm(helm, templateArgs({ set: [`hooks.url=${url}`] }))
+      t.equal(ok.code, 0, `hooks.url=${url} renders (the default networkPolicy.enabled=true is simply not rendered): ${ok.stderr}`)
+    }
   })
 }

@@ -39,11 +39,11 @@ t.test('the installer policy from the environment', async t => {
   t.same(loadConfig({}).hooks.policy, { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, 'open by default')
   t.same(loadConfig({
     ALLOWED_IMAGE_PREFIXES: 'ghcr.io/gthulhu/, registry.example/installer@sha256:',
-    ALLOWED_SOURCE_PREFIXES: 'https://github.com/free5gc/gtp5g/,file:///opt/gtp5g/',
+    ALLOWED_SOURCE_PREFIXES: 'https://github.com/free5gc/gtp5g/archive/refs/tags/,https://codeload.github.com/free5gc/gtp5g/tar.gz/refs/tags/,file:///opt/gtp5g/',
     REQUIRE_SOURCE_SHA256: 'true'
   }).hooks.policy, {
     allowedImagePrefixes: ['ghcr.io/gthulhu/', 'registry.example/installer@sha256:'],
-    allowedSourcePrefixes: ['https://github.com/free5gc/gtp5g/', 'file:///opt/gtp5g/'],
+    allowedSourcePrefixes: ['https://github.com/free5gc/gtp5g/archive/refs/tags/', 'https://codeload.github.com/free5gc/gtp5g/tar.gz/refs/tags/', 'file:///opt/gtp5g/'],
     requireSourceSha256: true
   })
   const refused: Array<[Record<string, string>, RegExp]> = [
@@ -52,6 +52,13 @@ t.test('the installer policy from the environment', async t => {
     [{ ALLOWED_SOURCE_PREFIXES: 'https://mirror.example' }, /ALLOWED_SOURCE_PREFIXES: "https:\/\/mirror\.example" must be an http\(s\):\/\/ or file:\/\/ URL ending with "\/"/],
     [{ ALLOWED_SOURCE_PREFIXES: 'ftp://mirror.example/' }, /ALLOWED_SOURCE_PREFIXES/],
     [{ ALLOWED_SOURCE_PREFIXES: 'HTTPS://Mirror.Example/gtp5g/' }, /not normalized; write it as "https:\/\/mirror\.example\/gtp5g\/"/],
+    // Issue 14 finding 2: a bare repository prefix on GitHub admits every fork's commits.
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://github.com/free5gc/gtp5g/' }, /ALLOWED_SOURCE_PREFIXES: "https:\/\/github\.com\/free5gc\/gtp5g\/" admits any commit GitHub serves under that repository, forks' and pull requests' included; allow only tags, e\.g\. "https:\/\/github\.com\/free5gc\/gtp5g\/archive\/refs\/tags\/"/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://github.com/free5gc/gtp5g/archive/' }, /allow only tags/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://github.com/' }, /allow only tags/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://codeload.github.com/free5gc/gtp5g/' }, /"https:\/\/codeload\.github\.com\/free5gc\/gtp5g\/tar\.gz\/refs\/tags\/"/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://raw.githubusercontent.com/free5gc/gtp5g/' }, /allow only tags/],
+    [{ ALLOWED_SOURCE_PREFIXES: 'https://mirror.example/a%2fb/' }, /has the encoded character %2f in its path/],
     [{ REQUIRE_SOURCE_SHA256: 'sometimes' }, /REQUIRE_SOURCE_SHA256/]
   ]
   for (const [env, message] of refused) t.throws(() => loadConfig(env), message, JSON.stringify(env))

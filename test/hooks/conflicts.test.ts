@@ -147,3 +147,56 @@ t.test('more contested nodes than affinity can hold: the running DaemonSet is ke
   t.same(fin.children, [])
   t.match(fin.status.message, /Too many contested nodes to unload safely/)
 })
+
+// Issue 14 finding 6: conflict resolution was nodes × modules on request data. The indexed
+// resolution must decide exactly what the plain one decides, and in time that does not grow
+// with nodes × modules.
+const plainResolution = (self: ReturnType<typeof gtp5gModule>, ns: ReturnType<typeof node>[], modules: Array<ReturnType<typeof gtp5gModule>>): Array<string | undefined> => {
+  const created = (m: ReturnType<typeof gtp5gModule>): number => {
+    const at = Date.parse(String((m.metadata as { creationTimestamp?: string }).creationTimestamp ?? ''))
+    return Number.isNaN(at) ? Number.POSITIVE_INFINITY : at
+  }
+  const name = (m: ReturnType<typeof gtp5gModule>): string => String((m.metadata as { name: string }).name)
+  const before = (a: ReturnType<typeof gtp5gModule>, b: ReturnType<typeof gtp5gModule>): boolean => created(a) !== created(b) ? created(a) < created(b) : name(a) < name(b)
+  const elders = modules.filter(m => name(m) !== name(self) && before(m, self)).sort((a, b) => before(a, b) ? -1 : 1)
+  return ns.map(n => {
+    const labels = (n.metadata as { labels: Record<string, string> }).labels
+    const owner = elders.find(e => Object.entries((e.spec as { nodeSelector: Record<string, string> }).nodeSelector).every(([k, v]) => labels[k] === v))
+    return owner === undefined ? undefined : name(owner)
+  })
+}
+
+t.test('the indexed resolution decides what comparing every node with every module decides', async t => {
+  const fc = (await import('fast-check')).default
+  const pair = fc.tuple(fc.constantFrom('site', 'rack', 'zone', 'gtp5g.gthulhu.io/enabled'), fc.constantFrom('a', 'b', 'true'))
+  const labels = fc.array(pair, { maxLength: 4 }).map(ps => Object.fromEntries(ps))
+  const when = fc.constantFrom('2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', '2026-11-03T00:00:00Z')
+  fc.assert(fc.property(
+    fc.array(labels, { maxLength: 12 }),
+    fc.array(fc.tuple(labels, when), { maxLength: 6 }),
+    (nodeLabels, mods) => {
+      const ns = nodeLabels.map((l, i) => node(`n${i}`, l))
+      const modules = mods.map(([selector, created], i) => upf(`m${i}`, created, selector))
+      const self = upf('self', '2026-11-02T00:00:00Z', ALL)
+      const { owned, contested } = resolveConflicts(self, ns, [self, ...modules])
+      const got = ns.map(n => contested.find(c => c.node === n.metadata?.name)?.owner)
+      const kept = owned.map(n => n.metadata?.name)
+      return JSON.stringify(got) === JSON.stringify(plainResolution(self, ns, [self, ...modules])) &&
+        kept.every(k => got[Number(String(k).slice(1))] === undefined)
+    }), { numRuns: 300 })
+  t.pass('300 random clusters')
+})
+
+t.test('8,000 nodes and 8,000 modules that select none of them: decided in under 3 s', async t => {
+  const ns = Array.from({ length: 8000 }, (_, i) => node(`worker-${i}`, { ...ALL, rack: `r${i % 40}` }))
+  const modules = Array.from({ length: 8000 }, (_, i) => upf(`m${i}`, '2026-11-01T00:00:00Z', { ...ALL, rack: `r${i % 40}`, pool: `p${i}` }))
+  const self = upf('self', '2026-11-02T00:00:00Z', ALL)
+  const started = performance.now()
+  const { owned, contested } = resolveConflicts(self, ns, [self, ...modules])
+  const ms = performance.now() - started
+  t.equal(owned.length, 8000)
+  t.equal(contested.length, 0)
+  t.comment(`8,000 × 8,000: ${ms.toFixed(0)} ms`)
+  // The plain comparison (64 million selector checks) took 170 s on a loaded 2-core machine; the index, 0.5 s.
+  t.ok(ms < 3000, `took ${ms.toFixed(0)} ms`)
+})

@@ -55,6 +55,7 @@ t.test('names, labels and the immutable selector', async t => {
 
 t.test('least privilege: CAP_SYS_MODULE only, no API token, not privileged', async t => {
   t.equal(ds.spec.template.spec.automountServiceAccountToken, false)
+  t.equal(ds.spec.template.spec.enableServiceLinks, false, 'issue 14 finding 11: no service-link variables for the kubelet to expand into env values')
   t.equal(ds.spec.template.spec.priorityClassName, 'system-node-critical')
   t.same(container.securityContext.capabilities, { drop: ['ALL'], add: ['SYS_MODULE'] })
   t.equal(container.securityContext.privileged, false)

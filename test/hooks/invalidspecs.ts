@@ -27,6 +27,8 @@ export const INVALID_SPECS: InvalidSpec[] = [
   { name: 'a source URL of another scheme', spec: { source: { url: 'ftp://mirror.example/gtp5g.tgz' } }, field: 'spec.source.url', hook: /expected a string matching/, api: /spec\.source\.url: Invalid value: .*should match/ },
   { name: 'a kernelVersion that make would expand', spec: { kernelVersion: '$(shell id)' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: "\$\(shell id\)": must be empty or a kernel release/ },
   { name: 'a kernelVersion that is a path', spec: { kernelVersion: '../../etc' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: .*must be empty or a kernel release/ },
+  // Issue 14 finding 6: no list the hooks walk per node is unbounded.
+  { name: '65 tolerations', spec: { tolerations: Array.from({ length: 65 }, (_, i) => ({ key: `k${i}`, operator: 'Exists' })) }, field: 'spec.tolerations', hook: /^expected array length to be less or equal to 64$/i, api: /spec\.tolerations: Too many: 65: must have at most 64 items/ },
   // The quoted "true" a templated manifest produces: a boolean only, never read as one.
   { name: 'btf as the string "true"', spec: { btf: 'true' }, field: 'spec.btf', hook: /^expected boolean$/, api: /spec\.btf: Invalid value: "string": spec\.btf in body must be of type boolean/ }
 ]
@@ -44,5 +46,6 @@ export const VALID_SPECS: Array<Record<string, unknown>> = [
   { kernelVersion: '4.18.0-513.el8.x86_64' },
   { kernelVersion: '6.12.12+bpo-amd64' },
   { btf: true },
+  { tolerations: Array.from({ length: 64 }, (_, i) => ({ key: `k${i}`, operator: 'Exists' })) },
   { btf: false }
 ]

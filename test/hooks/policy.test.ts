@@ -12,7 +12,7 @@ import { CONFIG, gtp5gModule, node, NOW, observedDaemonSet, syncRequest } from '
 const SHA = 'a'.repeat(64)
 const POLICY: InstallerPolicy = {
   allowedImagePrefixes: ['ghcr.io/gthulhu/', 'registry.example/installer@sha256:'],
-  allowedSourcePrefixes: ['https://github.com/free5gc/gtp5g/', 'https://mirror.example/gtp5g/'],
+  allowedSourcePrefixes: ['https://github.com/free5gc/gtp5g/archive/refs/tags/', 'https://mirror.example/gtp5g/'],
   requireSourceSha256: true
 }
 const GUARDED: HookConfig = { ...CONFIG, policy: POLICY }
@@ -37,6 +37,23 @@ const rows: Array<{ name: string, spec: Record<string, unknown>, rule?: string, 
   { name: 'a source elsewhere', spec: { source: { url: 'https://evil.example/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /^spec\.source\.url "https:\/\/evil\.example\/gtp5g\.tgz" is not under an allowed prefix \(hook server setting ALLOWED_SOURCE_PREFIXES/ },
   { name: 'a source that climbs out of an allowed path', spec: { source: { url: 'https://mirror.example/gtp5g/../evil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /"https:\/\/mirror\.example\/evil\/gtp5g\.tgz"/ },
   { name: 'a source that climbs out with encoded dots', spec: { source: { url: 'https://mirror.example/gtp5g/%2e%2e/evil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
+  // Issue 14 finding 1: the WHATWG parser keeps these as they are, so the URL starts with the
+  // prefix, but servers that decode before resolving (or split on "\" or ";") serve a file
+  // from outside it.
+  { name: 'a source that climbs out with an encoded slash', spec: { source: { url: 'https://mirror.example/gtp5g/..%2fevil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /^spec\.source\.url "https:\/\/mirror\.example\/gtp5g\/\.\.%2fevil\/gtp5g\.tgz" has the encoded character %2f in its path, which servers resolve differently; it is refused while hook server setting ALLOWED_SOURCE_PREFIXES is set$/ },
+  { name: 'a source that climbs out with an upper-case encoded slash', spec: { source: { url: 'https://mirror.example/gtp5g/..%2Fevil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /%2F/ },
+  { name: 'a source that climbs out with encoded dots and slash', spec: { source: { url: 'https://mirror.example/gtp5g/%2e%2e%2fevil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /encoded character %2e/ },
+  { name: 'a source that climbs out with a half-encoded dot segment', spec: { source: { url: 'https://mirror.example/gtp5g/.%2e%2fevil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
+  { name: 'a source that climbs out with an encoded backslash', spec: { source: { url: 'https://mirror.example/gtp5g/..%5cevil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /%5c/ },
+  { name: 'a source that climbs out with a double-encoded slash', spec: { source: { url: 'https://mirror.example/gtp5g/..%252fevil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /%25/ },
+  { name: 'a source with a backslash', spec: { source: { url: 'https://mirror.example/gtp5g/..\\evil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /a backslash/ },
+  { name: 'a source with a ";" path parameter', spec: { source: { url: 'https://mirror.example/gtp5g/..;/evil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES', message: /a ";" path parameter/ },
+  { name: 'a source with an encoded ";"', spec: { source: { url: 'https://mirror.example/gtp5g/..%3b/evil/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
+  { name: 'a source with an encoded slash in the query only (signed URLs have them)', spec: { source: { url: 'https://mirror.example/gtp5g/gtp5g.tgz?sig=a%2Fb', sha256: SHA } } },
+  { name: 'a source with an ordinary escape in its path', spec: { source: { url: 'https://mirror.example/gtp5g/gtp5g%20{version}.tgz', sha256: SHA } } },
+  // Finding 2: under the tags-only prefix, a fork's commit or a pull request's head is refused.
+  { name: 'an upstream commit archive (any fork\'s commit is served there)', spec: { source: { url: 'https://github.com/free5gc/gtp5g/archive/0123456789abcdef0123456789abcdef01234567.tar.gz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
+  { name: 'a pull request head archive', spec: { source: { url: 'https://github.com/free5gc/gtp5g/archive/refs/pull/7/head.tar.gz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
   { name: 'a source on a look-alike host', spec: { source: { url: 'https://mirror.example.evil.example/gtp5g/x.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
   { name: 'a source with user info before the host', spec: { source: { url: 'https://github.com@evil.example/free5gc/gtp5g/x.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
   { name: 'a file:// source', spec: { source: { url: 'file:///opt/gtp5g.tgz', sha256: SHA } }, rule: 'ALLOWED_SOURCE_PREFIXES' },
@@ -52,6 +69,8 @@ for (const row of rows) {
       t.not(d?.reason, 'PolicyDenied')
       t.equal(res.children.length, 1)
       t.not(res.children[0], running, 'the DaemonSet the spec asks for')
+      // Issue 16: the installer holds every redirect to the same prefixes.
+      t.equal(envOf(res.children[0], ENV.allowedSourcePrefixes), POLICY.allowedSourcePrefixes.join(','), 'the installer gets the source policy')
       return
     }
     t.match(d, { status: 'True', reason: 'PolicyDenied' })
@@ -67,6 +86,7 @@ t.test('without a policy every image and source is allowed', async t => {
   const parent = gtp5gModule({ spec: { version: 'v0.9.14', image: 'docker.io/anyone/installer:1', source: { url: 'https://anywhere.example/x.tgz' } } })
   const res = sync(syncRequest({ parent, nodes, children: [running] }), CONFIG, NOW)
   t.equal(degraded(res.status)?.reason, 'AsExpected')
+  t.equal(envOf(res.children[0], ENV.allowedSourcePrefixes), undefined, 'no policy variable: the pod template is as before')
 })
 
 t.test('a refused spec while deleting: let go, nothing unloaded, the running DaemonSet kept (an unload DaemonSet would run the refused image)', async t => {

@@ -37,6 +37,8 @@ t.test('valid settings', async t => {
     ['host root without trailing slash', [], { [ENV.hostRoot]: '/host/' }, { hostRoot: '/host' }],
     ['termination log override', [], { [ENV_TERMINATION_LOG]: '/tmp/t' }, { terminationLog: '/tmp/t' }],
     ['BTF off by default', [], {}, { btf: false }],
+    ['no source policy by default', [], {}, { allowedSourcePrefixes: [] }],
+    ['the hook server\'s source policy', [], { [ENV.allowedSourcePrefixes]: 'https://github.com/free5gc/gtp5g/archive/refs/tags/, https://codeload.github.com/free5gc/gtp5g/tar.gz/refs/tags/' }, { allowedSourcePrefixes: ['https://github.com/free5gc/gtp5g/archive/refs/tags/', 'https://codeload.github.com/free5gc/gtp5g/tar.gz/refs/tags/'] }],
     ['BTF on', [], { [ENV.btf]: 'true' }, { btf: true }],
     ['BTF off explicitly', [], { [ENV.btf]: 'false' }, { btf: false }]
   ]

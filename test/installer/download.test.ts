@@ -98,3 +98,36 @@ t.test('a shutdown stops the download with its own reason, not SourceUnavailable
   setTimeout(() => stop.abort(new DOMException('stopping on SIGTERM', 'AbortError')), 100)
   await t.rejects(download(`${server.base}/stall`, path.join(dir, 'out'), { signal: stop.signal }), { name: 'AbortError', message: 'stopping on SIGTERM' })
 })
+
+// Issue 16 (with issue 14's finding 1): ALLOWED_SOURCE_PREFIXES held the first URL only and the
+// download followed redirects to any host. Every hop is now judged, and a refused one is
+// SourceNotAllowed, never requested.
+t.test('under a source policy every redirect must stay inside it', async t => {
+  const dir = await tempDir(t)
+  const dest = path.join(dir, 'out')
+  const other = await loopback({ '/evil/v1.tar.gz': body, '/mirror/v1.tar.gz': body })
+  t.teardown(other.close)
+  const server = await loopback({
+    '/gtp5g/to-other-host': { redirect: `${other.base}/evil/v1.tar.gz` },
+    '/gtp5g/to-outside-path': { redirect: '/evil/v1.tar.gz' },
+    '/gtp5g/to-encoded-climb': { redirect: '/gtp5g/..%2fevil/v1.tar.gz' },
+    '/gtp5g/to-mirror': { redirect: `${other.base}/mirror/v1.tar.gz` },
+    '/gtp5g/v1.tar.gz': body,
+    '/evil/v1.tar.gz': body
+  })
+  t.teardown(server.close)
+  const allowedPrefixes = [`${server.base}/gtp5g/`, `${other.base}/mirror/`]
+  const rows: Array<[string, string, RegExp]> = [
+    ['a redirect to another host', '/gtp5g/to-other-host', new RegExp(`redirects to "${other.base}/evil/v1.tar.gz" is not under an allowed prefix \\(GTP5G_ALLOWED_SOURCE_PREFIXES: .*refusing to follow it`)],
+    ['a redirect out of the allowed path', '/gtp5g/to-outside-path', /redirects to ".*\/evil\/v1\.tar\.gz" is not under an allowed prefix/],
+    ['a redirect that climbs out with an encoded slash', '/gtp5g/to-encoded-climb', /redirects to "\/gtp5g\/\.\.%2fevil\/v1\.tar\.gz", which has the encoded character %2f in its path/]
+  ]
+  for (const [name, route, message] of rows) {
+    await t.rejects(download(`${server.base}${route}`, dest, { allowedPrefixes }), { reason: 'SourceNotAllowed', message }, name)
+  }
+  t.notOk(server.hits.includes('/evil/v1.tar.gz') || other.hits.includes('/evil/v1.tar.gz'), 'a refused target is never requested')
+  await t.rejects(download(`${other.base}/evil/v1.tar.gz`, dest, { allowedPrefixes }), { reason: 'SourceNotAllowed', message: /^refusing to fetch ".*" is not under an allowed prefix/ }, 'the first URL too')
+  t.equal((await download(`${server.base}/gtp5g/to-mirror`, dest, { allowedPrefixes, sha256: sha })).sha256, sha, 'a redirect to another allowed prefix is followed')
+  t.equal((await download(`${server.base}/gtp5g/v1.tar.gz`, dest, { allowedPrefixes })).bytes, body.length, 'no redirect at all')
+  t.equal((await download(`${server.base}/gtp5g/to-other-host`, dest, {})).bytes, body.length, 'without a policy redirects go anywhere, as before')
+})

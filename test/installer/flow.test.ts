@@ -107,6 +107,10 @@ t.test('failures carry the contract reasons', async t => {
     const { config, ports } = await setup(t, 'v0.0.1', { sourceUrl: 'file:///nonexistent/gtp5g.tgz' })
     await t.rejects(install(config, ports), { reason: 'SourceUnavailable', message: /ENOENT/ })
   })
+  await t.test('source outside the hook server\'s source policy', async t => {
+    const { config, ports } = await setup(t, 'v0.0.1', { allowedSourcePrefixes: ['https://mirror.example/gtp5g/'] })
+    await t.rejects(install(config, ports), { reason: 'SourceNotAllowed', message: /^refusing to fetch "file:.*" is not under an allowed prefix \(GTP5G_ALLOWED_SOURCE_PREFIXES: https:\/\/mirror\.example\/gtp5g\/\)/ })
+  })
   await t.test('compile error keeps the compiler tail', async t => {
     const { root, config, ports } = await setup(t)
     config.sourceUrl = pathToFileURL(await packFixture(root, 'v0.0.1', { broken: true })).href

@@ -124,3 +124,25 @@ t.test('ELF section names', async t => {
   await writeFile(file, Buffer.concat([fakeElf(['.text'], 'x').subarray(0, 64)]))
   await t.rejects(elfSectionNames(file), /truncated ELF/, 'a section table past the end of the file')
 })
+
+// Issue 14 finding 8: the names table's size came from the file and went straight into
+// Buffer.alloc and a read; a crafted .ko claiming 4 GiB aborted the process (SIGABRT).
+t.test('ELF sizes and offsets are bounded by the file size', async t => {
+  const dir = await tempDir(t)
+  const file = path.join(dir, 'm.ko')
+  const elf = fakeElf(['.modinfo'], 'x')
+  const shoff = Number(elf.readBigUInt64LE(0x28))
+  const strtab = shoff + 64 * 2 // the header of .shstrtab, the last of three sections
+  const rows: Array<[string, (b: Buffer) => void, RegExp]> = [
+    ['a names table claiming 4 GiB', b => { b.writeBigUInt64LE(0xFFFFFFFFn, strtab + 0x20) }, /truncated ELF \(wanted 4294967295 bytes at \d+ of a \d+-byte file\)/],
+    ['a names table claiming 2^63 bytes', b => { b.writeBigUInt64LE(1n << 63n, strtab + 0x20) }, /truncated ELF/],
+    ['a names table far past the end', b => { b.writeBigUInt64LE(0xFFFFFFFFFFn, strtab + 0x18) }, /truncated ELF/],
+    ['a section table offset past 2^53', b => { b.writeBigUInt64LE(1n << 60n, 0x28) }, /truncated ELF/]
+  ]
+  for (const [name, corrupt, message] of rows) {
+    const bad = Buffer.from(elf)
+    corrupt(bad)
+    await writeFile(file, bad)
+    await t.rejects(elfSectionNames(file), message, name)
+  }
+})

@@ -189,6 +189,7 @@ export function testConfig (root: string, sourceUrl: string, extra: Partial<Conf
     kernel: undefined,
     sourceUrl,
     sourceSha256: undefined,
+    allowedSourcePrefixes: [],
     btf: false,
     hostRoot: root,
     watchIntervalMs: 1000,

@@ -44,6 +44,7 @@ for (const kver of KERNELS) {
       kernel: kver,
       sourceUrl: `${server.base}/good.tar.gz`,
       sourceSha256: sha,
+      allowedSourcePrefixes: [],
       btf: false,
       hostRoot: root,
       watchIntervalMs: 1000,

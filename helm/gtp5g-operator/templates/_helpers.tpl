@@ -103,14 +103,19 @@ Combinations that would render something useless: fail with a message that says 
 */}}
 {{- define "gtp5g-operator.validate" -}}
 {{- if .Values.hooks.url }}
-{{- if .Values.networkPolicy.enabled }}
-{{- fail "networkPolicy.enabled protects the in-cluster hook server, which hooks.url turns off: unset one of them" }}
+{{- if and (hasPrefix "http://" (lower .Values.hooks.url)) (not (regexMatch "^(?i)http://(localhost|127(\\.[0-9]{1,3}){3}|\\[::1\\]|[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\\.svc(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)(:[0-9]+)?(/.*)?$" .Values.hooks.url)) }}
+{{- fail (printf "hooks.url (%s) must be https:// unless its host is loopback (localhost, 127.x.x.x, [::1]) or an in-cluster Service (<name>.<namespace>.svc): Metacontroller sends nodes and pods there in clear text and applies whatever DaemonSets come back" .Values.hooks.url) }}
 {{- end }}
 {{- if .Values.serviceMonitor.enabled }}
 {{- fail "serviceMonitor.enabled scrapes the in-cluster hook server, which hooks.url turns off: unset one of them" }}
 {{- end }}
 {{- else if and .Values.podDisruptionBudget.enabled (ge (int .Values.podDisruptionBudget.minAvailable) (int .Values.hookServer.replicas)) }}
 {{- fail (printf "podDisruptionBudget.minAvailable (%d) must be below hookServer.replicas (%d), or no node running a hook server pod could ever be drained; raise the replicas or set podDisruptionBudget.enabled=false" (int .Values.podDisruptionBudget.minAvailable) (int .Values.hookServer.replicas)) }}
+{{- end }}
+{{- range .Values.installerPolicy.allowedSourcePrefixes }}
+{{- if and (regexMatch "^https://(www\\.)?(github\\.com|codeload\\.github\\.com|raw\\.githubusercontent\\.com)/" .) (not (regexMatch "^https://((www\\.)?github\\.com/[^/]+/[^/]+/(archive/refs/tags|releases/download)|codeload\\.github\\.com/[^/]+/[^/]+/(legacy\\.)?(tar\\.gz|zip)/refs/tags|raw\\.githubusercontent\\.com/[^/]+/[^/]+/refs/tags)/" .)) }}
+{{- fail (printf "installerPolicy.allowedSourcePrefixes: %q admits any commit GitHub serves under that repository, forks' and pull requests' included; allow only tags, e.g. https://github.com/free5gc/gtp5g/archive/refs/tags/ and https://codeload.github.com/free5gc/gtp5g/tar.gz/refs/tags/" .) }}
+{{- end }}
 {{- end }}
 {{- if and .Values.installer.createNamespace (eq .Values.installer.namespace .Release.Namespace) }}
 {{- fail (printf "installer.namespace (%s) is the release namespace, which Helm does not let the chart create or label: install the release into another namespace, or set installer.createNamespace=false and label %s pod-security.kubernetes.io/enforce=privileged yourself" .Values.installer.namespace .Values.installer.namespace) }}
