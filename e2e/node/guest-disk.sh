@@ -25,7 +25,8 @@ started=$SECONDS
 
 [[ -r $CACHE/installer-test.env ]] || bash "$REPO/scripts/installer-test-deps.sh" >&2
 ENV_FILE=$CACHE/installer-test.env
-BIN=$(bash "$HERE/build.sh")
+# NODE_BIN: a directory laid out like build.sh's output, for components built elsewhere.
+BIN=${NODE_BIN:-$(bash "$HERE/build.sh")}
 want=${1:-6.12}
 line=$(grep "^KERNEL=$want" "$ENV_FILE" | head -n1) || { log "no kernel $want in $ENV_FILE"; exit 1; }
 read -r KVER VMLINUZ INITRD <<<"${line#KERNEL=}"
@@ -68,11 +69,13 @@ if [[ ! -e $DISK ]]; then
   root=$stage/root
   cp -a "$BASE_ROOTFS" "$root"
   # kmod (modprobe for virtio_net, overlay, bridge, veth): not in debootstrap's minbase.
-  (cd "$stage" && apt-get download -qq kmod libkmod2 liblzma5 libzstd1 libssl3 >/dev/null)
-  for deb in "$stage"/*.deb; do dpkg -x "$deb" "$root"; done
+  (cd "$stage" && chmod 0777 . && apt-get -o APT::Sandbox::User=root download -qq kmod libkmod2 liblzma5 libzstd1 libssl3 >/dev/null)
+  # Their files sit in /bin and /sbin, which are links into /usr in this tree: keep the links.
+  for deb in "$stage"/*.deb; do dpkg-deb --fsys-tarfile "$deb" | tar -x --keep-directory-symlink -C "$root"; done
   rm -f "$stage"/*.deb
 
   # What the installer's hostPaths find on a Debian node with linux-headers-$(uname -r).
+  mkdir -p "$root/usr/lib/modules"
   cp -a "/lib/modules/$KVER" "$root/usr/lib/modules/"
   src=/usr/src/linux-headers-$KVER
   cp -a "$src" "$root/usr/src/"

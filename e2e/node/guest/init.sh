@@ -13,9 +13,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 BB=/opt/gtp5g-node/bin/busybox
 mark () { echo "@@NODE $* uptime=$(cut -d' ' -f1 /proc/uptime)"; }
 die () { mark "failed what=$*"; sync; echo o >/proc/sysrq-trigger; sleep 30; }
-cmdline=$(cat /proc/cmdline 2>/dev/null)
 
 mount -t proc proc /proc
+cmdline=$(cat /proc/cmdline)
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm /sys/fs/cgroup
