@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { LABEL_ENABLED, LABEL_MODULE, MODULE_NAME } from '../contract/index.js'
-import { loopback, type Loopback, packFixture } from '../test/installer/helpers.js'
+import { lacksNetifLltx, loopback, type Loopback, packFixture } from '../test/installer/helpers.js'
+import { buildHolder } from '../test/installer/vm.js'
 import { requireOrSkip } from '../test/installer/skip.js'
 import { LocalCluster } from './cluster/cluster.js'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
@@ -196,6 +197,67 @@ if (problem !== undefined) {
     t.equal(done(log), 'already-loaded')
     t.notOk(log.some(l => l.step === 'build' || l.step === 'download'), 'no download, no build')
     t.same(await kernelModule(), { version: '0.0.1', refcnt: 0 })
+  })
+
+  t.test('8. node reboot (the VM restarted): the installer pod comes back and loads gtp5g from the cache, without a build', async t => {
+    const before = await readyPod('the installer pod Ready')
+    const restarts = Number(before.status.containerStatuses[0].restartCount)
+    await node.stop()
+    const started = Date.now()
+    await node.start()
+    const after = await waitFor('the installer container restarted after the reboot and Ready', async () => {
+      const p = (await pods()).find(p => p.metadata.name === before.metadata.name)
+      return p !== undefined && ready(p) && Number(p.status.containerStatuses[0].restartCount) > restarts ? p : undefined
+    }, { timeoutMs: 20 * MIN, intervalMs: 3000, describe: async () => ({ pods: (await pods()).map(p => p.status), console: node.consoleTail(15) }) })
+    timings.rebootToReadyMs = Date.now() - started
+    const log = await installerLog(after.metadata.name)
+    t.equal(done(log), 'loaded-from-cache', 'the cached module of the host path was loaded')
+    t.notOk(log.some(l => l.step === 'build' || l.step === 'download'), 'no download, no build')
+    t.same(await kernelModule(), { version: '0.0.1', refcnt: 0 }, 'the rebooted kernel runs gtp5g 0.0.1')
+    await waitForModule(h, MODULE, 'Installed again', m => m.status?.phase === 'Installed' && m.status?.installed === 1, 10 * MIN)
+  })
+
+  t.test('4. version change: the DaemonSet rollout replaces the pod, which upgrades the idle module', async t => {
+    const old = (await readyPod('the installer pod Ready')).metadata.name
+    await applyModule(moduleSpec('v0.0.2'))
+    const next = await readyPod('the v0.0.2 installer pod Ready', 15 * MIN, old)
+    const log = await installerLog(next.metadata.name)
+    t.equal(done(log), 'built-and-loaded')
+    t.ok(log.some(l => l.step === 'unload-other'), 'the idle 0.0.1 was unloaded first')
+    t.same(await kernelModule(), { version: '0.0.2', refcnt: 0 })
+    const m = await waitForModule(h, MODULE, 'Installed at v0.0.2', m => m.status?.phase === 'Installed' && m.status?.observedGeneration === m.metadata.generation, 5 * MIN)
+    t.same(m.status.installedNodes, [node.name])
+  })
+
+  t.test('5. module in use: the upgrade is refused (CrashLoopBackOff, ModuleInUse from the real termination message); released, it converges', async t => {
+    const kernel = { release: nodeDiskInfo.KERNEL, vmlinuz: nodeDiskInfo.VMLINUZ, initrd: nodeDiskInfo.INITRD }
+    const holder = await buildHolder(kernel, path.join(work, 'holder-build'), path.join(work, 'gtp5g-v0.0.2.tar.gz'))
+    await h.kubectl(['cp', holder, `default/${OBSERVER}:/tmp/gtp5g_holder.ko`])
+    await h.kubectl(['exec', '-n', 'default', OBSERVER, '--', 'insmod', '/tmp/gtp5g_holder.ko'])
+    t.same(await kernelModule(), { version: '0.0.2', refcnt: 1 }, 'the holder uses gtp5g')
+    await applyModule(moduleSpec('v0.0.1'))
+    const failed = await waitForModule(h, MODULE, 'ModuleInUse', m => (m.status?.failedNodes as Array<{ reason: string }> | undefined)?.[0]?.reason === 'ModuleInUse', 15 * MIN)
+    t.equal(failed.status.failedNodes[0].nodeName, node.name)
+    const pod = await waitFor('the installer in CrashLoopBackOff', async () => (await pods()).find(p =>
+      p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff'), { timeoutMs: 10 * MIN, intervalMs: 2000 })
+    const last = pod.status.containerStatuses[0].lastState.terminated as { message: string, exitCode: number }
+    t.not(last.exitCode, 0)
+    t.same(JSON.parse(last.message).reason, 'ModuleInUse', 'the kubelet read the JSON line from /dev/termination-log')
+    t.equal(failed.status.failedNodes[0].message, JSON.parse(last.message).message, 'the status carries the real message')
+    t.same(await kernelModule(), { version: '0.0.2', refcnt: 1 }, 'the running module was not touched')
+    await h.kubectl(['exec', '-n', 'default', OBSERVER, '--', 'rmmod', 'gtp5g_holder'])
+    await waitForModule(h, MODULE, 'Installed at v0.0.1 after the release', m => m.status?.phase === 'Installed' && (m.status?.failedNodes ?? []).length === 0, 15 * MIN)
+    t.same(await kernelModule(), { version: '0.0.1', refcnt: 0 })
+  })
+
+  t.test('6. a source that cannot build on this kernel: BuildFailed with the compiler\'s line from the real termination message; the running module untouched', { skip: lacksNetifLltx(nodeDiskInfo.KERNEL) ? undefined : `${nodeDiskInfo.KERNEL} still has NETIF_F_LLTX: the fixture builds there` }, async t => {
+    await applyModule(moduleSpec('v0.0.3'))
+    const m = await waitForModule(h, MODULE, 'BuildFailed', m => (m.status?.failedNodes as Array<{ reason: string }> | undefined)?.[0]?.reason === 'BuildFailed', 15 * MIN)
+    t.match(m.status.failedNodes[0].message, /NETIF_F_LLTX/, 'the compiler\'s complaint reaches the status')
+    const pod = (await pods())[0] as Obj
+    const term = (pod.status.containerStatuses[0].lastState?.terminated ?? pod.status.containerStatuses[0].state?.terminated) as { message: string }
+    t.equal(JSON.parse(term.message).reason, 'BuildFailed')
+    t.same(await kernelModule(), { version: '0.0.1', refcnt: 0 }, 'gtp5g 0.0.1 still runs')
   })
 
   t.test('7. delete with unloadOnDelete: the unload pod runs, gtp5g leaves the guest kernel, the module is finalized', async t => {

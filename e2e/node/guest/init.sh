@@ -60,6 +60,9 @@ case $cmdline in *gtp5g.mode=prepare*)
   done
   ctr -n k8s.io images ls -q | sed 's/^/@@NODE image ref=/'
   mark imported
+  # containerd holds them now: give their blocks back (the drive has discard=unmap).
+  rm -f /opt/gtp5g-node/images/*.tar
+  fstrim / 2>/dev/null
   kill "$(cat /run/containerd/containerd.pid 2>/dev/null || pgrep -x containerd)" 2>/dev/null
   sleep 2
   sync
