@@ -72,6 +72,9 @@ if (problem !== undefined) {
   requireOrSkip(problem)
 } else {
   const nodeDiskInfo = disk as Exclude<typeof disk, string>
+  // TCG is slow and CI shares two cores: boots, joins and builds take minutes each (the file's
+  // wall time is printed at the end). Bounded well inside CI's 90 minutes.
+  t.setTimeout(60 * MIN)
   t.before(async () => {
     const started = Date.now()
     work = await mkdtemp(path.join(tmpdir(), 'gtp5g-realnode-fixtures-'))
