@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { LABEL_ENABLED, LABEL_MODULE, MODULE_NAME } from '../contract/index.js'
+import { ENV, LABEL_ENABLED, LABEL_MODULE, MODULE_NAME } from '../contract/index.js'
 import { lacksNetifLltx, loopback, type Loopback, packFixture } from '../test/installer/helpers.js'
 import { buildHolder } from '../test/installer/vm.js'
 import { requireOrSkip } from '../test/installer/skip.js'
@@ -119,7 +119,7 @@ if (problem !== undefined) {
     const info = n.status.nodeInfo as Record<string, string>
     t.equal(info.kernelVersion, nodeDiskInfo.KERNEL, 'the guest\'s kernel')
     t.equal(info.osImage, 'Debian GNU/Linux 12 (bookworm)')
-    t.equal(info.containerRuntimeVersion, 'containerd://v2.4.2')
+    t.equal(info.containerRuntimeVersion, 'containerd://2.4.2')
     t.equal(info.kubeletVersion, 'v1.37.1')
     t.equal(n.metadata.annotations?.['kwok.x-k8s.io/node'], undefined, 'not a kwok node')
     t.same((n.status.addresses as Array<{ type: string, address: string }>).find(a => a.type === 'InternalIP'), { type: 'InternalIP', address: '10.0.2.15' })
@@ -265,7 +265,15 @@ if (problem !== undefined) {
 
   t.test('7. delete with unloadOnDelete: the unload pod runs, gtp5g leaves the guest kernel, the module is finalized', async t => {
     await h.kubectl(['delete', 'gtp5gmodule', MODULE, '--wait=false'])
-    await waitFor('gtp5g unloaded from the guest', async () => await kernelModule() === undefined ? true : undefined, { timeoutMs: 10 * MIN, intervalMs: 2000 })
+    const unloadPods = new Set<string>()
+    await waitFor('gtp5g unloaded from the guest', async () => {
+      for (const p of await pods()) {
+        const env = p.spec.containers[0].env as Array<{ name: string, value: string }>
+        if (env.some(e => e.name === ENV.action && e.value === 'unload')) unloadPods.add(p.metadata.name)
+      }
+      return await kernelModule() === undefined ? true : undefined
+    }, { timeoutMs: 10 * MIN, intervalMs: 2000 })
+    t.ok(unloadPods.size > 0, `an unload pod ran (${[...unloadPods].join(', ')})`)
     await waitFor('the GTP5GModule gone', async () => await getJson(h, ['gtp5gmodule', MODULE]) === undefined ? true : undefined, { timeoutMs: 5 * MIN, intervalMs: 2000 })
     t.equal(await kernelModule(), undefined)
     t.same(await pods(), [], 'no installer pods left')

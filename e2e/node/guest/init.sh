@@ -79,6 +79,9 @@ mount -t ext4 -o ro /dev/vdb /etc/gtp5g-node || die 'no config disk at /dev/vdb'
 [ -r /etc/gtp5g-node/resolv.conf ] && cp /etc/gtp5g-node/resolv.conf /etc/resolv.conf
 hostname "$NODE_NAME"
 echo "$NODE_NAME" >/etc/hostname
+# containerd copies /etc/hosts into every pod; the kubelet reports /etc/machine-id as the node's.
+printf '127.0.0.1 localhost\n10.0.2.15 %s\n' "$NODE_NAME" >/etc/hosts
+[ -s /etc/machine-id ] || tr -d '-' </proc/sys/kernel/random/uuid >/etc/machine-id
 start_containerd
 mark containerd-ready
 mkdir -p /var/lib/kubelet /var/log/pods
