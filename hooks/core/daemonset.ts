@@ -85,11 +85,14 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
       image: spec.image ?? config.installerImage,
       imagePullPolicy: 'IfNotPresent',
       env: env(spec, action),
+      // The check is a Node.js start: on a small node busy building, or one whose UPF keeps the
+      // cores busy, that took 9 s under a real kubelet. One slow start is not "gtp5g is gone";
+      // three failures in a row still report a module that really disappeared within 30 s.
       readinessProbe: {
         exec: { command: [INSTALLER_BINARY, 'check'] },
         periodSeconds: 10,
-        timeoutSeconds: 5,
-        failureThreshold: 1
+        timeoutSeconds: 15,
+        failureThreshold: 3
       },
       resources: {
         // The build runs in a temp directory of the container (the cache is a hostPath and does

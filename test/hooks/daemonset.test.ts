@@ -18,7 +18,7 @@ interface Container {
   image: string
   env: Array<{ name: string, value: string }>
   securityContext: Record<string, unknown>
-  readinessProbe: { exec: { command: string[] } }
+  readinessProbe: { exec: { command: string[] }, periodSeconds: number, timeoutSeconds: number, failureThreshold: number }
   terminationMessagePolicy: string
   volumeMounts: Array<{ mountPath: string, readOnly?: boolean }>
 }
@@ -82,6 +82,16 @@ t.test('host paths: modules, sources and the node\'s /usr/lib read-only, the cac
 t.test('readiness runs the installer\'s own check; failures reach status through the termination message', async t => {
   t.same(container.readinessProbe.exec.command, [INSTALLER_BINARY, 'check'])
   t.equal(container.terminationMessagePolicy, 'FallbackToLogsOnError')
+})
+
+t.test('one slow check does not flip a loaded node to not-ready', async t => {
+  // Seen under a real kubelet (e2e/realnode.test.ts): the check starts Node.js, which took 9 s
+  // on a small node busy building the module, and 5 s with failureThreshold 1 turned every slow
+  // start into a not-ready pod. A node whose UPF keeps its cores busy is no faster.
+  const probe = container.readinessProbe
+  t.ok(probe.timeoutSeconds >= 15, `timeoutSeconds ${probe.timeoutSeconds} leaves room for a slow Node.js start`)
+  t.ok(probe.failureThreshold >= 3, `failureThreshold ${probe.failureThreshold}: one slow check is not a verdict`)
+  t.ok(probe.periodSeconds * probe.failureThreshold <= 60, 'a module that really went away is reported within a minute')
 })
 
 t.test('environment from the spec', async t => {
