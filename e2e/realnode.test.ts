@@ -13,7 +13,7 @@ import t from 'tap'
 import { ENV, LABEL_ENABLED, LABEL_MODULE, MODULE_NAME } from '../contract/index.js'
 import { lacksNetifLltx, loopback, type Loopback, packFixture } from '../test/installer/helpers.js'
 import { buildHolder } from '../test/installer/vm.js'
-import { requireOrSkip } from '../test/installer/skip.js'
+import { prerequisiteMet } from '../test/support/prerequisite.js'
 import { LocalCluster } from './cluster/cluster.js'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
 import { getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
@@ -68,9 +68,7 @@ async function installerLog (pod: string, previous = false): Promise<Array<Recor
 }
 const done = (log: Array<Record<string, unknown>>): string | undefined => log.find(l => l.step === 'done')?.outcome as string | undefined
 
-if (problem !== undefined) {
-  requireOrSkip(problem)
-} else {
+if (prerequisiteMet(problem)) {
   const nodeDiskInfo = disk as Exclude<typeof disk, string>
   // TCG is slow and CI shares two cores: boots, joins and builds take minutes each (the file's
   // wall time is printed at the end). Bounded well inside CI's 90 minutes.
