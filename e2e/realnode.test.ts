@@ -178,7 +178,9 @@ if (prerequisiteMet(problem)) {
     t.equal(field('Seccomp'), '2', 'seccomp mode 2 (filter): RuntimeDefault applied')
     t.equal(field('NoNewPrivs'), '1', 'allowPrivilegeEscalation: false')
     const mounts = await sh('cat /proc/self/mountinfo')
-    const options = (at: string): string | undefined => mounts.split('\n').map(l => l.split(' ')).find(f => f[4] === at)?.[5]
+    // The image's /lib is a link to usr/lib (merged /usr), so runc mounts /lib/modules at /usr/lib/modules.
+    const options = (at: string): string | undefined => mounts.split('\n').map(l => l.split(' '))
+      .find(f => f[4] === at || f[4] === at.replace(/^\/lib\//, '/usr/lib/'))?.[5]
     for (const at of ['/lib/modules', '/usr/src', '/host/usr/lib']) t.match(options(at), /^ro\b/, `${at} is read-only`)
     t.match(options('/var/lib/gtp5g'), /^rw\b/, 'the cache is writable')
     t.match(await sh('touch /lib/modules/x 2>&1 || true'), /Read-only file system/)
