@@ -1,14 +1,21 @@
 // `npm run demo`: the README's first command. A local cluster (real kube-apiserver, real
 // Metacontroller, simulated nodes), this chart installed with Helm, the README's sample
-// GTP5GModule applied, and its status printed as it converges.
+// GTP5GModule applied, and its status printed as it converges. With `--real-node` a Debian 12 VM
+// running a real kubelet and containerd (e2e/node/) joins too, and the installer really builds
+// and loads gtp5g there (from GitHub by default: the guest resolves names through qemu).
 import { execFileSync } from 'node:child_process'
+import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { LocalCluster, missingPrerequisite, MissingPrerequisite, REPO } from './cluster/cluster.js'
+import { LABEL_ENABLED } from '../contract/index.js'
 import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from './lib/harness.js'
 import { METACONTROLLER_DIR, TOOLS_BIN, toolPath } from './lib/tools.js'
+import { nodeDisk, RealNode } from './node/realnode.js'
 
 const NODES = Number(process.env.DEMO_NODES ?? 3)
+const { values: flags } = parseArgs({ options: { 'real-node': { type: 'boolean', default: false }, kernel: { type: 'string', default: '6.12' } } })
+const REAL_NODE = flags['real-node'] === true
 const started = Date.now()
 const say = (line: string): void => { console.log(`[demo ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`) }
 
@@ -26,6 +33,10 @@ function prepare (): void {
   } catch {
     throw new MissingPrerequisite(missingPrerequisite() ?? 'Metacontroller is missing')
   }
+  if (REAL_NODE && typeof nodeDisk(flags.kernel) === 'string') {
+    say(`building the real node: kubelet, containerd, runc, CNI plugins, crictl and a Debian 12 disk for the ${String(flags.kernel)} kernel (once; about 25 min on 2 cores)`)
+    execFileSync('bash', [path.join(REPO, 'e2e/node/guest-disk.sh'), String(flags.kernel)], { stdio: ['ignore', 'ignore', 'inherit'] })
+  }
   say('building the hook server (npm run build)')
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' })
 }
@@ -37,18 +48,32 @@ function onPath (command: string): boolean {
 async function main (): Promise<void> {
   prepare()
   const cluster = new LocalCluster()
-  await cluster.up({ nodes: NODES, targetNamespace: INSTALLER_NAMESPACE, log: line => { console.log(`  ${line}`) } })
-  say(`the cluster is up; its ${NODES} nodes are SIMULATED by kwok: installer pods do not really run, kwok reports them as the installer would`)
+  await cluster.up({ nodes: NODES, targetNamespace: INSTALLER_NAMESPACE, realNode: REAL_NODE, log: line => { console.log(`  ${line}`) } })
+  say(`the cluster is up; its ${NODES} kwok nodes are SIMULATED: installer pods do not really run there, kwok reports them as the installer would`)
+  let node: RealNode | undefined
+  if (REAL_NODE) {
+    const disk = nodeDisk(flags.kernel)
+    if (typeof disk === 'string') throw new MissingPrerequisite(disk)
+    node = new RealNode(cluster, disk, { labels: { [LABEL_ENABLED]: 'true' }, resolvConf: 'nameserver 10.0.2.3\n' })
+    await node.start()
+    say(`booting the REAL node ${node.name} (Debian 12, kernel ${disk.KERNEL}, qemu without KVM: a few minutes); console: ${node.consolePath}`)
+    await cluster.kubectl(['wait', '--for=condition=Ready', `node/${node.name}`, '--timeout=20m'])
+    say(`${node.name} joined Ready: ${(await cluster.kubectl(['get', 'node', node.name, '-o', 'wide'])).trim().split('\n').pop() ?? ''}`)
+  }
 
   const helm = toolPath('helm') as string
   const env = { ...process.env, ...cluster.helmEnv() }
   execFileSync(helm, ['upgrade', '--install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${await cluster.hooksUrl()}`, '--wait'], { env, stdio: 'ignore' })
   say(`helm: chart ${path.relative(REPO, CHART)} installed as "${RELEASE}" (CRD, CompositeController, installer namespace; hooks at ${await cluster.hooksUrl()})`)
   await cluster.kubectl(['apply', '-f', SAMPLE])
-  say(`applied ${path.relative(REPO, SAMPLE)}; watching its status:`)
+  if (node !== undefined) {
+    // The guest holds the installer image built with this repository (no registry needed).
+    await cluster.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { image: node.disk.INSTALLER_IMAGE } })])
+  }
+  say(`applied ${path.relative(REPO, SAMPLE)}; watching its status${node === undefined ? '' : ' (the real node downloads and builds gtp5g: several minutes under TCG)'}:`)
 
   let last = ''
-  const deadline = Date.now() + 120_000
+  const deadline = Date.now() + (node === undefined ? 120_000 : 30 * 60_000)
   for (;;) {
     const m = JSON.parse(await cluster.kubectl(['get', 'gtp5gmodule', 'sample', '-o', 'json'])) as { status?: { phase?: string, desired?: number, installed?: number, failed?: number, message?: string } }
     const s = m.status ?? {}
@@ -69,7 +94,14 @@ async function main (): Promise<void> {
   kubectl describe gtp5gmodule sample     # conditions, per-node lists
   kubectl get ds,pods -n ${INSTALLER_NAMESPACE} -o wide
   kubectl apply -f - <<< '{"apiVersion":"operator.gthulhu.io/v1alpha1","kind":"GTP5GModule","metadata":{"name":"sample"},"spec":{"version":"v0.9.15"}}'
-Logs of every component: ${path.join(cluster.dir, 'logs')}
+${node === undefined
+? ''
+: `The real node ${node.name}:
+  kubectl get pods -n ${INSTALLER_NAMESPACE} -o wide --field-selector spec.nodeName=${node.name}
+  kubectl logs -n ${INSTALLER_NAMESPACE} <that pod>                          # the installer's steps, with timings
+  kubectl exec -it -n ${INSTALLER_NAMESPACE} <that pod> -- cat /sys/module/gtp5g/version
+  kubectl get --raw /api/v1/nodes/${node.name}/proxy/logs/kubelet.log      # the guest's kubelet
+`}Logs of every component: ${path.join(cluster.dir, 'logs')}
 Stop it: npm run demo:down`)
 }
 

@@ -4,8 +4,9 @@
 # type-checks, lints and runs the tap suites (hooks and their image, contract, installer with a
 # real kbuild and a real kernel in qemu).
 # Also builds the local cluster's pinned upstream binaries (cached by version) and runs the e2e
-# suites against a real kube-apiserver and the real Metacontroller; without Metacontroller
-# (see README) those scenarios are reported as skipped, with the reason.
+# suites against a real kube-apiserver and the real Metacontroller; with E2E_REAL_NODE=1, also the
+# suite with a real node (kubelet and containerd in a qemu VM, e2e/node/, components and disk
+# cached). Without Metacontroller (see README) the e2e suites report why (failing under CI=true).
 # Ends with one line: "N passed, N failed, N skipped" (N counts tap assertions plus the static checks).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -50,10 +51,13 @@ setup 'hook server image' bash scripts/hook-image.sh
 setup 'local cluster binaries' bash e2e/cluster/build.sh
 # Not a set-up failure: without it the suites that need Metacontroller say why (and fail in CI).
 bash scripts/metacontroller.sh || echo '# Metacontroller unavailable: the suites that need it report why'
+if [[ ${E2E_REAL_NODE:-} == 1 ]]; then
+  setup 'real node (kubelet, containerd, runc, CNI, crictl; its guest disk)' bash e2e/node/guest-disk.sh "${GTP5G_REAL_NODE_KERNEL:-6.12}"
+fi
 
 check typecheck npm run --silent typecheck
 check lint npm run --silent lint
-check shellcheck shellcheck .ci/run scripts/*.sh scripts/lib/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh e2e/cluster/*.sh e2e/kind/*.sh
+check shellcheck shellcheck .ci/run scripts/*.sh scripts/lib/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh e2e/cluster/*.sh e2e/kind/*.sh e2e/node/*.sh e2e/node/guest/*.sh
 check build npm run --silent build
 
 npx tap --reporter=tap 2>&1 | tee "$log_dir/tap.log"

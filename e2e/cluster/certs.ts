@@ -57,6 +57,24 @@ export function ensurePki (dir: string): Pki {
   return pki
 }
 
+/**
+ * A client certificate signed by the cluster's CA, for a real node's kubelet: CN
+ * system:node:<name> in group system:nodes is what the Node authorizer admits. Made once per
+ * `dir`. Returns the certificate's and key's paths.
+ */
+export function nodeClientCert (pki: Pki, dir: string, node: string): { cert: string, key: string } {
+  const cert = path.join(dir, `${node}.crt`)
+  const key = path.join(dir, `${node}.key`)
+  if (existsSync(cert)) return { cert, key }
+  mkdirSync(dir, { recursive: true })
+  const csr = `${cert}.csr`
+  const ext = `${cert}.ext`
+  writeFileSync(ext, 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n')
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/O=system:nodes/CN=system:node:${node}`)
+  openssl('x509', '-req', '-in', csr, '-CA', pki.ca, '-CAkey', pki.caKey, '-CAcreateserial', '-out', cert, '-days', '3650', '-extfile', ext)
+  return { cert, key }
+}
+
 /** A kubeconfig for the admin identity, with files referenced by absolute path. */
 export function kubeconfig (pki: Pki, server: string): string {
   return JSON.stringify({

@@ -23,6 +23,11 @@ export const DEFAULT_CLUSTER_DIR = path.join(CACHE_DIR, 'clusters', 'demo')
 
 export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'metacontroller' | 'hooks'
 export const COMPONENTS: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'metacontroller', 'hooks']
+/** Processes of the real node (e2e/node/realnode.ts) that share the pid files, so `down` stops them too. */
+export type ExtraComponent = 'node-vm' | 'node-proxy'
+export const EXTRA_COMPONENTS: readonly ExtraComponent[] = ['node-vm', 'node-proxy']
+/** Where the API server of a `realNode` cluster sends CONNECT requests for kubelets. */
+export const egressSocket = (dir: string): string => path.join(dir, 'node-egress.sock')
 
 interface Ports {
   etcd: number
@@ -45,6 +50,12 @@ export interface UpOptions {
   log?: (line: string) => void
   /** How often kwok is started before `up` gives up on a kwok that does not act (default 3). */
   kwokStarts?: number
+  /**
+   * Ready the API server for a real node (e2e/node/): it reaches kubelets through the CONNECT
+   * proxy of e2e/node/proxy.ts (its egress selector), with a client certificate they trust.
+   * Recorded at the first `up`; the proxy and the VM themselves are e2e/node/realnode.ts's.
+   */
+  realNode?: boolean
 }
 
 export interface ClusterOptions {
@@ -115,7 +126,31 @@ export class LocalCluster {
 
   private get statePath (): string { return path.join(this.dir, 'state.json') }
   private logPath (name: ComponentName): string { return path.join(this.dir, 'logs', `${name}.log`) }
-  private pidPath (name: ComponentName): string { return path.join(this.dir, 'pids', `${name}.pid`) }
+  pidPath (name: ComponentName | ExtraComponent): string { return path.join(this.dir, 'pids', `${name}.pid`) }
+
+  /** The egress selector configuration of a cluster made with `realNode` (else undefined). */
+  private realNodeArgs (): string[] {
+    if (!this.state().realNode) return []
+    const file = path.join(this.dir, 'egress-selector.yaml')
+    // Traffic to nodes, pods and services ("cluster") goes as HTTP CONNECT through a unix socket
+    // to e2e/node/proxy.ts, which admits the real node's kubelet only and dials its qemu hostfwd
+    // port on 127.0.0.1: the guest's own address is not routable from here.
+    writeFileSync(file, JSON.stringify({
+      apiVersion: 'apiserver.k8s.io/v1beta1',
+      kind: 'EgressSelectorConfiguration',
+      egressSelections: [{ name: 'cluster', connection: { proxyProtocol: 'HTTPConnect', transport: { uds: { udsName: egressSocket(this.dir) } } } }]
+    }, null, 2) + '\n')
+    const pki = this.pki
+    return [
+      `--egress-selector-config-file=${file}`, '--kubelet-preferred-address-types=InternalIP',
+      // The kubelet admits x509 clients of the cluster's CA (e2e/node/guest/kubelet.yaml).
+      `--kubelet-client-certificate=${pki.adminCert}`, `--kubelet-client-key=${pki.adminKey}`
+    ]
+  }
+
+  private state (): { targetNamespace?: string, realNode?: boolean } {
+    try { return JSON.parse(readFileSync(this.statePath, 'utf8')) as { targetNamespace?: string, realNode?: boolean } } catch { return {} }
+  }
 
   /** The ports chosen at the first `up`, kept for later ones (the kubeconfig names them). */
   private async ports (): Promise<Ports> {
@@ -149,7 +184,7 @@ export class LocalCluster {
   }
 
   /** The pid of a component this cluster started, if that very process still runs. */
-  pidOf (name: ComponentName): number | undefined {
+  pidOf (name: ComponentName | ExtraComponent): number | undefined {
     if (!existsSync(this.pidPath(name))) return undefined
     const [pid, startTime] = readFileSync(this.pidPath(name), 'utf8').trim().split(' ').map(Number)
     // A pid file can outlive its process and the pid be reused: the start time tells them apart.
@@ -198,7 +233,8 @@ export class LocalCluster {
             `--service-account-signing-key-file=${pki.saKey}`, '--service-cluster-ip-range=10.96.0.0/16',
             '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--enable-priority-and-fairness=false',
             // The kubernetes Service's endpoints may not point at loopback; nothing here needs them.
-            '--endpoint-reconciler-type=none', '--profiling=false', `--cert-dir=${path.join(this.dir, 'certs', name)}`
+            '--endpoint-reconciler-type=none', '--profiling=false', `--cert-dir=${path.join(this.dir, 'certs', name)}`,
+            ...this.realNodeArgs()
           ]
         }
       case 'kube-controller-manager':
@@ -261,9 +297,7 @@ export class LocalCluster {
   }
 
   /** The installer namespace `up` recorded; the hook server is always started with it. */
-  private targetNamespace (): string {
-    try { return (JSON.parse(readFileSync(this.statePath, 'utf8')) as { targetNamespace?: string }).targetNamespace ?? DEFAULT_TARGET_NAMESPACE } catch { return DEFAULT_TARGET_NAMESPACE }
-  }
+  private targetNamespace (): string { return this.state().targetNamespace ?? DEFAULT_TARGET_NAMESPACE }
 
   private async healthy (name: ComponentName, ports: Ports): Promise<boolean> {
     switch (name) {
@@ -292,7 +326,7 @@ export class LocalCluster {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; only the process this cluster started. */
-  async stop (name: ComponentName, graceMs = 10_000): Promise<void> {
+  async stop (name: ComponentName | ExtraComponent, graceMs = 10_000): Promise<void> {
     const pid = this.pidOf(name)
     if (pid !== undefined) {
       process.kill(pid, 'SIGTERM')
@@ -336,7 +370,8 @@ export class LocalCluster {
     if (problem !== undefined) throw new MissingPrerequisite(problem)
     const targetNamespace = options.targetNamespace ?? DEFAULT_TARGET_NAMESPACE
     const ports = await this.ports()
-    writeFileSync(this.statePath, JSON.stringify({ ports, targetNamespace }, null, 2) + '\n')
+    const realNode = options.realNode === true || this.state().realNode === true
+    writeFileSync(this.statePath, JSON.stringify({ ports, targetNamespace, ...(realNode ? { realNode } : {}) }, null, 2) + '\n')
     writeFileSync(this.kubeconfigPath, kubeconfig(this.pki, `https://127.0.0.1:${ports.apiserver}`))
     say(`cluster directory ${this.dir}`)
 
@@ -463,13 +498,13 @@ export class LocalCluster {
 
   /** Stops every component this cluster started (never anything else); keeps the directory. */
   async down (options: { purge?: boolean } = {}): Promise<void> {
-    for (const name of [...COMPONENTS].reverse()) await this.stop(name)
+    for (const name of [...EXTRA_COMPONENTS, ...[...COMPONENTS].reverse()]) await this.stop(name)
     if (options.purge === true) rmSync(this.dir, { recursive: true, force: true })
   }
 }
 
 /** Field 22 of /proc/<pid>/stat (clock ticks after boot), or undefined when there is no such process. */
-function processStartTime (pid: number): number | undefined {
+export function processStartTime (pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.

@@ -56,13 +56,13 @@ export function whyNot (): string | undefined {
 }
 
 /** Starts a local cluster in a directory of its own (or attaches to E2E_KUBECONFIG's). */
-export async function startHarness (options: { nodes?: number, name?: string, log?: (line: string) => void } = {}): Promise<Harness> {
+export async function startHarness (options: { nodes?: number, name?: string, log?: (line: string) => void, realNode?: boolean } = {}): Promise<Harness> {
   const external = process.env.E2E_KUBECONFIG
   if (external !== undefined) return externalHarness(external)
   const dir = mkdtempSync(path.join(tmpdir(), `gtp5g-${options.name ?? 'e2e'}-`))
   const cluster = new LocalCluster(dir)
   try {
-    await cluster.up({ nodes: options.nodes ?? 3, targetNamespace: INSTALLER_NAMESPACE, log: options.log })
+    await cluster.up({ nodes: options.nodes ?? 3, targetNamespace: INSTALLER_NAMESPACE, log: options.log, realNode: options.realNode })
   } catch (error) {
     await cluster.down()
     throw error

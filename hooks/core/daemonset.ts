@@ -91,11 +91,15 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
       image: spec.image ?? config.installerImage,
       imagePullPolicy: 'IfNotPresent',
       env: env(spec, action, config),
+      // The check is a Node.js start: on a slow node (a VM without KVM, measured under a real
+      // kubelet) it took 9 to 17 s, and 5 s kept a loaded module's pod not-ready for good. One
+      // slow start is not "gtp5g is gone"; three failures in a row still report a module that
+      // really disappeared within about a minute.
       readinessProbe: {
         exec: { command: [INSTALLER_BINARY, 'check'] },
         periodSeconds: 10,
-        timeoutSeconds: 5,
-        failureThreshold: 1
+        timeoutSeconds: 30,
+        failureThreshold: 3
       },
       resources: {
         // The build runs in a temp directory of the container (the cache is a hostPath and does

@@ -29,7 +29,7 @@ async function copyTree (from: string, to: string): Promise<void> {
 }
 
 /** Builds the holder module on the host against the fixture's Module.symvers. */
-async function buildHolder (kernel: VmKernel, work: string, tarball: string): Promise<string> {
+export async function buildHolder (kernel: VmKernel, work: string, tarball: string): Promise<string> {
   const src = path.join(work, 'host-build')
   await mkdir(src, { recursive: true })
   await exec('tar', ['-xzf', tarball, '-C', src, '--strip-components=1'])
