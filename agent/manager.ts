@@ -3,11 +3,14 @@
 // `{success, data?, error?, timestamp}`; strategies come back with Go's field names (PascalCase).
 // The transport only: what to create or delete is decided in reconcile.ts.
 
-/** A strategy as GET /api/v1/strategies/self lists it. */
+/**
+ * A strategy as GET /api/v1/strategies/self lists it: Go's field names (the response struct has
+ * no JSON tags) except inside LabelSelectors, whose type has them (`key`, `value`).
+ */
 export interface Strategy {
   ID: string
   StrategyNamespace: string
-  LabelSelectors: Array<{ Key: string, Value: string }> | null
+  LabelSelectors: Array<{ key: string, value: string }> | null
   /** null when empty. */
   K8sNamespace: string[] | null
   CommandRegex: string

@@ -20,7 +20,7 @@ export function bodyOf (owner: string, rule: AgentRule): StrategyBody {
 
 /** Whether the stored strategy already says exactly what the body says. */
 export function sameStrategy (stored: Strategy, body: StrategyBody): boolean {
-  const selectors = (stored.LabelSelectors ?? []).map(s => `${s.Key}=${s.Value}`).sort().join(',')
+  const selectors = (stored.LabelSelectors ?? []).map(s => `${s.key}=${s.value}`).sort().join(',')
   return stored.StrategyNamespace === body.strategyNamespace &&
     selectors === body.labelSelectors.map(s => `${s.key}=${s.value}`).join(',') &&
     [...(stored.K8sNamespace ?? [])].sort().join(',') === body.k8sNamespace.join(',') &&
@@ -86,8 +86,18 @@ export async function applyPass (api: ManagerApi, session: Session, owner: strin
         await session.call(t => api.createStrategy(t, body))
         result.created++
       } else if (!sameStrategy(stored, body)) {
-        await session.call(t => api.updateStrategy(t, stored.ID, body))
-        result.updated++
+        try {
+          await session.call(t => api.updateStrategy(t, stored.ID, body))
+          result.updated++
+        } catch (error) {
+          // The rule now selects no pod: its old strategy must not keep boosting the pods it
+          // selected before. Gone now; created again once a pod matches.
+          if (noPods(error)) {
+            await deleteIfThere(api, session, stored.ID)
+            result.deleted++
+          }
+          throw error
+        }
       }
     } catch (error) {
       if (noPods(error)) result.waiting.push(rule.name)

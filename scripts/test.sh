@@ -5,7 +5,8 @@
 # real kbuild and a real kernel in qemu).
 # Also builds the local cluster's pinned upstream binaries (cached by version) and runs the e2e
 # suites against a real kube-apiserver and the real Metacontroller; without Metacontroller
-# (see README) those scenarios are reported as skipped, with the reason.
+# (see README) those scenarios are reported as skipped, with the reason; likewise the scheduling
+# suite without the Gthulhu Manager (GTHULHU_MANAGER_DIR, see e2e/README.md).
 # Ends with one line: "N passed, N failed, N skipped" (N counts tap assertions plus the static checks).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -50,6 +51,7 @@ setup 'hook server image' bash scripts/hook-image.sh
 setup 'local cluster binaries' bash e2e/cluster/build.sh
 # Not a set-up failure: without it the suites that need Metacontroller say why (and fail in CI).
 bash scripts/metacontroller.sh || echo '# Metacontroller unavailable: the suites that need it report why'
+setup 'Gthulhu Manager dependencies (FerretDB, golang-migrate)' bash e2e/cluster/build-gthulhu-deps.sh
 
 check typecheck npm run --silent typecheck
 check lint npm run --silent lint

@@ -52,7 +52,7 @@ function podSpec (moduleName: string, scheduling: Scheduling, config: HookConfig
         failureThreshold: 1
       },
       resources: {
-        requests: { cpu: '10m', memory: '48Mi' },
+        requests: { cpu: '10m', memory: '80Mi' },
         limits: { memory: '128Mi' }
       },
       securityContext: {

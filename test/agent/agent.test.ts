@@ -55,7 +55,7 @@ t.test('creates one strategy per rule with exactly the rule\'s fields, then only
   t.equal(await r.run([GNB, UPF]), undefined, 'runs until stopped')
   t.same(r.manager.strategies.map(s => s.StrategyNamespace).sort(), [strategyTag('sample', 'gnb'), strategyTag('sample', 'upf')])
   const gnb = r.manager.strategies.find(s => s.StrategyNamespace === strategyTag('sample', 'gnb'))
-  t.same(gnb, { ID: gnb?.ID, StrategyNamespace: 'gtp5g-operator/sample/gnb', LabelSelectors: [{ Key: 'app', Value: 'gnb' }], K8sNamespace: ['ran'], CommandRegex: '^nr-gnb', Priority: 10, ExecutionTime: 20_000_000 })
+  t.same(gnb, { ID: gnb?.ID, StrategyNamespace: 'gtp5g-operator/sample/gnb', LabelSelectors: [{ key: 'app', value: 'gnb' }], K8sNamespace: ['ran'], CommandRegex: '^nr-gnb', Priority: 10, ExecutionTime: 20_000_000 })
   t.equal(r.manager.calls.filter(c => c === 'create').length, 2, 'created once each, never again')
   t.equal(r.manager.calls.filter(c => c === 'update').length, 0, 'nothing to update')
   t.same(last(r), { ready: true, reason: 'Applied', message: '2 strategy(ies) in place' })
@@ -159,6 +159,18 @@ t.test('no matching pod: WaitingForPods (not ready, no strategy), then Applied o
   t.equal(r.manager.strategies.length, 1)
 })
 
+t.test('a rule changed to select no pod: its old strategy goes (it would keep boosting the old pods), and comes back once a pod matches', async t => {
+  const r = setup(60_000)
+  r.manager.strategies.push({ ID: '65f00000000000000000aaaa', ...pascal(bodyOf('sample', GNB)) })
+  const moved = { ...GNB, podSelector: { app: 'gnb-2' } }
+  r.clock.at(30_000, () => { r.manager.podsFor.add('app=gnb-2') })
+  await r.run([moved])
+  t.same(r.reports[0], { ready: false, reason: 'WaitingForPods', message: 'no pod matches rule(s) gnb yet' })
+  t.equal(r.manager.calls.filter(c => c === 'delete').length, 1, 'the stale strategy was deleted')
+  t.same(r.manager.strategies.map(s => s.LabelSelectors), [[{ key: 'app', value: 'gnb-2' }]], 'one strategy, for the new pods')
+  t.equal(last(r)?.reason, 'Applied')
+})
+
 t.test('wrong password: AuthFailed at once, nothing created', async t => {
   const r = setup(60_000, { password: 'wrong' })
   const error = await r.run()
@@ -215,7 +227,7 @@ t.test('config: the pod\'s env, and a clear error naming the variable', async t 
 function pascal (b: ReturnType<typeof bodyOf>): Omit<import('../../agent/manager.js').Strategy, 'ID'> {
   return {
     StrategyNamespace: b.strategyNamespace,
-    LabelSelectors: b.labelSelectors.map(s => ({ Key: s.key, Value: s.value })),
+    LabelSelectors: b.labelSelectors.map(s => ({ key: s.key, value: s.value })),
     K8sNamespace: b.k8sNamespace.length === 0 ? null : b.k8sNamespace,
     CommandRegex: b.commandRegex,
     Priority: b.priority,

@@ -2,7 +2,8 @@
 // the rules observed against the real one (e2e/scheduling.test.ts runs the agent against that):
 // access tokens live 60 s on the test's clock with no grace, refresh rotates the pair and kills
 // the old refresh token, create answers no id and 404 when no pod matches, PUT replaces the whole
-// strategy, strategies come back in PascalCase with K8sNamespace null when empty.
+// strategy, strategies come back in PascalCase (but `key`/`value` inside LabelSelectors) with K8sNamespace
+// null when empty.
 import { ManagerError, type ManagerApi, type Strategy, type StrategyBody, type Tokens } from '../../agent/manager.js'
 
 export const TOKEN_LIFE_MS = 60_000
@@ -73,7 +74,7 @@ export class FakeManager implements ManagerApi {
     return {
       ID: id,
       StrategyNamespace: body.strategyNamespace,
-      LabelSelectors: body.labelSelectors.map(s => ({ Key: s.key, Value: s.value })),
+      LabelSelectors: body.labelSelectors.map(s => ({ key: s.key, value: s.value })),
       K8sNamespace: body.k8sNamespace.length === 0 ? null : [...body.k8sNamespace],
       CommandRegex: body.commandRegex,
       Priority: body.priority,
