@@ -8,4 +8,4 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund
 fi
 command -v openssl >/dev/null || { echo 'the local cluster needs openssl (apt-get install openssl)' >&2; exit 1; }
-TS_NODE_TRANSPILE_ONLY=1 exec node --import @tapjs/typescript/import e2e/demo.ts
+TS_NODE_TRANSPILE_ONLY=1 exec node --import @tapjs/typescript/import e2e/demo.ts "$@"

@@ -45,7 +45,7 @@ export class AgentKubelet {
   private busy = false
   private stopped = false
 
-  constructor (private readonly h: Harness, private readonly namespace: string, private readonly dir: string) {}
+  constructor (private readonly h: Pick<Harness, 'kubectl'>, private readonly namespace: string, private readonly dir: string) {}
 
   start (): void {
     this.timer = setInterval(() => { this.tick().catch(() => {}) }, PERIOD_MS)
