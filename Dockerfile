@@ -14,6 +14,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY contract/ contract/
 COPY hooks/ hooks/
+COPY agent/ agent/
 RUN npx tsc -p hooks/tsconfig.build.json
 
 FROM ${BASE_IMAGE} AS deps
@@ -36,6 +37,10 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
+# The scheduling agent (spec.scheduling) runs from this image too: the hooks' agent Deployment
+# calls this entrypoint, and its readiness probe `scheduling-agent check`.
+RUN printf '#!/bin/sh\nexec node /app/dist/agent/main.js "$@"\n' > /usr/local/bin/scheduling-agent \
+ && chmod 0755 /usr/local/bin/scheduling-agent
 # The hooks need no privileges, no files and no API access: any unprivileged uid will do.
 USER 65532:65532
 EXPOSE 8080

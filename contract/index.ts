@@ -286,7 +286,7 @@ export const TERMINATION_MESSAGE_MAX_BYTES = 4096
  * One line of JSON, at most 4 KiB (the kubelet keeps 4 KiB of /dev/termination-log). A long
  * message keeps its tail: compiler errors are at the end.
  */
-export function formatTerminationMessage (reason: InstallerReason, message: string): string {
+export function formatTerminationMessage (reason: InstallerReason | AgentFailure, message: string): string {
   // JSON.stringify escapes newlines, so the result is always a single line.
   let line = JSON.stringify({ reason, message })
   let kept = message
@@ -315,6 +315,104 @@ export function parseTerminationMessage (text: string | undefined): TerminationM
         if (isInstallerReason(reason)) {
           return { reason, message: typeof message === 'string' ? message : '' }
         }
+      }
+    } catch {
+      // not JSON: keep looking further up
+    }
+  }
+  return undefined
+}
+
+// ---- the scheduling agent (spec.scheduling) --------------------------------------------------
+// A small Deployment per module that keeps Gthulhu scheduling strategies in the Gthulhu Manager.
+// Like the installer it reports through its pod only: readiness = every rule's strategy is in
+// place (or, in cleanup mode, every strategy it owned is gone); on a problem it exits with one
+// line of JSON `{reason, message}` in its termination message.
+
+export const AGENT_CONTAINER = 'scheduling-agent'
+export const AGENT_APP_NAME = 'gtp5g-scheduling-agent'
+/** Label on the agent's pods naming the module; deliberately not LABEL_MODULE, which the installer DaemonSet selects on. */
+export const LABEL_AGENT = `${LABEL_PREFIX}/scheduling-agent`
+export const AGENT_PREFIX = 'gtp5g-scheduling-'
+/** The agent's entrypoint inside the operator image; the readiness probe runs `<this> check`. */
+export const AGENT_BINARY = '/usr/local/bin/scheduling-agent'
+/** Where the pod mounts the credentials Secret (keys `username` and `password`). */
+export const AGENT_CREDENTIALS_DIR = '/etc/gthulhu-credentials'
+/** The agent's own state (what `check` reads), an emptyDir: the root filesystem is read-only. */
+export const AGENT_STATE_DIR = '/run/scheduling-agent'
+export const AGENT_CREDENTIAL_KEYS = ['username', 'password'] as const
+
+/** The name of the scheduling agent Deployment of a module. */
+export function agentName (moduleName: string): string {
+  return dnsLabel(AGENT_PREFIX, moduleName)
+}
+
+/** The labels of the agent Deployment and its pods (no LABEL_MODULE: see LABEL_AGENT). */
+export function agentLabels (moduleName: string): Record<string, string> {
+  return {
+    [LABEL_APP_NAME]: AGENT_APP_NAME,
+    [LABEL_APP_INSTANCE]: labelValue(moduleName),
+    [LABEL_APP_MANAGED_BY]: MANAGED_BY,
+    [LABEL_AGENT]: labelValue(moduleName)
+  }
+}
+
+export const AGENT_ENV = Object.freeze({
+  managerUrl: 'GTHULHU_MANAGER_URL',
+  /** JSON array of the rules (AgentRule). */
+  rules: 'GTHULHU_RULES',
+  /** The module name: every strategy the agent owns carries `gtp5g-operator/<owner>/<rule>` as its strategyNamespace. */
+  owner: 'GTHULHU_OWNER',
+  /** `apply` (default) or `cleanup` (finalize: remove every strategy this owner has). */
+  mode: 'GTHULHU_AGENT_MODE',
+  credentialsDir: 'GTHULHU_CREDENTIALS_DIR',
+  stateDir: 'GTHULHU_AGENT_STATE_DIR',
+  /** Seconds between reconciliations while everything is in place. */
+  resyncSeconds: 'GTHULHU_RESYNC_SECONDS',
+  /** Seconds the Manager may stay unreachable before the agent exits to report ManagerUnreachable. */
+  unreachableExitSeconds: 'GTHULHU_UNREACHABLE_EXIT_SECONDS'
+} as const)
+
+export const AGENT_MODES = ['apply', 'cleanup'] as const
+export type AgentMode = typeof AGENT_MODES[number]
+
+/** One process rule as the agent receives it: the Manager's strategy fields, named. */
+export interface AgentRule {
+  name: string
+  commandRegex: string
+  podSelector: Record<string, string>
+  namespaces: string[]
+  priority: number
+  executionTimeNs: number
+}
+
+/** The strategyNamespace that marks a strategy as this module's rule: how the agent finds what it owns. */
+export function strategyTag (owner: string, rule?: string): string {
+  return `${MANAGED_BY}/${owner}/${rule ?? ''}`
+}
+
+/** Reasons of the `Scheduling` condition; the agent's termination message carries the failures among them. */
+export const SCHEDULING_REASONS = ['Applied', 'WaitingForPods', 'ManagerUnreachable', 'AuthFailed', 'Rejected'] as const
+export type SchedulingReason = typeof SCHEDULING_REASONS[number]
+export const AGENT_FAILURES = ['ManagerUnreachable', 'AuthFailed', 'Rejected', 'InvalidConfig', 'InternalError'] as const
+export type AgentFailure = typeof AGENT_FAILURES[number]
+
+export function isAgentFailure (s: unknown): s is AgentFailure {
+  return typeof s === 'string' && (AGENT_FAILURES as readonly string[]).includes(s)
+}
+
+/** Reads the agent's termination message back (the last line that parses with an agent reason). */
+export function parseAgentTerminationMessage (text: string | undefined): { reason: AgentFailure, message: string } | undefined {
+  if (text === undefined) return undefined
+  const lines = text.split('\n')
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]?.trim() ?? ''
+    if (!line.startsWith('{')) continue
+    try {
+      const parsed: unknown = JSON.parse(line)
+      if (typeof parsed === 'object' && parsed !== null) {
+        const { reason, message } = parsed as Record<string, unknown>
+        if (isAgentFailure(reason)) return { reason, message: typeof message === 'string' ? message : '' }
       }
     } catch {
       // not JSON: keep looking further up

@@ -12,10 +12,16 @@ import { LABEL_ENABLED } from '../contract/index.js'
 import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from './lib/harness.js'
 import { METACONTROLLER_DIR, TOOLS_BIN, toolPath } from './lib/tools.js'
 import { nodeDisk, RealNode } from './node/realnode.js'
+import { AgentKubelet } from './lib/agentkubelet.js'
+import { GTHULHU_DEPS_BIN, GthulhuManager, gthulhuMissing } from './lib/gthulhu.js'
 
 const NODES = Number(process.env.DEMO_NODES ?? 3)
-const { values: flags } = parseArgs({ options: { 'real-node': { type: 'boolean', default: false }, kernel: { type: 'string', default: '6.12' } } })
+const { values: flags } = parseArgs({
+  options: { 'real-node': { type: 'boolean', default: false }, kernel: { type: 'string', default: '6.12' }, scheduling: { type: 'boolean', default: false } }
+})
 const REAL_NODE = flags['real-node'] === true
+/** `npm run demo -- --scheduling`: also spec.scheduling against the real Gthulhu Manager, until Ctrl-C. */
+const SCHEDULING = flags.scheduling === true
 const started = Date.now()
 const say = (line: string): void => { console.log(`[demo ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`) }
 
@@ -23,6 +29,14 @@ function prepare (): void {
   const missing = (): boolean => !existsSync(path.join(METACONTROLLER_DIR, 'metacontroller'))
   // Say what is missing that no command here can fetch before spending minutes on builds.
   if (missing() && !onPath('buildah')) throw new MissingPrerequisite(missingPrerequisite() ?? 'Metacontroller is missing')
+  if (SCHEDULING) {
+    if (!existsSync(path.join(GTHULHU_DEPS_BIN, 'ferretdb')) || !existsSync(path.join(GTHULHU_DEPS_BIN, 'migrate'))) {
+      say('building FerretDB and golang-migrate for the Gthulhu Manager (once)')
+      execFileSync('bash', [path.join(REPO, 'e2e/cluster/build-gthulhu-deps.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
+    }
+    const problem = gthulhuMissing()
+    if (problem !== undefined) throw new MissingPrerequisite(problem)
+  }
   if (toolPath('kwok') === undefined || toolPath('helm') === undefined || toolPath('kube-apiserver') === undefined) {
     say('building the pinned Kubernetes, etcd, kwok and Helm binaries (once; about 12 min on 2 cores)')
     execFileSync('bash', [path.join(REPO, 'e2e/cluster/build.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -103,6 +117,43 @@ ${node === undefined
   kubectl get --raw /api/v1/nodes/${node.name}/proxy/logs/kubelet.log      # the guest's kubelet
 `}Logs of every component: ${path.join(cluster.dir, 'logs')}
 Stop it: npm run demo:down`)
+  if (SCHEDULING) await schedulingDemo(cluster)
+}
+
+/**
+ * spec.scheduling on the demo cluster: the real Gthulhu Manager on FerretDB, a gNB pod (kwok),
+ * the sample with a scheduling rule, the agent run for its pod as in e2e/scheduling.test.ts.
+ * Runs until Ctrl-C, which stops the Manager and the agent; the cluster stays (npm run demo:down).
+ */
+async function schedulingDemo (cluster: LocalCluster): Promise<void> {
+  const kubectl = async (args: readonly string[], input?: string): Promise<string> => await cluster.kubectl(args, input)
+  const manager = new GthulhuManager(path.join(cluster.dir, 'gthulhu'), { kubeconfig: cluster.kubeconfigPath, kubectl })
+  await manager.start()
+  say(`the real Gthulhu Manager answers at ${manager.url} (FerretDB underneath; logs in ${path.join(manager.dir, 'logs')})`)
+  const kubelet = new AgentKubelet({ kubectl }, INSTALLER_NAMESPACE, path.join(cluster.dir, 'gthulhu', 'agents'))
+  kubelet.start()
+  await kubectl(['create', 'namespace', 'ran']).catch(() => '')
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gnb-0', namespace: 'ran', labels: { 'app.kubernetes.io/name': 'ueransim-gnb' } }, spec: { containers: [{ name: 'gnb', image: 'towards5gs/ueransim-gnb:v3.2.3' }] } }))
+  await kubectl(['create', 'secret', 'generic', 'gthulhu-manager', '-n', INSTALLER_NAMESPACE, `--from-literal=username=${manager.adminUser}`, `--from-literal=password=${manager.adminPassword}`]).catch(() => '')
+  const rules = [{ name: 'gnb', podSelector: { 'app.kubernetes.io/name': 'ueransim-gnb' }, namespaces: ['ran'] }]
+  await kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { scheduling: { managerUrl: manager.url, credentialsSecret: { name: 'gthulhu-manager' }, rules } } })])
+  say('gNB pod ran/gnb-0 created (kwok), spec.scheduling added to the sample; the agent runs as a local process for its pod (kwok nodes run nothing)')
+  let last = ''
+  const signal = new AbortController()
+  process.once('SIGINT', () => { signal.abort() })
+  const stop = new Promise<void>(resolve => { signal.signal.addEventListener('abort', () => { resolve() }) })
+  say('watching the Scheduling condition and the Manager\'s strategies (Ctrl-C stops the Manager and the agent):')
+  while (!signal.signal.aborted) {
+    const m = JSON.parse(await kubectl(['get', 'gtp5gmodule', 'sample', '-o', 'json'])) as { status?: { phase?: string, conditions?: Array<{ type: string, status: string, reason: string }> } }
+    const c = m.status?.conditions?.find(x => x.type === 'Scheduling')
+    const strategies = (await manager.api<{ strategies: Array<{ StrategyNamespace: string, Priority: number, ExecutionTime: number, CommandRegex: string }> }>('GET', '/api/v1/strategies/self')).body.data?.strategies ?? []
+    const line = `phase ${m.status?.phase ?? '-'}  Scheduling ${c?.status ?? '-'}/${c?.reason ?? '-'}  strategies ${strategies.map(s => `${s.StrategyNamespace} ${s.CommandRegex} prio ${s.Priority} slice ${s.ExecutionTime / 1e6} ms`).join('; ') || 'none'}`
+    if (line !== last) { console.log(`  ${line}`); last = line }
+    await Promise.race([stop, new Promise(resolve => setTimeout(resolve, 1000))])
+  }
+  await kubelet.stop()
+  await manager.stop()
+  say('the Manager and the agent stopped; the cluster keeps running (npm run demo:down)')
 }
 
 try {

@@ -15,7 +15,7 @@ started=$SECONDS
 [[ -r $CACHE/installer-test.env ]] || bash "$REPO/scripts/installer-test-deps.sh"
 BASE_REF=$(sed -n 's/^BASE_REF=//p' "$CACHE/installer-test.env")
 
-KEY=$( { echo "hook image v1 $BASE_REF"; cd "$REPO" && for f in Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json $(find contract hooks -type f -name '*.ts' -o -name '*.json' | sort); do
+KEY=$( { echo "hook image v1 $BASE_REF"; cd "$REPO" && for f in Dockerfile package.json package-lock.json tsconfig.json tsconfig.build.json $(find contract hooks agent -type f -name '*.ts' -o -name '*.json' | sort); do
   [[ -f $f ]] && { echo "== $f"; cat "$f"; }; done; } | sha256sum | cut -c1-16)
 build_and_export gtp5g-operator Dockerfile "$KEY" "$BASE_REF" "$REPO" "$CACHE"
 REF=localhost/gtp5g-operator:$KEY

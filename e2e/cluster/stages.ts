@@ -8,7 +8,7 @@
 //   - once the fault is gone, a failed pod comes back Ready, as the kubelet's restart would.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { formatTerminationMessage, type InstallerReason, LABEL_MODULE } from '../../contract/index.js'
+import { formatTerminationMessage, type InstallerReason, LABEL_AGENT, LABEL_MODULE } from '../../contract/index.js'
 import { TOOLS_BIN } from '../lib/tools.js'
 
 /** Node label that gives a simulated node a fault; its value is the installer's reason code. */
@@ -65,6 +65,11 @@ const conditions = (ready: boolean): unknown[] => ['Initialized', 'Ready', 'Cont
 
 const helmHook = '.metadata.annotations["helm.sh/hook"] // ""'
 const notCanary = { key: `.metadata.labels["${CANARY_LABEL}"]`, operator: 'DoesNotExist' }
+/**
+ * The scheduling agent's pods are not played by kwok: their status comes from the real agent
+ * process the scheduling suite runs (e2e/lib/agentkubelet.ts), and on a real node from its kubelet.
+ */
+const notAgent = { key: `.metadata.labels["${LABEL_AGENT}"]`, operator: 'DoesNotExist' }
 
 /** A Stage acting on the pods that match every expression, writing `statusTemplate` as their status. */
 const podStage = (name: string, matchExpressions: unknown[], statusTemplate: string): Record<string, unknown> => ({
@@ -81,6 +86,7 @@ function readyStage (faulty: readonly string[]): Record<string, unknown> {
     { key: '.status.phase', operator: 'In', values: ['Pending'] },
     { key: helmHook, operator: 'NotIn', values: ['test'] },
     notCanary,
+    notAgent,
     onNodes('NotIn', faulty)
   ], '{{ $now := Now }}\n' +
     `conditions: ${JSON.stringify(conditions(true)).replaceAll(`"${NOW}"`, '{{ $now | Quote }}')}\n` +

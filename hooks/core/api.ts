@@ -81,6 +81,109 @@ export const MaxUnavailable = Type.Union([
   )]
 })
 
+/** Bounds of a scheduling rule; the Manager checks none of them, so the CRD and the hook do. */
+export const SCHEDULING_LIMITS = Object.freeze({
+  /** The scheduler keeps the priority in an unsigned BPF map: a negative one would wrap. */
+  priority: { minimum: 0, maximum: 20, default: 10 },
+  /** 100 µs to 1 s of time slice; 20 ms is the original companion's value. */
+  executionTimeNs: { minimum: 100_000, maximum: 1_000_000_000, default: 20_000_000 },
+  commandRegexMaxLength: 256,
+  maxRules: 16
+} as const)
+
+export const DEFAULT_COMMAND_REGEX = '^nr-gnb'
+
+/**
+ * Constructs of JavaScript/PCRE regular expressions that Go's RE2 (the Gthulhu side) refuses:
+ * lookaround and backreferences. A regex that passes this and compiles in JavaScript is taken.
+ */
+const NOT_RE2 = String.raw`\(\?<?[=!]|\\[1-9]|\\k<`
+const notRe2RegExp = new RegExp(NOT_RE2)
+export function isRe2Regex (v: unknown): boolean {
+  if (typeof v !== 'string' || v === '' || notRe2RegExp.test(v)) return false
+  try {
+    // RE2 spells named groups (?P<name>…) as well; JavaScript only (?<name>…).
+    return new RegExp(v.replaceAll('(?P<', '(?<')) instanceof RegExp
+  } catch {
+    return false
+  }
+}
+
+const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+
+export const SchedulingRule = Type.Object({
+  name: Type.String({
+    description: 'Names the rule; unique within the module. The agent tags its strategy with it, so renaming a rule replaces its strategy.',
+    default: 'gnb',
+    minLength: 1,
+    maxLength: 63,
+    pattern: DNS_LABEL_PATTERN
+  }),
+  commandRegex: Type.String({
+    description: 'Processes of the selected pods whose command matches this regular expression (Go RE2 syntax) get the priority; the default matches UERANSIM\'s gNB.',
+    default: DEFAULT_COMMAND_REGEX,
+    minLength: 1,
+    maxLength: SCHEDULING_LIMITS.commandRegexMaxLength,
+    [VALIDATIONS]: [celRule(
+      // The API server cannot compile the regex in CEL without failing on a bad one; it refuses
+      // what RE2 never accepts, and the hook also compiles it.
+      `!self.matches(r'${NOT_RE2}')`,
+      'must be a regular expression in Go RE2 syntax: no lookahead, lookbehind or backreferences',
+      isRe2Regex
+    )]
+  }),
+  podSelector: Type.Record(Type.String(), Type.String({ maxLength: 63, pattern: LABEL_VALUE_PATTERN }), {
+    description: 'Labels the pods must carry (all of them); at least one, because the Manager reads an empty selector as every pod.',
+    minProperties: 1,
+    maxProperties: 16,
+    [VALIDATIONS]: [celRule(
+      `self.all(k, k.matches(r'${LABEL_KEY_PATTERN}') && (!k.contains('/') || k.matches('^[^/]{1,253}/')))`,
+      'keys must be label keys: an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit',
+      v => typeof v === 'object' && v !== null && Object.keys(v).every(isLabelKey)
+    )]
+  }),
+  namespaces: Type.Array(Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL_PATTERN }), {
+    description: 'Namespaces of the pods; empty means every namespace.',
+    default: [],
+    maxItems: 64
+  }),
+  priority: Type.Integer({
+    description: `Priority boost Gthulhu gives the matching processes, ${SCHEDULING_LIMITS.priority.minimum} to ${SCHEDULING_LIMITS.priority.maximum}.`,
+    ...SCHEDULING_LIMITS.priority
+  }),
+  executionTimeNs: Type.Integer({
+    description: 'Time slice of the matching processes in nanoseconds, 100000 (0.1 ms) to 1000000000 (1 s); 20000000 is 20 ms.',
+    ...SCHEDULING_LIMITS.executionTimeNs
+  })
+}, { description: 'One Gthulhu scheduling strategy: which processes of which pods, and how they are scheduled.' })
+
+export const Scheduling = Type.Object({
+  managerUrl: Type.String({
+    description: 'Base URL of the Gthulhu Manager API as the agent pod reaches it, e.g. http://gthulhu-manager.gthulhu-system:8080.',
+    minLength: 1,
+    maxLength: 2048,
+    pattern: `^https?://${NO_SPACE}$`
+  }),
+  credentialsSecret: Type.Object({
+    name: Type.String({
+      description: 'Name of the Secret in the operator\'s installer namespace with the keys `username` and `password` of a Manager account.',
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
+    })
+  }, { description: 'The Manager account the agent logs in with.' }),
+  rules: Type.Array(SchedulingRule, {
+    description: 'One strategy per rule, kept in the Manager by the agent.',
+    minItems: 1,
+    maxItems: SCHEDULING_LIMITS.maxRules,
+    [VALIDATIONS]: [celRule(
+      'self.all(r, self.exists_one(s, s.name == r.name))',
+      'rule names must be unique',
+      v => Array.isArray(v) && new Set(v.map(r => (r as { name?: unknown }).name)).size === v.length
+    )]
+  })
+}, { description: 'Scheduling priority for the radio side (gNB) through Gthulhu: an agent keeps one Gthulhu strategy per rule. Needs the Gthulhu scheduler on the nodes and its Manager.' })
+
 export const GTP5GModuleSpec = Type.Object({
   version: Type.String({
     description: 'The gtp5g release tag to load, e.g. v0.9.14 or v0.9.12a.',
@@ -130,16 +233,17 @@ export const GTP5GModuleSpec = Type.Object({
   btf: Type.Boolean({
     description: 'Build gtp5g with BTF type information (what eBPF tracers of gtp5g need) when the node\'s kernel offers /sys/kernel/btf/vmlinux; a node that cannot fails with BTFUnavailable.',
     default: false
-  })
+  }),
+  scheduling: Type.Optional(Scheduling)
 }, { description: 'The desired gtp5g module and the nodes it belongs on.' })
 
 export const PHASES = ['Pending', 'Installing', 'Installed', 'Failed', 'Unloading'] as const
 export type Phase = typeof PHASES[number]
-export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded'] as const
+export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded', 'Scheduling'] as const
 export type ConditionType = typeof CONDITION_TYPES[number]
 
 export const Condition = Type.Object({
-  type: StringEnum(CONDITION_TYPES, { description: 'Ready, Progressing or Degraded.' }),
+  type: StringEnum(CONDITION_TYPES, { description: 'Ready, Progressing, Degraded, or Scheduling (only with spec.scheduling; never affects Ready).' }),
   status: StringEnum(['True', 'False', 'Unknown'], { description: 'True, False or Unknown.' }),
   reason: Type.String({ description: 'CamelCase reason for the last transition.', maxLength: 1024 }),
   message: Type.String({ description: 'Human readable detail.', maxLength: 32768 }),
@@ -163,7 +267,7 @@ export const GTP5GModuleStatus = Type.Object({
   failed: Type.Optional(Type.Integer({ description: 'Nodes whose installer failed.', minimum: 0 })),
   installedNodes: Type.Optional(Type.Array(Type.String(), { description: `Sorted names of installed nodes, at most ${MAX_LISTED_NODES} (the count stays exact).`, maxItems: MAX_LISTED_NODES })),
   failedNodes: Type.Optional(Type.Array(FailedNode, { description: `Sorted failed nodes with reasons, at most ${MAX_LISTED_NODES} (the count stays exact).`, maxItems: MAX_LISTED_NODES })),
-  conditions: Type.Optional(Type.Array(Condition, { description: 'Ready, Progressing and Degraded.' })),
+  conditions: Type.Optional(Type.Array(Condition, { description: 'Ready, Progressing and Degraded; Scheduling with spec.scheduling.' })),
   message: Type.Optional(Type.String({ description: 'One sentence on the state of the module.' })),
   lastUpdateTime: Type.Optional(Type.String({ description: 'When anything else in status last changed.', format: 'date-time' }))
 }, { description: 'Observed state, recomputed by the sync hook on every sync.' })
@@ -173,6 +277,8 @@ export type GTP5GModuleStatus = Static<typeof GTP5GModuleStatus>
 export type Condition = Static<typeof Condition>
 export type FailedNode = Static<typeof FailedNode>
 export type Toleration = Static<typeof Toleration>
+export type Scheduling = Static<typeof Scheduling>
+export type SchedulingRule = Static<typeof SchedulingRule>
 
 /** The printer columns of `kubectl get gtp5gmodules`. */
 export const PRINTER_COLUMNS = [

@@ -21,6 +21,8 @@ export interface HookConfig {
   targetNamespace: string
   /** Installer image used when a module sets no spec.image. */
   installerImage: string
+  /** The operator's own image, whose `scheduling-agent` entrypoint the agent Deployment runs (spec.scheduling). */
+  agentImage: string
   /** How long finalize waits for nodes to report gtp5g unloaded before it lets the module go. */
   finalizeTimeoutSeconds: number
   policy: InstallerPolicy

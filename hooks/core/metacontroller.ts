@@ -72,6 +72,7 @@ export interface SyncResponse {
 
 // Keys of the object maps, as Metacontroller spells them.
 export const DAEMONSET_KEY = 'DaemonSet.apps/v1'
+export const DEPLOYMENT_KEY = 'Deployment.apps/v1'
 export const POD_KEY = 'Pod.v1'
 export const NODE_KEY = 'Node.v1'
 export const MODULE_KEY = `${KIND}.${GROUP_VERSION}`

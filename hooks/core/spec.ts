@@ -85,6 +85,9 @@ function describe (schema: TSchema, value: unknown, fallback: string): string {
   if (value === undefined) return 'required'
   const literals: unknown[] | undefined = Array.isArray(schema.anyOf) ? schema.anyOf.map((s: TSchema) => s.const) : undefined
   if (literals !== undefined && literals.every(l => typeof l === 'string')) return `expected one of ${literals.join(', ')}`
+  if (typeof schema.minProperties === 'number' && isPlainObject(value) && Object.keys(value).length < schema.minProperties) {
+    return `expected at least ${schema.minProperties} entry(ies)`
+  }
   // A union the CRD checks in CEL (int-or-string): its rule's message says what is expected.
   const [rule] = rulesOf(schema)
   if (rule !== undefined) return rule.message

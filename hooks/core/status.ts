@@ -187,7 +187,9 @@ const REFUSED: Record<RefusalReason, string> = {
  */
 export function invalidSpecStatus (previous: unknown, message: string, generation: number | undefined, now: Date, reason: RefusalReason = 'InvalidSpec'): GTP5GModuleStatus {
   const before = previousStatus(previous)
-  const carried = (['Ready', 'Progressing'] as const).map(type => {
+  // Scheduling is carried only when it was there: a module without spec.scheduling has none.
+  const types = findCondition(previous, 'Scheduling') === undefined ? ['Ready', 'Progressing'] as const : ['Ready', 'Progressing', 'Scheduling'] as const
+  const carried = types.map(type => {
     const c = wellFormedCondition(findCondition(previous, type))
     return c === undefined
       ? { type, status: 'Unknown' as const, reason, message }
@@ -200,4 +202,14 @@ export function invalidSpecStatus (previous: unknown, message: string, generatio
     conditions: conditionsFrom(previous, [...carried, { type: 'Degraded', status: 'True', reason, message }], generation, now),
     message: `${REFUSED[reason]}: ${message}`
   }, previous, now)
+}
+
+/**
+ * `status` with one more condition (Scheduling), its time carried forward like the others, and
+ * lastUpdateTime stamped again over the whole.
+ */
+export function withCondition (status: GTP5GModuleStatus, value: ConditionValue, previous: unknown, generation: number | undefined, now: Date): GTP5GModuleStatus {
+  const { lastUpdateTime, ...rest } = status
+  const added = conditionsFrom(previous, [value], generation, now)
+  return stampUpdateTime({ ...rest, conditions: [...(rest.conditions ?? []).filter(c => c.type !== value.type), ...added] }, previous, now)
 }

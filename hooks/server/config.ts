@@ -7,6 +7,8 @@ import { StringEnum } from '../core/api.js'
 import type { HookConfig, InstallerPolicy } from '../core/config.js'
 
 export const DEFAULT_INSTALLER_IMAGE = 'ghcr.io/gthulhu/gtp5g-installer:0.1.0'
+/** The hook server's own image: it also carries the scheduling agent (spec.scheduling). */
+export const DEFAULT_AGENT_IMAGE = 'ghcr.io/gthulhu/gtp5g-operator:0.1.0'
 
 /**
  * Room for a sync request of about 5,500 nodes, each with its installer pod (28.5 MiB at 5,000,
@@ -42,6 +44,7 @@ export const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   TARGET_NAMESPACE: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, default: DEFAULT_TARGET_NAMESPACE }),
   INSTALLER_IMAGE: Type.String({ minLength: 1, default: DEFAULT_INSTALLER_IMAGE }),
+  AGENT_IMAGE: Type.String({ minLength: 1, default: DEFAULT_AGENT_IMAGE }),
   LOG_LEVEL: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'pino log level', default: 'info' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: DEFAULT_BODY_LIMIT_BYTES }),
   FINALIZE_TIMEOUT_SECONDS: Type.Integer({ minimum: 0, default: 600 }),
@@ -107,6 +110,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     hooks: {
       targetNamespace: parsed.TARGET_NAMESPACE,
       installerImage: parsed.INSTALLER_IMAGE,
+      agentImage: parsed.AGENT_IMAGE,
       finalizeTimeoutSeconds: parsed.FINALIZE_TIMEOUT_SECONDS,
       policy: policyFrom(parsed)
     }

@@ -2,7 +2,7 @@
 // labels, Pod Security `restricted`, no RBAC, and the hook server's settings taken from values.
 import t from 'tap'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
-import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, EnvSchema, loadConfig } from '../../hooks/server/config.js'
+import { DEFAULT_AGENT_IMAGE, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, EnvSchema, loadConfig } from '../../hooks/server/config.js'
 import { chart, ciFiles, ciPath, ciValues, helmOrSkip, type Manifest, NAMESPACE, one, RELEASE, render, type RenderOptions } from './chart.js'
 import { type ContainerSpec, type PodSpec, restrictedViolations } from './podsecurity.js'
 
@@ -105,6 +105,8 @@ if (helm !== undefined) {
     t.same(envOf(c), {
       TARGET_NAMESPACE: 'gtp5g-installers',
       INSTALLER_IMAGE: `ghcr.io/gthulhu/gtp5g-installer:${chart.appVersion}`,
+      // The scheduling agent (spec.scheduling) runs from the hook server's own image.
+      AGENT_IMAGE: `ghcr.io/gthulhu/gtp5g-operator:${chart.appVersion}`,
       LOG_LEVEL: 'info',
       BODY_LIMIT_BYTES: '33554432',
       FINALIZE_TIMEOUT_SECONDS: '600',
@@ -114,6 +116,7 @@ if (helm !== undefined) {
     })
     t.same(loadConfig(envOf(c)).hooks.policy, { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, 'no installer policy unless asked for')
     t.equal(envOf(c).INSTALLER_IMAGE, DEFAULT_INSTALLER_IMAGE, 'the chart and the server default to the same installer')
+    t.equal(envOf(c).AGENT_IMAGE, DEFAULT_AGENT_IMAGE, 'and to the same agent image')
     t.equal(envOf(c).TARGET_NAMESPACE, DEFAULT_TARGET_NAMESPACE, 'and to the same installer namespace')
     t.equal(envOf(c).BODY_LIMIT_BYTES, String(DEFAULT_BODY_LIMIT_BYTES), 'and to the same body limit')
     const known = Object.keys(EnvSchema.properties)
@@ -179,6 +182,7 @@ if (helm !== undefined) {
     t.same(envOf(c), {
       TARGET_NAMESPACE: v.installer.namespace,
       INSTALLER_IMAGE: `${v.installer.image.repository}:${v.installer.image.tag}`,
+      AGENT_IMAGE: c.image,
       LOG_LEVEL: v.hookServer.logLevel,
       BODY_LIMIT_BYTES: String(v.hookServer.bodyLimitBytes),
       FINALIZE_TIMEOUT_SECONDS: String(v.hookServer.finalizeTimeoutSeconds),

@@ -11,6 +11,7 @@ import { sync } from '../../hooks/core/hooks.js'
 export const CONFIG: HookConfig = {
   targetNamespace: 'gtp5g-system',
   installerImage: 'ghcr.io/gthulhu/gtp5g-installer:0.1.0',
+  agentImage: 'ghcr.io/gthulhu/gtp5g-operator:0.1.0',
   finalizeTimeoutSeconds: 600,
   policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }
 }

@@ -276,7 +276,8 @@ export function checkAnswer (c: FuzzCase, statusCode: number, body: string): str
     return isObject(parsed) && typeof parsed.message === 'string' ? undefined : `a ${statusCode} without a message: ${body.slice(0, 200)}`
   }
   if (!isObject(parsed)) return 'a 200 whose body is not an object'
-  if (c.route === '/customize') return Array.isArray(parsed.relatedResources) && parsed.relatedResources.length === 3 ? undefined : `customize answered ${body.slice(0, 200)}`
+  // The installer's pods, the nodes, every module, the scheduling agent's pods, and each scheduling rule's pods.
+  if (c.route === '/customize') return Array.isArray(parsed.relatedResources) && parsed.relatedResources.length >= 4 ? undefined : `customize answered ${body.slice(0, 200)}`
   if (!isObject(parsed.status) || !Array.isArray(parsed.children)) return `sync answered without status or children: ${body.slice(0, 200)}`
   if (parsed.finalized === true) return undefined // the parent is going away: Metacontroller deletes nothing it still needs
   const returned = new Set(parsed.children.map(ch => isObject(ch) && isObject(ch.metadata) ? ch.metadata.name : undefined))

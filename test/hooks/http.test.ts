@@ -95,7 +95,9 @@ t.test('customize asks for our pods, the selected nodes and every GTP5GModule', 
     relatedResources: [
       { apiVersion: 'v1', resource: 'pods', namespace: 'gtp5g-system', labelSelector: { matchLabels: { 'gtp5g.gthulhu.io/module': 'sample' } } },
       { apiVersion: 'v1', resource: 'nodes', labelSelector: { matchLabels: { 'node-role.kubernetes.io/upf': '' } } },
-      { apiVersion: 'operator.gthulhu.io/v1alpha1', resource: 'gtp5gmodules' }
+      { apiVersion: 'operator.gthulhu.io/v1alpha1', resource: 'gtp5gmodules' },
+      // The scheduling agent's pods: a spec.scheduling taken out is still cleaned up (test/hooks/agent.test.ts).
+      { apiVersion: 'v1', resource: 'pods', namespace: 'gtp5g-system', labelSelector: { matchLabels: { 'gtp5g.gthulhu.io/scheduling-agent': 'sample' } } }
     ]
   })
 })

@@ -52,4 +52,14 @@ if (rootfs === undefined || dir === undefined || !existsSync(path.join(dir, '.do
     t.same(await postSync(server.url, syncRequest({ nodes: [node('node-a')] })), { status: 200, children: 1 })
     t.equal(await server.stop(), 0, 'graceful stop')
   })
+
+  t.test('the scheduling agent runs from the same image: its entrypoint and readiness probe', async t => {
+    t.ok(existsSync(path.join(rootfs, 'app/dist/agent/main.js')))
+    const probe = async (stateDir: string): Promise<number | null> => await new Promise(resolve => {
+      const child = spawn('/usr/sbin/chroot', ['--userspec=65532:65532', rootfs, '/usr/bin/env', '-i',
+        'PATH=/usr/local/bin:/usr/bin:/bin', `GTHULHU_AGENT_STATE_DIR=${stateDir}`, '/usr/local/bin/scheduling-agent', 'check'], { stdio: 'ignore' })
+      child.on('exit', code => { resolve(code) })
+    })
+    t.equal(await probe('/nonexistent'), 1, '`scheduling-agent check` without a report: not ready')
+  })
 }

@@ -15,6 +15,15 @@ export interface InvalidSpec {
 const LABEL_KEY = /keys must be label keys: an optional DNS subdomain prefix and "\/"/
 const KERNEL = /must be empty or a kernel release as uname -r prints it/
 const MAX_UNAVAILABLE = /must be a positive integer or a percentage from 1% to 100%/
+const RE2 = /must be a regular expression in Go RE2 syntax/
+
+/** A valid rule of spec.scheduling (the README's example). */
+export const RULE = { name: 'gnb', podSelector: { 'app.kubernetes.io/name': 'ueransim-gnb' } }
+
+/** A module spec with a valid spec.scheduling whose one rule is RULE with `rule` over it. */
+export function scheduling (rule: Record<string, unknown> = {}): { scheduling: Record<string, unknown> } {
+  return { scheduling: { managerUrl: 'http://gthulhu-manager.gthulhu-system:8080', credentialsSecret: { name: 'gthulhu-manager' }, rules: [{ ...RULE, ...rule }] } }
+}
 
 export const INVALID_SPECS: InvalidSpec[] = [
   { name: 'maxUnavailable 0', spec: { maxUnavailable: 0 }, field: 'spec.maxUnavailable', hook: MAX_UNAVAILABLE, api: /spec\.maxUnavailable: Invalid value: 0: must be a positive integer/ },
@@ -30,7 +39,17 @@ export const INVALID_SPECS: InvalidSpec[] = [
   // Issue 14 finding 6: no list the hooks walk per node is unbounded.
   { name: '65 tolerations', spec: { tolerations: Array.from({ length: 65 }, (_, i) => ({ key: `k${i}`, operator: 'Exists' })) }, field: 'spec.tolerations', hook: /^expected array length to be less or equal to 64$/i, api: /spec\.tolerations: Too many: 65: must have at most 64 items/ },
   // The quoted "true" a templated manifest produces: a boolean only, never read as one.
-  { name: 'btf as the string "true"', spec: { btf: 'true' }, field: 'spec.btf', hook: /^expected boolean$/, api: /spec\.btf: Invalid value: "string": spec\.btf in body must be of type boolean/ }
+  { name: 'btf as the string "true"', spec: { btf: 'true' }, field: 'spec.btf', hook: /^expected boolean$/, api: /spec\.btf: Invalid value: "string": spec\.btf in body must be of type boolean/ },
+  // spec.scheduling: the Gthulhu Manager validates none of these, so the CRD and the hook do.
+  { name: 'scheduling priority above 20', spec: scheduling({ priority: 21 }), field: 'spec.scheduling.rules[0].priority', hook: /less or equal to 20/, api: /spec\.scheduling\.rules\[0\]\.priority: Invalid value: 21: .*less than or equal to 20/ },
+  { name: 'scheduling priority below 0', spec: scheduling({ priority: -1 }), field: 'spec.scheduling.rules[0].priority', hook: /greater or equal to 0/, api: /spec\.scheduling\.rules\[0\]\.priority: Invalid value: -1: .*greater than or equal to 0/ },
+  { name: 'scheduling executionTimeNs under 0.1 ms', spec: scheduling({ executionTimeNs: 99_999 }), field: 'spec.scheduling.rules[0].executionTimeNs', hook: /greater or equal to 100000/, api: /spec\.scheduling\.rules\[0\]\.executionTimeNs: Invalid value: 99999: .*greater than or equal to 100000/ },
+  { name: 'scheduling executionTimeNs over 1 s', spec: scheduling({ executionTimeNs: 1_000_000_001 }), field: 'spec.scheduling.rules[0].executionTimeNs', hook: /less or equal to 1000000000/, api: /spec\.scheduling\.rules\[0\]\.executionTimeNs: Invalid value: 1000000001: .*less than or equal to 1e\+09|spec\.scheduling\.rules\[0\]\.executionTimeNs: Invalid value: 1000000001: .*less than or equal to 1000000000/ },
+  { name: 'scheduling commandRegex with a lookahead', spec: scheduling({ commandRegex: '^nr-(?!ue)' }), field: 'spec.scheduling.rules[0].commandRegex', hook: RE2, api: /spec\.scheduling\.rules\[0\]\.commandRegex: Invalid value: .*must be a regular expression in Go RE2 syntax/ },
+  { name: 'scheduling commandRegex with a backreference', spec: scheduling({ commandRegex: '(nr)-\\1' }), field: 'spec.scheduling.rules[0].commandRegex', hook: RE2, api: /spec\.scheduling\.rules\[0\]\.commandRegex: Invalid value: .*must be a regular expression in Go RE2 syntax/ },
+  { name: 'scheduling without a pod selector', spec: scheduling({ podSelector: {} }), field: 'spec.scheduling.rules[0].podSelector', hook: /at least 1|fewer than 1|minProperties|1 properties/i, api: /spec\.scheduling\.rules\[0\]\.podSelector: Invalid value: .*must have at least 1 items|spec\.scheduling\.rules\[0\]\.podSelector: Invalid value: .*should have at least 1 properties/ },
+  { name: 'scheduling rules with one name twice', spec: { scheduling: { ...scheduling().scheduling, rules: [RULE, RULE] } }, field: 'spec.scheduling.rules', hook: /rule names must be unique/, api: /spec\.scheduling\.rules: Invalid value: .*rule names must be unique/ },
+  { name: 'scheduling managerUrl without a scheme', spec: { scheduling: { ...scheduling().scheduling, managerUrl: 'gthulhu-manager:8080' } }, field: 'spec.scheduling.managerUrl', hook: /expected a string matching/, api: /spec\.scheduling\.managerUrl: Invalid value: .*should match/ }
 ]
 
 /** Specs both accept: the rules above are not stricter than they mean to be. */
@@ -47,5 +66,9 @@ export const VALID_SPECS: Array<Record<string, unknown>> = [
   { kernelVersion: '6.12.12+bpo-amd64' },
   { btf: true },
   { tolerations: Array.from({ length: 64 }, (_, i) => ({ key: `k${i}`, operator: 'Exists' })) },
-  { btf: false }
+  { btf: false },
+  scheduling(),
+  scheduling({ priority: 0, executionTimeNs: 100_000, namespaces: ['ran', 'core'] }),
+  scheduling({ priority: 20, executionTimeNs: 1_000_000_000, commandRegex: '^(?P<bin>nr-gnb|nr-ue)( |$)' }),
+  { scheduling: { managerUrl: 'https://manager.example:8443/', credentialsSecret: { name: 'gthulhu.creds' }, rules: [RULE, { ...RULE, name: 'upf', commandRegex: '^upf' }] } }
 ]

@@ -11,7 +11,10 @@ t.test('CompositeController', async t => {
   t.same(cc.spec.parentResource, { apiVersion: GROUP_VERSION, resource: PLURAL })
   t.equal(cc.spec.generateSelector, true)
   t.ok(cc.spec.resyncPeriodSeconds > 0, 'a resync period is set')
-  t.same(cc.spec.childResources, [{ apiVersion: 'apps/v1', resource: 'daemonsets', updateStrategy: { method: 'InPlace' } }], 'InPlace: OnDelete would never roll out a new version')
+  t.same(cc.spec.childResources, [
+    { apiVersion: 'apps/v1', resource: 'daemonsets', updateStrategy: { method: 'InPlace' } },
+    { apiVersion: 'apps/v1', resource: 'deployments', updateStrategy: { method: 'InPlace' } }
+  ], 'the installer DaemonSet and the scheduling agent Deployment, InPlace: OnDelete would never roll out a new version')
   for (const hook of ['customize', 'sync', 'finalize']) {
     const h = cc.spec.hooks[hook]
     t.equal(h.version, 'v2', `${hook}: v2 request format`)

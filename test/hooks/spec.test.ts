@@ -79,8 +79,8 @@ t.test('label keys: prefix up to 253 characters, name up to 63, as Kubernetes al
 
 t.test('the CRD and the hook share each CEL rule and its message', async t => {
   const crdRules = JSON.stringify(buildCrd()).match(/"rule":"[^"\\]*(\\.[^"\\]*)*","message":"[^"\\]*(\\.[^"\\]*)*"/g) ?? []
-  t.equal(crdRules.length, 3, 'maxUnavailable, kernelVersion and nodeSelector keys')
-  for (const row of INVALID_SPECS.filter(r => r.name.startsWith('maxUnavailable') || r.field === 'spec.kernelVersion' || r.field === 'spec.nodeSelector')) {
+  t.equal(crdRules.length, 6, 'maxUnavailable, kernelVersion, nodeSelector keys; commandRegex, podSelector keys and unique rule names of spec.scheduling')
+  for (const row of INVALID_SPECS.filter(r => r.name.startsWith('maxUnavailable') || ['spec.kernelVersion', 'spec.nodeSelector', 'spec.scheduling.rules[0].commandRegex', 'spec.scheduling.rules'].includes(r.field))) {
     const parsed = parseSpec({ version: 'v0.9.14', ...row.spec })
     const message = parsed.ok ? '' : parsed.message.slice(row.field.length + 2)
     t.ok(crdRules.some(r => r.includes(JSON.stringify(message).slice(1, -1))), `${row.name}: the hook says what the CRD rule says`)
