@@ -145,6 +145,12 @@ export const Condition = Type.Object({
 }, { description: 'A standard Kubernetes condition.' })
 
 export const MAX_LISTED_NODES = 256
+/**
+ * installedNodes is complete up to this many nodes: the Node decorator labels a node from it, so
+ * a capped list would leave nodes unlabelled. 10,000 names of 63 characters are 650 KiB, inside
+ * etcd's 1.5 MiB object limit; the hook server's default body limit serves about 5,500 nodes.
+ */
+export const MAX_INSTALLED_NODES = 10_000
 
 export const FailedNode = Type.Object({
   nodeName: Type.String({ description: 'The node.' }),
@@ -158,7 +164,8 @@ export const GTP5GModuleStatus = Type.Object({
   desired: Type.Optional(Type.Integer({ description: 'Nodes that should have gtp5g.', minimum: 0 })),
   installed: Type.Optional(Type.Integer({ description: 'Nodes where the desired version is loaded and the installer is ready.', minimum: 0 })),
   failed: Type.Optional(Type.Integer({ description: 'Nodes whose installer failed.', minimum: 0 })),
-  installedNodes: Type.Optional(Type.Array(Type.String(), { description: `Sorted names of installed nodes, at most ${MAX_LISTED_NODES} (the count stays exact).`, maxItems: MAX_LISTED_NODES })),
+  version: Type.Optional(Type.String({ description: 'The spec.version this status describes: installed and installedNodes count the nodes where it is loaded. The Node decorator labels those nodes with it.', maxLength: 63 })),
+  installedNodes: Type.Optional(Type.Array(Type.String(), { description: `Sorted names of every installed node (complete up to ${MAX_INSTALLED_NODES}: each of them is labelled gtp5g.gthulhu.io/version from this list).`, maxItems: MAX_INSTALLED_NODES })),
   failedNodes: Type.Optional(Type.Array(FailedNode, { description: `Sorted failed nodes with reasons, at most ${MAX_LISTED_NODES} (the count stays exact).`, maxItems: MAX_LISTED_NODES })),
   conditions: Type.Optional(Type.Array(Condition, { description: 'Ready, Progressing and Degraded.' })),
   message: Type.Optional(Type.String({ description: 'One sentence on the state of the module.' })),

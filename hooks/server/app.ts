@@ -19,7 +19,7 @@ export interface AppOptions {
   now?: () => Date
 }
 
-const HOOKS: readonly HookName[] = ['customize', 'sync', 'finalize']
+const HOOKS: readonly HookName[] = ['customize', 'sync', 'finalize', 'node-customize', 'node-sync']
 
 export function buildApp (options: AppOptions): { app: FastifyInstance, metrics: HookMetrics } {
   const now = options.now ?? (() => new Date())
@@ -87,6 +87,7 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     if (hook === undefined) return
     metrics.requests.inc({ hook, code: String(reply.statusCode) })
     metrics.duration.observe({ hook }, reply.elapsedTime / 1000)
+    if (Buffer.isBuffer(request.body)) metrics.requestBytes.inc({ hook }, request.body.byteLength)
     const answer = answers.get(request)
     request.log.info({
       hook,
