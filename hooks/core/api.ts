@@ -32,6 +32,8 @@ const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
 const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'
 export const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
 export const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
+/** An object name such as a Secret's (IsDNS1123Subdomain). */
+export const DNS_SUBDOMAIN_PATTERN = `^${DNS_SUBDOMAIN}$`
 const labelKeyRegExp = new RegExp(LABEL_KEY_PATTERN)
 const isLabelKey = (k: string): boolean => labelKeyRegExp.test(k) && (!k.includes('/') || k.indexOf('/') <= 253)
 
@@ -112,6 +114,12 @@ export const GTP5GModuleSpec = Type.Object({
     description: 'Tolerations of the installer pods, e.g. for tainted user-plane nodes.',
     default: []
   }),
+  imagePullSecrets: Type.Optional(Type.Array(Type.Object({
+    name: Type.String({ description: 'Name of a Secret of type kubernetes.io/dockerconfigjson in the installer namespace (the chart\'s installer.namespace, gtp5g-installers by default).', minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN })
+  }, { description: 'A pull secret of the installer pods.' }), {
+    description: 'Pull secrets of the installer image, e.g. a private registry holding an image with a baked-in source tarball. Replaces the hook server\'s default (chart installer.imagePullSecrets) when not empty.',
+    maxItems: 16
+  })),
   image: Type.Optional(Type.String({
     description: 'Installer image override; unset uses the image the hook server is configured with.',
     minLength: 1,

@@ -28,12 +28,15 @@ export const INVALID_SPECS: InvalidSpec[] = [
   { name: 'a kernelVersion that make would expand', spec: { kernelVersion: '$(shell id)' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: "\$\(shell id\)": must be empty or a kernel release/ },
   { name: 'a kernelVersion that is a path', spec: { kernelVersion: '../../etc' }, field: 'spec.kernelVersion', hook: KERNEL, api: /spec\.kernelVersion: Invalid value: .*must be empty or a kernel release/ },
   // The quoted "true" a templated manifest produces: a boolean only, never read as one.
+  { name: 'a pull secret name with upper case', spec: { imagePullSecrets: [{ name: 'Registry_Creds' }] }, field: 'spec.imagePullSecrets[0].name', hook: /expected a string matching/, api: /spec\.imagePullSecrets\[0\]\.name: Invalid value: "Registry_Creds": .*should match/ },
+  { name: 'a pull secret without a name', spec: { imagePullSecrets: [{}] }, field: 'spec.imagePullSecrets[0].name', hook: /^required$/, api: /spec\.imagePullSecrets\[0\]\.name: Required value/ },
   { name: 'btf as the string "true"', spec: { btf: 'true' }, field: 'spec.btf', hook: /^expected boolean$/, api: /spec\.btf: Invalid value: "string": spec\.btf in body must be of type boolean/ }
 ]
 
 /** Specs both accept: the rules above are not stricter than they mean to be. */
 export const VALID_SPECS: Array<Record<string, unknown>> = [
   { maxUnavailable: 1 },
+  { imagePullSecrets: [{ name: 'registry-creds' }, { name: 'mirror.example.creds' }] },
   { maxUnavailable: '1%' },
   { maxUnavailable: '100%' },
   { nodeSelector: { 'example.com/role': 'upf', 'node-role.kubernetes.io/upf': '', a: 'b.c_d-e' } },

@@ -116,3 +116,10 @@ Combinations that would render something useless: fail with a message that says 
 {{- fail (printf "installer.namespace (%s) is the release namespace, which Helm does not let the chart create or label: install the release into another namespace, or set installer.createNamespace=false and label %s pod-security.kubernetes.io/enforce=privileged yourself" .Values.installer.namespace .Values.installer.namespace) }}
 {{- end }}
 {{- end }}
+
+{{/* installer.imagePullSecrets as the hook server's INSTALLER_IMAGE_PULL_SECRETS: names, comma-separated. */}}
+{{- define "gtp5g-operator.installerPullSecrets" -}}
+{{- $names := list }}
+{{- range .Values.installer.imagePullSecrets }}{{ $names = append $names .name }}{{ end }}
+{{- join "," $names }}
+{{- end }}
