@@ -75,8 +75,31 @@ scenario('a typo in values is refused by helm install with the key named, and no
   t.same(await list(h, ['deployments', '-n', HOOK_NAMESPACE]), [])
 })
 
+scenario('without Metacontroller, helm install stops at once and says how to install it', async t => {
+  const crds = ['compositecontrollers', 'decoratorcontrollers', 'controllerrevisions'].map(r => `crd/${r}.metacontroller.k8s.io`)
+  const saved = await h.kubectl(['get', ...crds, '-o', 'json'])
+  await h.kubectl(['delete', ...crds, '--wait=true'])
+  try {
+    await t.rejects(h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE]),
+      /Metacontroller is not installed in this cluster.*helm install metacontroller oci:\/\/ghcr\.io\/metacontroller\/metacontroller-helm --version 4\.17\.2/s)
+    t.same(await list(h, ['deployments', '-n', HOOK_NAMESPACE]), [], 'nothing installed')
+    t.same(parse(await h.helm(['list', '-n', HOOK_NAMESPACE, '-o', 'yaml'])), [], 'no release recorded')
+  } finally {
+    const items = (JSON.parse(saved) as { items: Obj[] }).items.map(({ apiVersion, kind, metadata, spec }) => ({ apiVersion, kind, metadata: { name: metadata.name }, spec }))
+    await h.kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }))
+    for (const crd of crds) await h.kubectl(['wait', '--for=condition=Established', crd, '--timeout=60s'])
+    await h.restartMetacontroller()
+  }
+})
+
 scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
   await h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--wait', '--timeout=3m'])
+
+  // GTP5GModule is cluster-scoped: a second release would be a second controller over it.
+  await t.rejects(h.helm(['install', 'second', CHART, '-n', 'gtp5g-second', '--create-namespace', '--set', 'installer.namespace=gtp5g-installers-2']),
+    /already installed as release gtp5g-operator in namespace gtp5g-system.*one release serves the whole cluster/s, 'a second release with another installer namespace is refused, naming the first')
+  t.equal(await getJson(h, ['namespace', 'gtp5g-installers-2']), undefined, 'its installer namespace was not created')
+  t.same((await list(h, ['compositecontrollers'])).map(c => c.metadata.name), [RELEASE], 'one CompositeController')
   const deployment = await getJson(h, ['deployment', '-n', HOOK_NAMESPACE, RELEASE]) as Obj
   t.equal(deployment.status.availableReplicas, 2, 'two hook server replicas available (pods admitted under enforce=restricted)')
   t.ok(await getJson(h, ['pdb', '-n', HOOK_NAMESPACE, RELEASE]), 'PodDisruptionBudget')

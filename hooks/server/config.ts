@@ -19,7 +19,11 @@ export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024
 
 /** How the HTTP server protects itself; each is an env variable (EnvSchema). */
 export interface ServerLimits {
-  /** The whole request must arrive within this, and a hook must answer within it (Metacontroller waits 30 s). */
+  /**
+   * The whole request must arrive within this, and a hook must answer within it. Shorter than
+   * the 30 s Metacontroller waits for every hook (the chart's controllers), so a slow answer
+   * reaches it as our 503, which it retries, rather than as its own timeout.
+   */
   requestTimeoutMs: number
   /** Idle keep-alive connections are closed after this. */
   keepAliveTimeoutMs: number
@@ -32,7 +36,7 @@ export interface ServerLimits {
 }
 
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
-  requestTimeoutMs: 30_000,
+  requestTimeoutMs: 25_000,
   keepAliveTimeoutMs: 95_000,
   maxConnections: 64,
   maxHooksInFlight: 8,

@@ -9,7 +9,7 @@ t.test('defaults', async t => {
     host: '0.0.0.0',
     logLevel: 'info',
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    limits: { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
+    limits: { requestTimeoutMs: 25_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
     hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, finalizeTimeoutSeconds: 600, policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, installerPod: DEFAULT_INSTALLER_POD }
   })
 })
