@@ -43,7 +43,7 @@ if (skip !== undefined) {
     // UPF nodes are tainted for the data plane; someone else's label and a stale version label
     // (our key, no module behind it) are on the nodes before the operator sees them.
     for (const n of nodes) {
-      await h.kubectl(['taint', 'node', n, `${UPF_TAINT}=:NoSchedule`, '--overwrite'])
+      await h.kubectl(['taint', 'node', n, `${UPF_TAINT}:NoSchedule`, '--overwrite'])
       await h.kubectl(['label', 'node', n, `${FOREIGN}=r1`, '--overwrite'])
     }
     await h.kubectl(['label', 'node', third, `${LABEL_NODE_VERSION}=v0.0.1`, '--overwrite'])
