@@ -1,6 +1,8 @@
 // The hook server's tuning and the installer pod settings, from values to the environment the
 // server reads: its deadline stays below every hook timeout Metacontroller is given, and what the
 // chart renders is what loadConfig accepts.
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import t from 'tap'
 import { DEFAULT_INSTALLER_POD } from '../../hooks/core/config.js'
 import { loadConfig } from '../../hooks/server/config.js'
@@ -12,8 +14,8 @@ interface Controller extends Manifest { spec: { hooks: Record<string, { webhook:
 
 const helm = helmOrSkip()
 if (helm !== undefined) {
-  const envOf = async (set: string[] = []): Promise<Record<string, string>> => {
-    const d = one<Deployment>(await render(helm, { set }), 'Deployment')
+  const envOf = async (set: string[] = [], valuesFiles: string[] = []): Promise<Record<string, string>> => {
+    const d = one<Deployment>(await render(helm, { set, valuesFiles }), 'Deployment')
     return Object.fromEntries((d.spec.template.spec.containers[0]?.env ?? []).map(e => [e.name, e.value]))
   }
 
@@ -44,13 +46,14 @@ if (helm !== undefined) {
       ...DEFAULT_INSTALLER_POD,
       tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }]
     }, 'system-node-critical, today\'s sizes, no pull secrets, every NoSchedule taint tolerated')
+    const noTolerations = path.join(t.testdir(), 'values.yaml')
+    writeFileSync(noTolerations, 'installer:\n  tolerations: []\n')
     const set = await envOf([
       'installer.priorityClassName=gtp5g-critical',
       'installer.imagePullSecrets[0].name=registry-creds',
       'installer.imagePullSecrets[1].name=mirror-creds',
-      'installer.resources.limits.memory=2Gi',
-      'installer.tolerations={}'
-    ])
+      'installer.resources.limits.memory=2Gi'
+    ], [noTolerations])
     t.same(loadConfig(set).hooks.installerPod, {
       priorityClassName: 'gtp5g-critical',
       resources: { requests: DEFAULT_INSTALLER_POD.resources.requests, limits: { memory: '2Gi', 'ephemeral-storage': '1Gi' } },
