@@ -3,10 +3,12 @@
 // install, CRD upgrade, upgrade, test and uninstall. The hook server is deployed in-cluster here;
 // its pods are simulated by kwok, so `helm test` proves Helm's flow and admission, not the check
 // the test pod runs (e2e/kind runs that for real).
+import path from 'node:path'
 import t, { type Test } from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
 import { getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor } from './lib/kube.js'
+import { METACONTROLLER_DIR } from './lib/tools.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 
 const runs = prerequisiteMet(whyNot() ?? (process.env.E2E_KUBECONFIG !== undefined ? 'the chart suite installs its own release: it runs on the local cluster only' : undefined))
@@ -77,7 +79,6 @@ scenario('a typo in values is refused by helm install with the key named, and no
 
 scenario('without Metacontroller, helm install stops at once and says how to install it', async t => {
   const crds = ['compositecontrollers', 'decoratorcontrollers', 'controllerrevisions'].map(r => `crd/${r}.metacontroller.k8s.io`)
-  const saved = await h.kubectl(['get', ...crds, '-o', 'json'])
   await h.kubectl(['delete', ...crds, '--wait=true'])
   try {
     await t.rejects(h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE]),
@@ -85,8 +86,8 @@ scenario('without Metacontroller, helm install stops at once and says how to ins
     t.same(await list(h, ['deployments', '-n', HOOK_NAMESPACE]), [], 'nothing installed')
     t.same(parse(await h.helm(['list', '-n', HOOK_NAMESPACE, '-o', 'yaml'])), [], 'no release recorded')
   } finally {
-    const items = (JSON.parse(saved) as { items: Obj[] }).items.map(({ apiVersion, kind, metadata, spec }) => ({ apiVersion, kind, metadata: { name: metadata.name }, spec }))
-    await h.kubectl(['apply', '--server-side', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }))
+    // Back as the local cluster installs them, from the Metacontroller directory.
+    await h.kubectl(['apply', '--server-side', '--force-conflicts', '-f', path.join(METACONTROLLER_DIR, 'crds')])
     for (const crd of crds) await h.kubectl(['wait', '--for=condition=Established', crd, '--timeout=60s'])
     await h.restartMetacontroller()
   }

@@ -87,7 +87,6 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     if (hook === undefined) return
     metrics.requests.inc({ hook, code: String(reply.statusCode) })
     metrics.duration.observe({ hook }, reply.elapsedTime / 1000)
-    if (Buffer.isBuffer(request.body)) metrics.requestBytes.inc({ hook }, request.body.byteLength)
     const answer = answers.get(request)
     request.log.info({
       hook,
@@ -104,6 +103,8 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
         // text/plain and other bodies fastify parses as strings: not a Metacontroller request.
         return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: 'body', message: 'body must be object' })
       }
+      // Counted before the pool moves the bytes to a worker (afterwards this view is empty).
+      metrics.requestBytes.inc({ hook }, request.body.byteLength)
       const answer = await pool.run({ hook, body: request.body, nowMs: now().getTime() })
       answers.set(request, answer)
       if (answer.error !== undefined) request.log.error({ err: { message: answer.error } }, `${hook} hook failed`)

@@ -92,5 +92,7 @@ t.test('HTTP: /node-customize and /node-sync answer Metacontroller\'s DecoratorC
   t.equal(bad.statusCode, 400, 'a CompositeController body is not a decorator request')
   t.match(bad.json(), { field: 'object' })
   const metrics = (await app.inject({ url: '/metrics' })).body
-  t.match(metrics, /gtp5g_hook_request_bytes_total\{hook="node-sync"\} \d+/, 'request bytes are counted per hook')
+  const bytes = Number(/gtp5g_hook_request_bytes_total\{hook="node-sync"\} (\d+)/.exec(metrics)?.[1])
+  const sent = JSON.stringify({ ...request('upf-1', [{ status: installedOn(['upf-1']) }]), attachments: null, finalizing: false }).length + JSON.stringify({ controller, parent: node('upf-1') }).length
+  t.equal(bytes, sent, 'request bytes are counted per hook: both node-sync bodies')
 })
