@@ -10,11 +10,11 @@ import { LABEL_ENABLED, LABEL_NODE_VERSION } from '../contract/index.js'
 import { REPO } from './cluster/cluster.js'
 import { CHART, type Harness, HOOK_NAMESPACE, RELEASE, SAMPLE, startHarness, whyNot } from './lib/harness.js'
 import { getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
+import { prerequisiteMet } from '../test/support/prerequisite.js'
 
 const UPF = path.join(REPO, 'examples/upf.yaml')
 const UPF_TAINT = 'node-role.kubernetes.io/upf'
 const FOREIGN = 'example.com/rack'
-const skip = whyNot()
 let h: Harness
 
 const labelsOf = async (): Promise<Record<string, Record<string, string>>> =>
@@ -25,9 +25,7 @@ const upfPod = async (): Promise<Obj | undefined> => (await list(h, ['pods', '-n
 const scheduled = (p: Obj | undefined): boolean =>
   (p?.status?.conditions as Array<{ type: string, status: string }> | undefined)?.some(c => c.type === 'PodScheduled' && c.status === 'True') === true
 
-if (skip !== undefined) {
-  t.test('node labels on the real Metacontroller', { skip: `the local cluster cannot run here: ${skip}` }, async () => {})
-} else {
+if (prerequisiteMet(whyNot())) {
   t.before(async () => {
     h = await startHarness({ nodes: 3, name: 'nodelabels' })
     await h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${String(h.hooksUrl)}`, '--wait', '--timeout=2m'])

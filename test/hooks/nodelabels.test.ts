@@ -71,10 +71,12 @@ t.test('sync lists every installed node (1,000, past the old 256 cap) with the v
   t.equal(labelled.length, 1000, 'every node gets its label from the status alone')
 })
 
-t.test('finalizing empties installedNodes, so the labels leave while the module unloads', async t => {
+t.test('finalizing: installedNodes names the nodes still loaded, yet their labels leave at once (Unloading)', async t => {
   const hash = currentTemplateHash()
   const res = sync(syncRequest({ nodes: [node('upf-1')], pods: [pod('upf-1', hash, 'ready')], finalizing: true }), CONFIG, NOW)
-  t.same(res.status.installedNodes, [])
+  t.equal(res.status.phase, 'Unloading')
+  t.same(res.status.installedNodes, ['upf-1'])
+  t.same(nodeSync(request('upf-1', [{ status: res.status as Record<string, unknown> }])).labels, { [LABEL_NODE_VERSION]: null })
 })
 
 t.test('HTTP: /node-customize and /node-sync answer Metacontroller\'s DecoratorController envelope', async t => {
