@@ -108,6 +108,11 @@ export const LABEL_ENABLED = `${LABEL_PREFIX}/enabled`
 export const LABEL_MODULE = `${LABEL_PREFIX}/module`
 /** Hash of the pod template the hook built; a pod carrying the current value runs the current template. */
 export const LABEL_TEMPLATE_HASH = `${LABEL_PREFIX}/template-hash`
+/**
+ * Set by the Node decorator on every node where a module's installer is ready: the gtp5g version
+ * loaded there. UPF pods select on it. The only key the operator ever writes on a Node.
+ */
+export const LABEL_NODE_VERSION = `${LABEL_PREFIX}/version`
 export const LABEL_APP_NAME = 'app.kubernetes.io/name'
 export const LABEL_APP_INSTANCE = 'app.kubernetes.io/instance'
 export const LABEL_APP_MANAGED_BY = 'app.kubernetes.io/managed-by'

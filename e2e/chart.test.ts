@@ -3,11 +3,13 @@
 // install, CRD upgrade, upgrade, test and uninstall. The hook server is deployed in-cluster here;
 // its pods are simulated by kwok, so `helm test` proves Helm's flow and admission, not the check
 // the test pod runs (e2e/kind runs that for real).
+import path from 'node:path'
 import t, { type Test } from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
 import { LABEL_MODULE } from '../contract/index.js'
 import { getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor } from './lib/kube.js'
+import { METACONTROLLER_DIR } from './lib/tools.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 
 const runs = prerequisiteMet(whyNot() ?? (process.env.E2E_KUBECONFIG !== undefined ? 'the chart suite installs its own release: it runs on the local cluster only' : undefined))
@@ -76,8 +78,30 @@ scenario('a typo in values is refused by helm install with the key named, and no
   t.same(await list(h, ['deployments', '-n', HOOK_NAMESPACE]), [])
 })
 
+scenario('without Metacontroller, helm install stops at once and says how to install it', async t => {
+  const crds = ['compositecontrollers', 'decoratorcontrollers', 'controllerrevisions'].map(r => `crd/${r}.metacontroller.k8s.io`)
+  await h.kubectl(['delete', ...crds, '--wait=true'])
+  try {
+    await t.rejects(h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE]),
+      /Metacontroller is not installed in this cluster.*helm install metacontroller oci:\/\/ghcr\.io\/metacontroller\/metacontroller-helm --version 4\.17\.2/s)
+    t.same(await list(h, ['deployments', '-n', HOOK_NAMESPACE]), [], 'nothing installed')
+    t.same(parse(await h.helm(['list', '-n', HOOK_NAMESPACE, '-o', 'yaml'])), [], 'no release recorded')
+  } finally {
+    // Back as the local cluster installs them, from the Metacontroller directory.
+    await h.kubectl(['apply', '--server-side', '--force-conflicts', '-f', path.join(METACONTROLLER_DIR, 'crds')])
+    for (const crd of crds) await h.kubectl(['wait', '--for=condition=Established', crd, '--timeout=60s'])
+    await h.restartMetacontroller()
+  }
+})
+
 scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
   await h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--wait', '--timeout=3m'])
+
+  // GTP5GModule is cluster-scoped: a second release would be a second controller over it.
+  await t.rejects(h.helm(['install', 'second', CHART, '-n', 'gtp5g-second', '--create-namespace', '--set', 'installer.namespace=gtp5g-installers-2']),
+    /already installed as release gtp5g-operator in namespace gtp5g-system.*one release serves the whole cluster/s, 'a second release with another installer namespace is refused, naming the first')
+  t.equal(await getJson(h, ['namespace', 'gtp5g-installers-2']), undefined, 'its installer namespace was not created')
+  t.same((await list(h, ['compositecontrollers'])).map(c => c.metadata.name), [RELEASE], 'one CompositeController')
   const deployment = await getJson(h, ['deployment', '-n', HOOK_NAMESPACE, RELEASE]) as Obj
   t.equal(deployment.status.availableReplicas, 2, 'two hook server replicas available (pods admitted under enforce=restricted)')
   t.ok(await getJson(h, ['pdb', '-n', HOOK_NAMESPACE, RELEASE]), 'PodDisruptionBudget')

@@ -19,8 +19,8 @@ export const RELEASE = 'gtp5g-operator'
 export const HOOK_NAMESPACE = 'gtp5g-system'
 /** The chart's default installer namespace (values.yaml installer.namespace; a chart test keeps them equal). */
 export const INSTALLER_NAMESPACE = DEFAULT_TARGET_NAMESPACE
-/** The README's sample, applied by the demo and the suite alike. */
-export const SAMPLE = path.join(REPO, 'examples/sample.yaml')
+/** The sample module, one copy in the chart (its NOTES print it), applied by the demo and the suites alike. */
+export const SAMPLE = path.join(REPO, 'helm/gtp5g-operator/examples/sample.yaml')
 
 export interface Harness {
   readonly kind: 'local' | 'external'

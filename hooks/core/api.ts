@@ -32,6 +32,8 @@ const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
 const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'
 export const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
 export const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
+/** An object name such as a Secret's (IsDNS1123Subdomain). */
+export const DNS_SUBDOMAIN_PATTERN = `^${DNS_SUBDOMAIN}$`
 const labelKeyRegExp = new RegExp(LABEL_KEY_PATTERN)
 const isLabelKey = (k: string): boolean => labelKeyRegExp.test(k) && (!k.includes('/') || k.indexOf('/') <= 253)
 
@@ -218,6 +220,12 @@ export const GTP5GModuleSpec = Type.Object({
     maxItems: 64,
     default: []
   }),
+  imagePullSecrets: Type.Optional(Type.Array(Type.Object({
+    name: Type.String({ description: 'Name of a Secret of type kubernetes.io/dockerconfigjson in the installer namespace (the chart\'s installer.namespace, gtp5g-installers by default).', minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN })
+  }, { description: 'A pull secret of the installer pods.' }), {
+    description: 'Pull secrets of the installer image, e.g. a private registry holding an image with a baked-in source tarball. Replaces the hook server\'s default (chart installer.imagePullSecrets) when not empty.',
+    maxItems: 16
+  })),
   image: Type.Optional(Type.String({
     description: 'Installer image override; unset uses the image the hook server is configured with.',
     minLength: 1,
@@ -252,6 +260,12 @@ export const Condition = Type.Object({
 }, { description: 'A standard Kubernetes condition.' })
 
 export const MAX_LISTED_NODES = 256
+/**
+ * installedNodes is complete up to this many nodes: the Node decorator labels a node from it, so
+ * a capped list would leave nodes unlabelled. 10,000 names of 63 characters are 650 KiB, inside
+ * etcd's 1.5 MiB object limit; the hook server's default body limit serves about 5,500 nodes.
+ */
+export const MAX_INSTALLED_NODES = 10_000
 
 export const FailedNode = Type.Object({
   nodeName: Type.String({ description: 'The node.' }),
@@ -265,7 +279,8 @@ export const GTP5GModuleStatus = Type.Object({
   desired: Type.Optional(Type.Integer({ description: 'Nodes that should have gtp5g.', minimum: 0 })),
   installed: Type.Optional(Type.Integer({ description: 'Nodes where the desired version is loaded and the installer is ready.', minimum: 0 })),
   failed: Type.Optional(Type.Integer({ description: 'Nodes whose installer failed.', minimum: 0 })),
-  installedNodes: Type.Optional(Type.Array(Type.String(), { description: `Sorted names of installed nodes, at most ${MAX_LISTED_NODES} (the count stays exact).`, maxItems: MAX_LISTED_NODES })),
+  version: Type.Optional(Type.String({ description: 'The spec.version this status describes: installed and installedNodes count the nodes where it is loaded. The Node decorator labels those nodes with it.', maxLength: 63 })),
+  installedNodes: Type.Optional(Type.Array(Type.String(), { description: `Sorted names of every installed node (complete up to ${MAX_INSTALLED_NODES}: each of them is labelled gtp5g.gthulhu.io/version from this list).`, maxItems: MAX_INSTALLED_NODES })),
   failedNodes: Type.Optional(Type.Array(FailedNode, { description: `Sorted failed nodes with reasons, at most ${MAX_LISTED_NODES} (the count stays exact).`, maxItems: MAX_LISTED_NODES })),
   conditions: Type.Optional(Type.Array(Condition, { description: 'Ready, Progressing and Degraded; Scheduling with spec.scheduling.' })),
   message: Type.Optional(Type.String({ description: 'One sentence on the state of the module.' })),

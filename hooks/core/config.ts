@@ -1,4 +1,5 @@
 // What the core needs to know about its deployment; the server shell fills it from the env.
+import type { Toleration } from './api.js'
 
 /**
  * Who may run what on the nodes. Whoever can create a GTP5GModule runs its installer image as
@@ -16,6 +17,41 @@ export interface InstallerPolicy {
 
 export const OPEN_POLICY: Readonly<InstallerPolicy> = Object.freeze({ allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false })
 
+/** Resource requests and limits of the installer container, quantities as Kubernetes writes them. */
+export interface InstallerResources {
+  requests?: Record<string, string>
+  limits?: Record<string, string>
+}
+
+/**
+ * Pod settings of every installer DaemonSet, set by the cluster admin (chart `installer.*`).
+ * A module's own spec.tolerations or spec.imagePullSecrets, when not empty, replace the defaults.
+ */
+export interface InstallerPodSettings {
+  /** Empty: no priority class. */
+  priorityClassName: string
+  resources: InstallerResources
+  /** Secret names in the installer namespace, for a private installer image. */
+  imagePullSecrets: string[]
+  tolerations: Toleration[]
+}
+
+export const DEFAULT_INSTALLER_POD: Readonly<InstallerPodSettings> = Object.freeze({
+  // Evicting the installer under pressure would leave a node without gtp5g after a reboot.
+  priorityClassName: 'system-node-critical',
+  // The build runs in a temp directory of the container (the cache is a hostPath and does not
+  // count). A gtp5g build takes ~10 MiB; the limit is above the installer's own caps (64 MiB
+  // download, 256 MiB unpacked, 8 MiB build log, plus the objects), which fail first with a
+  // reason code, and stops anything else from filling the node's disk. Building with gcc needs
+  // a few hundred MiB; no CPU limit so builds are not throttled.
+  resources: {
+    requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
+    limits: { memory: '1Gi', 'ephemeral-storage': '1Gi' }
+  },
+  imagePullSecrets: [],
+  tolerations: []
+})
+
 export interface HookConfig {
   /** Namespace of the installer DaemonSets (the chart's release namespace). */
   targetNamespace: string
@@ -26,4 +62,6 @@ export interface HookConfig {
   /** How long finalize waits for nodes to report gtp5g unloaded before it lets the module go. */
   finalizeTimeoutSeconds: number
   policy: InstallerPolicy
+  /** DEFAULT_INSTALLER_POD when not given. */
+  installerPod?: InstallerPodSettings
 }

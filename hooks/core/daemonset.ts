@@ -5,7 +5,7 @@ import {
   LABEL_TEMPLATE_HASH, selectorLabels, shortHash, sourceUrlFor, TERMINATION_LOG
 } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
-import type { HookConfig } from './config.js'
+import { DEFAULT_INSTALLER_POD, type HookConfig } from './config.js'
 import type { KubeObject } from './k8s.js'
 
 export interface DaemonSetInput {
@@ -72,20 +72,34 @@ function affinity (excludedNodes: readonly string[]): Record<string, unknown> | 
   }
 }
 
+/** The module's tolerations, or the hook server's default when it sets none. */
+export function tolerationsOf (spec: GTP5GModuleSpec, config: HookConfig): GTP5GModuleSpec['tolerations'] {
+  return spec.tolerations.length > 0 ? spec.tolerations : (config.installerPod ?? DEFAULT_INSTALLER_POD).tolerations
+}
+
+/** The module's pull secrets, or the hook server's default when it sets none. */
+export function imagePullSecretsOf (spec: GTP5GModuleSpec, config: HookConfig): string[] {
+  const own = (spec.imagePullSecrets ?? []).map(s => s.name)
+  return own.length > 0 ? own : (config.installerPod ?? DEFAULT_INSTALLER_POD).imagePullSecrets
+}
+
 function podSpec (input: DaemonSetInput): Record<string, unknown> {
   const { spec, config, action } = input
+  const pod = config.installerPod ?? DEFAULT_INSTALLER_POD
   const podAffinity = affinity(input.excludedNodes)
+  const pullSecrets = imagePullSecretsOf(spec, config)
   return {
     // The installer reports through its pod only: it needs no API access at all.
     automountServiceAccountToken: false,
     // No service-link variables: with them, a `$(NAME)` in an env value the hooks checked would
     // be expanded by the kubelet from whatever Services exist in the namespace.
     enableServiceLinks: false,
-    // Evicting the installer under pressure would leave a node without gtp5g after a reboot.
-    priorityClassName: 'system-node-critical',
+    ...(pod.priorityClassName === '' ? {} : { priorityClassName: pod.priorityClassName }),
     nodeSelector: spec.nodeSelector,
     ...(podAffinity === undefined ? {} : { affinity: podAffinity }),
-    tolerations: spec.tolerations,
+    tolerations: tolerationsOf(spec, config),
+    // Only when there are some: a template without them stays the template it was.
+    ...(pullSecrets.length === 0 ? {} : { imagePullSecrets: pullSecrets.map(name => ({ name })) }),
     containers: [{
       name: INSTALLER_CONTAINER,
       image: spec.image ?? config.installerImage,
@@ -101,15 +115,8 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
         timeoutSeconds: 30,
         failureThreshold: 3
       },
-      resources: {
-        // The build runs in a temp directory of the container (the cache is a hostPath and does
-        // not count). A gtp5g build takes ~10 MiB; the limit is above the installer's own caps
-        // (64 MiB download, 256 MiB unpacked, 8 MiB build log, plus the objects), which fail
-        // first with a reason code, and stops anything else from filling the node's disk.
-        requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
-        // Building gtp5g with gcc needs a few hundred MiB; no CPU limit so builds are not throttled.
-        limits: { memory: '1Gi', 'ephemeral-storage': '1Gi' }
-      },
+      // DEFAULT_INSTALLER_POD says why these sizes.
+      resources: pod.resources,
       securityContext: {
         // Loading a module needs CAP_SYS_MODULE in the initial user namespace and nothing else:
         // modprobe/insmod use finit_module(2) and /sys/module is only read.

@@ -39,6 +39,15 @@ export const SyncRequestSchema = Type.Object({
   finalizing: Type.Optional(Type.Boolean())
 })
 
+/** What the Node DecoratorController posts to its sync hook: the node is `object`, not `parent`. */
+export const NodeSyncRequestSchema = Type.Object({
+  controller: AnyObject,
+  object: Parent,
+  attachments: Type.Optional(ObjectMapSchema),
+  related: Type.Optional(ObjectMapSchema),
+  finalizing: Type.Optional(Type.Boolean())
+})
+
 /** The request types as the core sees them: the schema's guarantees plus free-form objects. */
 export interface CustomizeRequest {
   controller: KubeObject
@@ -48,6 +57,11 @@ export interface SyncRequest extends CustomizeRequest {
   children?: ObjectMap | null
   related?: ObjectMap | null
   finalizing?: boolean
+}
+export interface NodeSyncRequest {
+  controller: KubeObject
+  object: KubeObject & { metadata: { name: string } }
+  related?: ObjectMap | null
 }
 export type ObjectMap = Record<string, Record<string, KubeObject>>
 
@@ -61,6 +75,14 @@ export interface RelatedResourceRule {
 
 export interface CustomizeResponse {
   relatedResources: RelatedResourceRule[]
+}
+
+export type NodeCustomizeResponse = CustomizeResponse
+
+/** A DecoratorController's answer: a null label value removes that label; no status leaves the node's alone. */
+export interface NodeSyncResponse {
+  labels: Record<string, string | null>
+  attachments: KubeObject[]
 }
 
 export interface SyncResponse {

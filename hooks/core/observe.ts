@@ -4,7 +4,7 @@ import { type Action, LABEL_MODULE, labelValue } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
 import type { HookConfig } from './config.js'
 import { type Contest, resolveConflicts } from './conflicts.js'
-import { buildDaemonSet, exclusionFits } from './daemonset.js'
+import { buildDaemonSet, exclusionFits, tolerationsOf } from './daemonset.js'
 import { type KubeObject, labelOf, metaOf, nameOf, type Node, type Pod } from './k8s.js'
 import { MODULE_KEY, NODE_KEY, objectsOf, POD_KEY, type SyncRequest } from './metacontroller.js'
 import { nodeState, podsByNode } from './nodestate.js'
@@ -41,7 +41,7 @@ export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookCo
   // the spec may have changed since, and related objects may lag behind.
   const selected = uniquelyNamed(objectsOf(req.related, NODE_KEY)).filter(n => matchesSelector(metaOf(n).labels, spec.nodeSelector)) as Node[]
   const { owned, contested } = resolveConflicts(req.parent, selected, objectsOf(req.related, MODULE_KEY))
-  const desired = owned.filter(n => toleratesNode(spec.tolerations, n)).map(n => nameOf(n) ?? '').sort(byName)
+  const desired = owned.filter(n => toleratesNode(tolerationsOf(spec, config), n)).map(n => nameOf(n) ?? '').sort(byName)
   const excludedNodes = contested.map(c => c.node)
   const { daemonSet, templateHash } = buildDaemonSet({ moduleName, spec, config, action, excludedNodes })
 

@@ -1,7 +1,7 @@
 // The status calculator: from per-node observations to phase, counts, capped node lists,
 // conditions and one sentence. It never stamps "now" unless something actually changed.
 import { isDeepStrictEqual } from 'node:util'
-import { type Condition, CONDITION_TYPES, type FailedNode, type GTP5GModuleStatus, MAX_LISTED_NODES, type Phase, PHASES } from './api.js'
+import { type Condition, CONDITION_TYPES, type FailedNode, type GTP5GModuleStatus, MAX_INSTALLED_NODES, MAX_LISTED_NODES, type Phase, PHASES } from './api.js'
 import { type ConditionValue, conditionsFrom, findCondition, timestamp } from './conditions.js'
 import type { Contest } from './conflicts.js'
 import { MAX_EXCLUSION_BYTES } from './daemonset.js'
@@ -132,7 +132,9 @@ export function previousStatus (raw: unknown): GTP5GModuleStatus {
     const n = count(s[key])
     if (n !== undefined) out[key] = n
   }
-  if (Array.isArray(s.installedNodes)) out.installedNodes = s.installedNodes.filter(n => typeof n === 'string').slice(0, MAX_LISTED_NODES)
+  const version = str(s.version)
+  if (version !== undefined) out.version = version
+  if (Array.isArray(s.installedNodes)) out.installedNodes = s.installedNodes.filter(n => typeof n === 'string').slice(0, MAX_INSTALLED_NODES)
   if (Array.isArray(s.failedNodes)) {
     out.failedNodes = s.failedNodes.flatMap(f => {
       const [nodeName, reason, message] = isObject(f) ? [str(f.nodeName), str(f.reason), str(f.message)] : []
@@ -163,10 +165,13 @@ export function computeStatus (input: StatusInput): GTP5GModuleStatus {
   const loaded = input.finalizing === 'unload' ? tally.nodes.filter(n => !unloaded.has(n)) : tally.done
   return stampUpdateTime({
     phase,
+    version: input.version,
     desired: tally.desired,
     installed: loaded.length,
     failed: tally.failed.length,
-    installedNodes: loaded.slice(0, MAX_LISTED_NODES),
+    // Complete (up to MAX_INSTALLED_NODES): the Node decorator labels these nodes, except while
+    // Unloading, when it removes every label of the module at once.
+    installedNodes: loaded.slice(0, MAX_INSTALLED_NODES),
     failedNodes: tally.failed.slice(0, MAX_LISTED_NODES),
     conditions: conditionsFrom(input.previous, conditionValues(phase, input), input.generation, input.now),
     message: sentence(phase, input)

@@ -5,10 +5,12 @@ import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox
 import { MAX_OBJECT_DEPTH } from '../core/children.js'
 import type { HookConfig } from '../core/config.js'
 import { customize, finalize, sync } from '../core/hooks.js'
+import { nodeCustomize, nodeSync } from '../core/nodelabels.js'
 import { tooDeep } from '../core/k8s.js'
-import { CustomizeRequestSchema, type CustomizeResponse, type SyncRequest, SyncRequestSchema, type SyncResponse } from '../core/metacontroller.js'
+import { CustomizeRequestSchema, type CustomizeResponse, type NodeSyncRequest, NodeSyncRequestSchema, type NodeSyncResponse, type SyncRequest, SyncRequestSchema, type SyncResponse } from '../core/metacontroller.js'
 
-export type HookName = 'customize' | 'sync' | 'finalize'
+/** The CompositeController's hooks on GTP5GModules, and the Node DecoratorController's. */
+export type HookName = 'customize' | 'sync' | 'finalize' | 'node-customize' | 'node-sync'
 
 export interface HookJob {
   hook: HookName
@@ -45,7 +47,8 @@ export function defaultLimits (bodyLimit: number): AnswerLimits {
 
 const compiled = {
   sync: TypeCompiler.Compile(SyncRequestSchema),
-  customize: TypeCompiler.Compile(CustomizeRequestSchema)
+  customize: TypeCompiler.Compile(CustomizeRequestSchema),
+  nodeSync: TypeCompiler.Compile(NodeSyncRequestSchema)
 }
 
 const json = (statusCode: number, body: Record<string, unknown>): HookAnswer => ({ statusCode, payload: JSON.stringify(body) })
@@ -135,6 +138,10 @@ function describeSync (res: SyncResponse): string {
   return `phase=${res.status.phase ?? 'unknown'} children=${res.children.length}${finalized}`
 }
 
+function describeNodeSync (res: NodeSyncResponse): string {
+  return Object.entries(res.labels).map(([k, v]) => `${k}=${v ?? '(removed)'}`).join(' ')
+}
+
 function describeCustomize (res: CustomizeResponse): string {
   return `related=${res.relatedResources.map(r => r.resource).join(',')}`
 }
@@ -154,9 +161,10 @@ export function answerHook (job: HookJob, config: HookConfig, limits: AnswerLimi
   let body = parsed.value
   // v2 object maps may be null when empty; the schema spells them as maps only.
   if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const { children, related, ...rest } = body as Record<string, unknown>
-    body = { ...rest, ...(children === null ? {} : { children }), ...(related === null ? {} : { related }) }
+    const { children, related, attachments, ...rest } = body as Record<string, unknown>
+    body = { ...rest, ...(children === null ? {} : { children }), ...(related === null ? {} : { related }), ...(attachments === null ? {} : { attachments }) }
   }
+  if (job.hook === 'node-customize' || job.hook === 'node-sync') return answerNodeHook(job.hook, body)
   const check = job.hook === 'customize' ? compiled.customize : compiled.sync
   if (!check.Check(body)) {
     const error = check.Errors(body).First()
@@ -176,5 +184,26 @@ export function answerHook (job: HookJob, config: HookConfig, limits: AnswerLimi
   } catch (err) {
     // 500 makes Metacontroller retry with backoff; it never applies a partial answer.
     return { ...json(500, { statusCode: 500, error: 'Internal Server Error', message: 'the hook failed; Metacontroller will retry' }), parent, error: (err as Error).stack ?? String(err) }
+  }
+}
+
+/** The Node decorator's hooks: the same envelope checks, answers from nodelabels.ts. */
+function answerNodeHook (hook: 'node-customize' | 'node-sync', body: unknown): HookAnswer {
+  const check = hook === 'node-customize' ? compiled.customize : compiled.nodeSync
+  if (!check.Check(body)) {
+    const error = check.Errors(body).First()
+    if (error !== undefined) return badRequest(describe(error))
+  }
+  if (hook === 'node-customize') {
+    const req = body as { parent: { metadata: { name: string } } }
+    const res = nodeCustomize()
+    return { statusCode: 200, payload: JSON.stringify(res), parent: req.parent.metadata.name, decision: describeCustomize(res) }
+  }
+  const req = body as NodeSyncRequest
+  try {
+    const res = nodeSync(req)
+    return { statusCode: 200, payload: JSON.stringify(res), parent: req.object.metadata.name, decision: describeNodeSync(res) }
+  } catch (err) {
+    return { ...json(500, { statusCode: 500, error: 'Internal Server Error', message: 'the hook failed; Metacontroller will retry' }), parent: req.object.metadata.name, error: (err as Error).stack ?? String(err) }
   }
 }

@@ -35,7 +35,7 @@ interface Call {
 /** Bodies of the routes that are not hooks: none of them takes one. */
 const OTHER_BODY_LIMIT = 1024
 
-const HOOKS: readonly HookName[] = ['customize', 'sync', 'finalize']
+const HOOKS: readonly HookName[] = ['customize', 'sync', 'finalize', 'node-customize', 'node-sync']
 
 export function buildApp (options: AppOptions): { app: FastifyInstance, metrics: HookMetrics } {
   const now = options.now ?? (() => new Date())
@@ -157,6 +157,8 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
         // text/plain and other bodies fastify parses as strings: not a Metacontroller request.
         return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: 'body', message: 'body must be object' })
       }
+      // Counted before the pool moves the bytes to a worker (afterwards this view is empty).
+      metrics.requestBytes.inc({ hook }, request.body.byteLength)
       const answer = await run(request, hook, request.body)
       answers.set(request, answer)
       if (answer.error !== undefined) request.log.error({ err: { message: answer.error } }, `${hook} hook failed`)

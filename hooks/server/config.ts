@@ -3,8 +3,9 @@
 import { type Static, Type } from '@sinclair/typebox'
 import envSchema from 'env-schema'
 import { ambiguousSourcePath, DEFAULT_TARGET_NAMESPACE, normalizedUrl, openGithubPrefix } from '../../contract/index.js'
-import { StringEnum } from '../core/api.js'
-import type { HookConfig, InstallerPolicy } from '../core/config.js'
+import { Value } from '@sinclair/typebox/value'
+import { DNS_SUBDOMAIN_PATTERN, StringEnum, Toleration } from '../core/api.js'
+import { DEFAULT_INSTALLER_POD, type HookConfig, type InstallerPodSettings, type InstallerPolicy } from '../core/config.js'
 
 export const DEFAULT_INSTALLER_IMAGE = 'ghcr.io/gthulhu/gtp5g-installer:0.1.0'
 /** The hook server's own image: it also carries the scheduling agent (spec.scheduling). */
@@ -19,7 +20,11 @@ export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024
 
 /** How the HTTP server protects itself; each is an env variable (EnvSchema). */
 export interface ServerLimits {
-  /** The whole request must arrive within this, and a hook must answer within it (Metacontroller waits 30 s). */
+  /**
+   * The whole request must arrive within this, and a hook must answer within it. Shorter than
+   * the 30 s Metacontroller waits for every hook (the chart's controllers), so a slow answer
+   * reaches it as our 503, which it retries, rather than as its own timeout.
+   */
   requestTimeoutMs: number
   /** Idle keep-alive connections are closed after this. */
   keepAliveTimeoutMs: number
@@ -32,7 +37,7 @@ export interface ServerLimits {
 }
 
 export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
-  requestTimeoutMs: 30_000,
+  requestTimeoutMs: 25_000,
   keepAliveTimeoutMs: 95_000,
   maxConnections: 64,
   maxHooksInFlight: 8,
@@ -55,7 +60,12 @@ export const EnvSchema = Type.Object({
   // The installer policy (hooks/core/config.ts, InstallerPolicy): comma-separated prefixes.
   ALLOWED_IMAGE_PREFIXES: Type.String({ default: '' }),
   ALLOWED_SOURCE_PREFIXES: Type.String({ default: '' }),
-  REQUIRE_SOURCE_SHA256: Type.Boolean({ default: false })
+  REQUIRE_SOURCE_SHA256: Type.Boolean({ default: false }),
+  // Installer pod settings (hooks/core/config.ts, InstallerPodSettings).
+  INSTALLER_PRIORITY_CLASS_NAME: Type.String({ default: DEFAULT_INSTALLER_POD.priorityClassName }),
+  INSTALLER_RESOURCES: Type.String({ default: JSON.stringify(DEFAULT_INSTALLER_POD.resources) }),
+  INSTALLER_IMAGE_PULL_SECRETS: Type.String({ default: '' }),
+  INSTALLER_TOLERATIONS: Type.String({ default: '[]' })
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -93,6 +103,37 @@ export function policyFrom (env: Pick<Env, 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_S
   return { allowedImagePrefixes: images, allowedSourcePrefixes: sources, requireSourceSha256: env.REQUIRE_SOURCE_SHA256 }
 }
 
+const Quantities = Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^[0-9.]+[a-zA-Z]*$' }))
+const Resources = Type.Object({ requests: Type.Optional(Quantities), limits: Type.Optional(Quantities) }, { additionalProperties: false })
+const Tolerations = Type.Array(Toleration)
+
+function jsonOf<T> (name: string, text: string, check: (v: unknown) => v is T, what: string): T {
+  let value: unknown
+  try { value = JSON.parse(text) } catch { throw new Error(`${name}: not JSON; expected ${what}`) }
+  if (!check(value)) throw new Error(`${name}: expected ${what}, got ${text}`)
+  return value
+}
+
+/** Installer pod settings from the environment, each checked so that a bad value fails the start, not every sync. */
+export function installerPodFrom (env: Pick<Env, 'INSTALLER_PRIORITY_CLASS_NAME' | 'INSTALLER_RESOURCES' | 'INSTALLER_IMAGE_PULL_SECRETS' | 'INSTALLER_TOLERATIONS'>): InstallerPodSettings {
+  const priorityClassName = env.INSTALLER_PRIORITY_CLASS_NAME.trim()
+  if (priorityClassName !== '' && !new RegExp(DNS_SUBDOMAIN_PATTERN).test(priorityClassName)) {
+    throw new Error(`INSTALLER_PRIORITY_CLASS_NAME: "${priorityClassName}" is not a PriorityClass name (a DNS subdomain)`)
+  }
+  const imagePullSecrets = prefixes(env.INSTALLER_IMAGE_PULL_SECRETS)
+  for (const name of imagePullSecrets) {
+    if (!new RegExp(DNS_SUBDOMAIN_PATTERN).test(name)) throw new Error(`INSTALLER_IMAGE_PULL_SECRETS: "${name}" is not a Secret name (a DNS subdomain)`)
+  }
+  return {
+    priorityClassName,
+    resources: jsonOf('INSTALLER_RESOURCES', env.INSTALLER_RESOURCES, (v): v is InstallerPodSettings['resources'] => Value.Check(Resources, v),
+      'a JSON object {"requests": {...}, "limits": {...}} of quantities such as "64Mi"'),
+    imagePullSecrets,
+    tolerations: jsonOf('INSTALLER_TOLERATIONS', env.INSTALLER_TOLERATIONS, (v): v is InstallerPodSettings['tolerations'] => Value.Check(Tolerations, v),
+      'a JSON array of Kubernetes tolerations')
+  }
+}
+
 export function loadConfig (env: Record<string, string | undefined> = process.env): ServerConfig {
   const parsed = envSchema<Env>({ schema: EnvSchema, data: env, env: false, dotenv: false })
   return {
@@ -112,7 +153,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       installerImage: parsed.INSTALLER_IMAGE,
       agentImage: parsed.AGENT_IMAGE,
       finalizeTimeoutSeconds: parsed.FINALIZE_TIMEOUT_SECONDS,
-      policy: policyFrom(parsed)
+      policy: policyFrom(parsed),
+      installerPod: installerPodFrom(parsed)
     }
   }
 }

@@ -6,6 +6,8 @@ export interface HookMetrics {
   registry: Registry
   requests: Counter<'hook' | 'code'>
   duration: Histogram<'hook'>
+  /** Request bytes per hook: what Metacontroller sends us, e.g. to size the Node decorator's traffic. */
+  requestBytes: Counter<'hook'>
 }
 
 export function createMetrics (): HookMetrics {
@@ -24,6 +26,12 @@ export function createMetrics (): HookMetrics {
       help: 'Time to answer a hook request, from the first byte received to the response sent.',
       labelNames: ['hook'] as const,
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry]
+    }),
+    requestBytes: new Counter({
+      name: 'gtp5g_hook_request_bytes_total',
+      help: 'Bytes of hook request bodies received, by hook.',
+      labelNames: ['hook'] as const,
       registers: [registry]
     })
   }

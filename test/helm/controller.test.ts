@@ -7,6 +7,7 @@ import { crdFile } from '../../hooks/crd/render.js'
 import { CHART_DIR, helmOrSkip, type Manifest, one, render, runHelm } from './chart.js'
 
 const plain = parse(readFileSync(new URL('../../metacontroller/composite-controller.yaml', import.meta.url), 'utf8')) as Manifest & { spec: unknown }
+const plainDecorator = parse(readFileSync(new URL('../../metacontroller/decorator-controller.yaml', import.meta.url), 'utf8')) as Manifest & { spec: unknown }
 
 const helm = helmOrSkip()
 if (helm !== undefined) {
@@ -17,6 +18,16 @@ if (helm !== undefined) {
     t.equal(rendered.metadata.name, plain.metadata.name)
     t.same(rendered.spec, plain.spec, 'same spec, same hooks: edit the template and the plain file together')
     t.match(rendered.metadata.labels, plain.metadata.labels ?? {}, 'the plain labels are a subset of the chart\'s')
+  })
+
+  t.test('the plain Node DecoratorController is the chart\'s default rendering, and nodeLabels.enabled=false leaves it out', async t => {
+    const rendered = one<Manifest & { spec: unknown }>(await render(helm), 'DecoratorController')
+    t.equal(rendered.metadata.name, plainDecorator.metadata.name)
+    t.same(rendered.spec, plainDecorator.spec, 'same spec, same hooks: edit the template and the plain file together')
+    const off = await render(helm, { set: ['nodeLabels.enabled=false'] })
+    t.notOk(off.some(m => m.kind === 'DecoratorController'))
+    const external = one<Manifest & { spec: { hooks: { sync: { webhook: { url: string } } } } }>(await render(helm, { set: ['hooks.url=http://127.0.0.1:18080/'] }), 'DecoratorController')
+    t.equal(external.spec.hooks.sync.webhook.url, 'http://127.0.0.1:18080/node-sync')
   })
 
   t.test('`helm show crds` gives the CRD as generated', async t => {

@@ -40,7 +40,7 @@ const COMPONENTS = new Set(['hook-server', 'controller', 'installer', 'test', 'r
 // The NetworkPolicy is on by default (issue 14 finding 7): the hook routes take no credentials.
 // So is the installer namespace's admission policy (finding 10), with or without hooks.url.
 const ADMISSION = ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']
-const IN_CLUSTER = ['CompositeController', 'Deployment', 'Namespace', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', ...ADMISSION]
+const IN_CLUSTER = ['CompositeController', 'DecoratorController', 'Deployment', 'Namespace', 'NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', ...ADMISSION]
 
 const envOf = (c: Container): Record<string, string> => Object.fromEntries(c.env.map(e => [e.name, e.value]))
 const hookContainer = (objects: Manifest[]): Container => one<Deployment>(objects, 'Deployment').spec.template.spec.containers[0] as Container
@@ -60,7 +60,7 @@ if (helm !== undefined) {
   const renderings: Array<[string, RenderOptions, string[]]> = [
     ['default values', {}, IN_CLUSTER],
     ...ciFiles.map((f): [string, RenderOptions, string[]] => [f, { valuesFiles: [ciPath(f)] },
-      f === 'external-hooks-values.yaml' ? ['CompositeController', 'Namespace', ...ADMISSION] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'ServiceMonitor'].sort() : IN_CLUSTER])
+      f === 'external-hooks-values.yaml' ? ['CompositeController', 'DecoratorController', 'Namespace', ...ADMISSION] : f === 'all-optional-values.yaml' ? [...IN_CLUSTER, 'ClusterRole', 'ServiceMonitor'].sort() : IN_CLUSTER])
   ]
 
   t.test('ci/ holds the default-ish, external-hooks and all-optional-on files', async t => {
@@ -112,7 +112,14 @@ if (helm !== undefined) {
       FINALIZE_TIMEOUT_SECONDS: '600',
       ALLOWED_IMAGE_PREFIXES: '',
       ALLOWED_SOURCE_PREFIXES: '',
-      REQUIRE_SOURCE_SHA256: 'false'
+      REQUIRE_SOURCE_SHA256: 'false',
+      REQUEST_TIMEOUT_SECONDS: '25',
+      HOOK_WORKERS: '1',
+      MAX_HOOKS_IN_FLIGHT: '8',
+      INSTALLER_PRIORITY_CLASS_NAME: 'system-node-critical',
+      INSTALLER_RESOURCES: '{"limits":{"ephemeral-storage":"1Gi","memory":"1Gi"},"requests":{"cpu":"50m","ephemeral-storage":"64Mi","memory":"64Mi"}}',
+      INSTALLER_IMAGE_PULL_SECRETS: '',
+      INSTALLER_TOLERATIONS: '[{"effect":"NoSchedule","operator":"Exists"}]'
     })
     t.same(loadConfig(envOf(c)).hooks.policy, { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, 'no installer policy unless asked for')
     t.equal(envOf(c).INSTALLER_IMAGE, DEFAULT_INSTALLER_IMAGE, 'the chart and the server default to the same installer')
@@ -167,8 +174,8 @@ if (helm !== undefined) {
 
   t.test('all-optional values: every setting reaches the objects', async t => {
     const v = ciValues('all-optional-values.yaml') as {
-      hookServer: { replicas: number, logLevel: string, bodyLimitBytes: number, finalizeTimeoutSeconds: number, nodeSelector: unknown, tolerations: unknown, priorityClassName: string, podAnnotations: Record<string, string>, podLabels: Record<string, string> }
-      installer: { namespace: string, image: { repository: string, tag: string } }
+      hookServer: { replicas: number, logLevel: string, bodyLimitBytes: number, finalizeTimeoutSeconds: number, requestTimeoutSeconds: number, workers: number, maxHooksInFlight: number, nodeSelector: unknown, tolerations: unknown, priorityClassName: string, podAnnotations: Record<string, string>, podLabels: Record<string, string> }
+      installer: { namespace: string, image: { repository: string, tag: string }, imagePullSecrets: Array<{ name: string }>, priorityClassName: string, resources: unknown, tolerations: unknown }
       installerPolicy: { allowedImagePrefixes: string[], allowedSourcePrefixes: string[], requireSourceSha256: boolean }
       image: { tag: string, pullPolicy: string }
     }
@@ -188,8 +195,19 @@ if (helm !== undefined) {
       FINALIZE_TIMEOUT_SECONDS: String(v.hookServer.finalizeTimeoutSeconds),
       ALLOWED_IMAGE_PREFIXES: v.installerPolicy.allowedImagePrefixes.join(','),
       ALLOWED_SOURCE_PREFIXES: v.installerPolicy.allowedSourcePrefixes.join(','),
-      REQUIRE_SOURCE_SHA256: 'true'
+      REQUIRE_SOURCE_SHA256: 'true',
+      REQUEST_TIMEOUT_SECONDS: String(v.hookServer.requestTimeoutSeconds),
+      HOOK_WORKERS: String(v.hookServer.workers),
+      MAX_HOOKS_IN_FLIGHT: String(v.hookServer.maxHooksInFlight),
+      INSTALLER_PRIORITY_CLASS_NAME: v.installer.priorityClassName,
+      INSTALLER_RESOURCES: envOf(c).INSTALLER_RESOURCES,
+      INSTALLER_IMAGE_PULL_SECRETS: v.installer.imagePullSecrets.map(s => s.name).join(','),
+      INSTALLER_TOLERATIONS: envOf(c).INSTALLER_TOLERATIONS
     })
+    // JSON from toJson: Helm sorts the keys, so these compare as data.
+    t.same(JSON.parse(envOf(c).INSTALLER_RESOURCES ?? ''), v.installer.resources)
+    t.same(JSON.parse(envOf(c).INSTALLER_TOLERATIONS ?? ''), v.installer.tolerations)
+    t.match(loadConfig(envOf(c)).hooks.installerPod, { priorityClassName: v.installer.priorityClassName, resources: v.installer.resources, tolerations: v.installer.tolerations }, 'the hook server reads the installer pod settings as the values say')
     t.same(loadConfig(envOf(c)).hooks.policy, v.installerPolicy, 'the hook server reads the policy as the values say')
     const role = one<Manifest & { rules: Array<{ apiGroups: string[], resources: string[], verbs: string[] }> }>(objects, 'ClusterRole')
     t.equal(role.metadata.name, 'gtp5g-hooks-admin')
@@ -234,10 +252,10 @@ if (helm !== undefined) {
   t.test('hooks.url: no hook server, the CompositeController calls the URL', async t => {
     for (const [url, base] of [['http://127.0.0.1:18080', 'http://127.0.0.1:18080'], ['https://hooks.example.com/gtp5g/', 'https://hooks.example.com/gtp5g']]) {
       const objects = await render(helm, { set: [`hooks.url=${url}`] })
-      t.same(objects.map(o => o.kind).sort(), ['CompositeController', 'Namespace', ...ADMISSION], `${url}: only the controller and the installer namespace with its admission policy`)
+      t.same(objects.map(o => o.kind).sort(), ['CompositeController', 'DecoratorController', 'Namespace', ...ADMISSION], `${url}: only the controllers and the installer namespace with its admission policy`)
       const cc = one<CompositeController>(objects, 'CompositeController')
       for (const hook of HOOKS) {
-        t.same(cc.spec.hooks[hook]?.webhook, { url: `${base}/${hook}`, timeout: hook === 'customize' ? '10s' : '30s' }, `${url}: ${hook}`)
+        t.same(cc.spec.hooks[hook]?.webhook, { url: `${base}/${hook}`, timeout: '30s' }, `${url}: ${hook}`)
       }
     }
   })

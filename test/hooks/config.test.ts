@@ -1,5 +1,6 @@
 // Environment configuration: defaults, and a clear refusal of bad values.
 import t from 'tap'
+import { DEFAULT_INSTALLER_POD } from '../../hooks/core/config.js'
 import { DEFAULT_AGENT_IMAGE, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INSTALLER_IMAGE, DEFAULT_SERVER_LIMITS, loadConfig } from '../../hooks/server/config.js'
 
 t.test('defaults', async t => {
@@ -8,8 +9,8 @@ t.test('defaults', async t => {
     host: '0.0.0.0',
     logLevel: 'info',
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
-    limits: { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
-    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, agentImage: DEFAULT_AGENT_IMAGE, finalizeTimeoutSeconds: 600, policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false } }
+    limits: { requestTimeoutMs: 25_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
+    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, agentImage: DEFAULT_AGENT_IMAGE, finalizeTimeoutSeconds: 600, policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, installerPod: DEFAULT_INSTALLER_POD }
   })
 })
 

@@ -39,6 +39,8 @@ export const INVALID_SPECS: InvalidSpec[] = [
   // Issue 14 finding 6: no list the hooks walk per node is unbounded.
   { name: '65 tolerations', spec: { tolerations: Array.from({ length: 65 }, (_, i) => ({ key: `k${i}`, operator: 'Exists' })) }, field: 'spec.tolerations', hook: /^expected array length to be less or equal to 64$/i, api: /spec\.tolerations: Too many: 65: must have at most 64 items/ },
   // The quoted "true" a templated manifest produces: a boolean only, never read as one.
+  { name: 'a pull secret name with upper case', spec: { imagePullSecrets: [{ name: 'Registry_Creds' }] }, field: 'spec.imagePullSecrets[0].name', hook: /expected a string matching/, api: /spec\.imagePullSecrets\[0\]\.name: Invalid value: "Registry_Creds": .*should match/ },
+  { name: 'a pull secret without a name', spec: { imagePullSecrets: [{}] }, field: 'spec.imagePullSecrets[0].name', hook: /^required$/, api: /spec\.imagePullSecrets\[0\]\.name: Required value/ },
   { name: 'btf as the string "true"', spec: { btf: 'true' }, field: 'spec.btf', hook: /^expected boolean$/, api: /spec\.btf: Invalid value: "string": spec\.btf in body must be of type boolean/ },
   // spec.scheduling: the Gthulhu Manager validates none of these, so the CRD and the hook do.
   { name: 'scheduling priority above 20', spec: scheduling({ priority: 21 }), field: 'spec.scheduling.rules[0].priority', hook: /less or equal to 20/, api: /spec\.scheduling\.rules\[0\]\.priority: Invalid value: 21: .*less than or equal to 20/ },
@@ -55,6 +57,7 @@ export const INVALID_SPECS: InvalidSpec[] = [
 /** Specs both accept: the rules above are not stricter than they mean to be. */
 export const VALID_SPECS: Array<Record<string, unknown>> = [
   { maxUnavailable: 1 },
+  { imagePullSecrets: [{ name: 'registry-creds' }, { name: 'mirror.example.creds' }] },
   { maxUnavailable: '1%' },
   { maxUnavailable: '100%' },
   { nodeSelector: { 'example.com/role': 'upf', 'node-role.kubernetes.io/upf': '', a: 'b.c_d-e' } },

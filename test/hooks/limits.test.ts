@@ -3,7 +3,9 @@
 // capped, and a hook that runs too long loses its worker, not the server.
 import { connect, type Socket } from 'node:net'
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { parse } from 'yaml'
 import { defaultLimits } from '../../hooks/server/answer.js'
 import { buildApp } from '../../hooks/server/app.js'
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../hooks/server/config.js'
@@ -150,5 +152,15 @@ t.test('a hook that outlives the deadline loses its worker; the next call is ans
 
 t.test('defaults', async t => {
   t.equal(DEFAULT_BODY_LIMIT_BYTES, 32 * MiB)
-  t.match(DEFAULT_SERVER_LIMITS, { requestTimeoutMs: 30_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 })
+  t.match(DEFAULT_SERVER_LIMITS, { requestTimeoutMs: 25_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 })
+})
+
+t.test('the server\'s deadline is shorter than every hook timeout Metacontroller is given, so its 503 arrives first', async t => {
+  for (const file of ['composite-controller.yaml', 'decorator-controller.yaml']) {
+    const controller = parse(readFileSync(new URL(`../../metacontroller/${file}`, import.meta.url), 'utf8')) as { spec: { hooks: Record<string, { webhook: { timeout: string } }> } }
+    for (const [hook, { webhook }] of Object.entries(controller.spec.hooks)) {
+      const seconds = Number(/^(\d+)s$/.exec(webhook.timeout)?.[1])
+      t.ok(DEFAULT_SERVER_LIMITS.requestTimeoutMs < seconds * 1000, `${file} ${hook}: server ${DEFAULT_SERVER_LIMITS.requestTimeoutMs / 1000} s < Metacontroller ${webhook.timeout}`)
+    }
+  }
 })

@@ -120,4 +120,40 @@ Combinations that would render something useless: fail with a message that says 
 {{- if and .Values.installer.createNamespace (eq .Values.installer.namespace .Release.Namespace) }}
 {{- fail (printf "installer.namespace (%s) is the release namespace, which Helm does not let the chart create or label: install the release into another namespace, or set installer.createNamespace=false and label %s pod-security.kubernetes.io/enforce=privileged yourself" .Values.installer.namespace .Values.installer.namespace) }}
 {{- end }}
+{{- include "gtp5g-operator.validateCluster" . }}
+{{- end }}
+
+{{/*
+Checks that need the cluster, so they run on install and upgrade and not in `helm template` or
+`helm lint` (lookup finds nothing there): Metacontroller must be installed, and no other
+controller may already serve GTP5GModules (the CRD is cluster-scoped: a second release, say with
+another installer namespace, would be a second controller fighting the first over every module).
+*/}}
+{{- define "gtp5g-operator.validateCluster" -}}
+{{- if lookup "v1" "Namespace" "" "kube-system" }}
+{{- if not (.Capabilities.APIVersions.Has "metacontroller.k8s.io/v1alpha1/CompositeController") }}
+{{- fail "Metacontroller is not installed in this cluster (no metacontroller.k8s.io/v1alpha1 CompositeController API), and gtp5g-operator runs on it. Install it first with its own chart:\n  helm install metacontroller oci://ghcr.io/metacontroller/metacontroller-helm --version 4.17.2 -n metacontroller --create-namespace\nthen install gtp5g-operator again." }}
+{{- end }}
+{{- range (lookup "metacontroller.k8s.io/v1alpha1" "CompositeController" "" "").items }}
+{{- if eq (.spec.parentResource.resource | default "") "gtp5gmodules" }}
+{{- $annotations := .metadata.annotations | default dict }}
+{{- $release := index $annotations "meta.helm.sh/release-name" | default "" }}
+{{- $namespace := index $annotations "meta.helm.sh/release-namespace" | default "" }}
+{{- if not (and (eq $release $.Release.Name) (eq $namespace $.Release.Namespace)) }}
+{{- if $release }}
+{{- fail (printf "gtp5g-operator is already installed as release %s in namespace %s (CompositeController %s): GTP5GModule is cluster-scoped, so one release serves the whole cluster, whatever its installer namespace. Upgrade that release (helm upgrade %s -n %s ...) or uninstall it first." $release $namespace .metadata.name $release $namespace) }}
+{{- else }}
+{{- fail (printf "CompositeController %s already serves GTP5GModules (applied outside Helm): one controller per cluster. Delete it (kubectl delete compositecontroller %s) before installing this chart." .metadata.name .metadata.name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* installer.imagePullSecrets as the hook server's INSTALLER_IMAGE_PULL_SECRETS: names, comma-separated. */}}
+{{- define "gtp5g-operator.installerPullSecrets" -}}
+{{- $names := list }}
+{{- range .Values.installer.imagePullSecrets }}{{ $names = append $names .name }}{{ end }}
+{{- join "," $names }}
 {{- end }}

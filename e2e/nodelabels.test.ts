@@ -1,0 +1,104 @@
+// Nodes say which gtp5g they carry, on the real kube-apiserver, scheduler and Metacontroller
+// v4.17.2 (kwok nodes): the chart's Node DecoratorController sets gtp5g.gthulhu.io/version from
+// the modules' status and removes it with a null label value, touching no other label; the
+// example UPF (examples/upf.yaml) stays Pending until a node is labelled and is scheduled after.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { parse } from 'yaml'
+import { LABEL_ENABLED, LABEL_NODE_VERSION } from '../contract/index.js'
+import { REPO } from './cluster/cluster.js'
+import { CHART, type Harness, HOOK_NAMESPACE, RELEASE, SAMPLE, startHarness, whyNot } from './lib/harness.js'
+import { getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
+import { prerequisiteMet } from '../test/support/prerequisite.js'
+
+const UPF = path.join(REPO, 'examples/upf.yaml')
+const UPF_TAINT = 'node-role.kubernetes.io/upf'
+const FOREIGN = 'example.com/rack'
+let h: Harness
+
+const labelsOf = async (): Promise<Record<string, Record<string, string>>> =>
+  Object.fromEntries((await list(h, ['nodes'])).map(n => [n.metadata.name, n.metadata.labels ?? {}]))
+const versionLabels = async (): Promise<Record<string, string | undefined>> =>
+  Object.fromEntries(Object.entries(await labelsOf()).map(([n, l]) => [n, l[LABEL_NODE_VERSION]]))
+const upfPod = async (): Promise<Obj | undefined> => (await list(h, ['pods', '-n', 'default', '-l', 'app.kubernetes.io/name=upf']))[0]
+const scheduled = (p: Obj | undefined): boolean =>
+  (p?.status?.conditions as Array<{ type: string, status: string }> | undefined)?.some(c => c.type === 'PodScheduled' && c.status === 'True') === true
+
+if (prerequisiteMet(whyNot())) {
+  t.before(async () => {
+    h = await startHarness({ nodes: 3, name: 'nodelabels' })
+    await h.helm(['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${String(h.hooksUrl)}`, '--wait', '--timeout=2m'])
+    await h.kubectl(['wait', '--for=condition=Established', 'crd/gtp5gmodules.operator.gthulhu.io', '--timeout=60s'])
+    await h.kubectl(['api-resources', '--api-group=operator.gthulhu.io'])
+  })
+  t.teardown(async () => { await h?.stop({ failed: !t.passing() }) })
+
+  t.test('label set from status, removed by a null value, the UPF scheduled only on a labelled node', async t => {
+    if (h.kind !== 'local') throw new Error('this suite taints and relabels nodes: run it on the local cluster')
+    // The nodes the default selector picks (the local cluster also has a canary node of its own).
+    const nodes = (await list(h, ['nodes', '-l', `${LABEL_ENABLED}=true`])).map(n => n.metadata.name).sort()
+    const [first, second, third] = nodes as [string, string, string]
+    // UPF nodes are tainted for the data plane; someone else's label and a stale version label
+    // (our key, no module behind it) are on the nodes before the operator sees them.
+    for (const n of nodes) {
+      await h.kubectl(['taint', 'node', n, `${UPF_TAINT}:NoSchedule`, '--overwrite'])
+      await h.kubectl(['label', 'node', n, `${FOREIGN}=r1`, '--overwrite'])
+    }
+    await h.kubectl(['label', 'node', third, `${LABEL_NODE_VERSION}=v0.0.1`, '--overwrite'])
+    await waitFor('the stale version label removed (a null label value, on the real Metacontroller)', async () =>
+      (await versionLabels())[third] === undefined ? true : undefined)
+
+    await h.kubectl(['apply', '-n', 'default', '-f', UPF])
+    const pending = await waitFor('the UPF pod refused by the scheduler', async () => {
+      const p = await upfPod()
+      const c = (p?.status?.conditions as Array<{ type: string, status: string, reason?: string, message?: string }> | undefined)?.find(c => c.type === 'PodScheduled')
+      return c?.status === 'False' ? c : undefined
+    })
+    t.match(pending.message, /node affinity/, `Pending: ${pending.message ?? ''}`)
+
+    // The README's sample with the UPF taint tolerated.
+    const sample = parse(readFileSync(SAMPLE, 'utf8')) as Obj
+    sample.spec.tolerations = [{ key: UPF_TAINT, operator: 'Exists', effect: 'NoSchedule' }]
+    await h.kubectl(['apply', '-f', '-'], JSON.stringify(sample))
+    const installed = await waitForModule(h, 'sample', 'Installed', m => m.status?.phase === 'Installed')
+    t.equal(installed.status.version, 'v0.9.14')
+    t.same(installed.status.installedNodes, nodes)
+    const labelled = await waitFor('every node labelled with the version', async () => {
+      const v = await versionLabels()
+      return nodes.every(n => v[n] === 'v0.9.14') ? v : undefined
+    }, { describe: versionLabels })
+    t.same(labelled, Object.fromEntries(nodes.map(n => [n, 'v0.9.14'])))
+    const p = await waitFor('the UPF pod scheduled', async () => { const p = await upfPod(); return scheduled(p) ? p : undefined })
+    t.ok(nodes.includes(p.spec.nodeName), `scheduled on ${String(p.spec.nodeName)}`)
+
+    // A node deselected by its owner loses the label; nothing else of its labels changes.
+    const before = (await labelsOf())[second] ?? {}
+    await h.kubectl(['label', 'node', second, `${LABEL_ENABLED}-`])
+    await waitFor('the deselected node unlabelled', async () => (await versionLabels())[second] === undefined ? true : undefined)
+    const after = (await labelsOf())[second] ?? {}
+    const { [LABEL_NODE_VERSION]: removed, [LABEL_ENABLED]: deselected, ...othersBefore } = before
+    t.same(after, othersBefore, 'only our key left; every other label as it was')
+    t.equal(removed, 'v0.9.14')
+    t.equal(deselected, 'true')
+    await h.kubectl(['label', 'node', second, `${LABEL_ENABLED}=true`])
+    await waitFor('labelled again once selected and installed', async () => (await versionLabels())[second] === 'v0.9.14' ? true : undefined)
+
+    // A node whose installer fails loses the label.
+    await h.setNodeFault?.(first, { reason: 'LoadFailed', message: 'insmod: ERROR: could not insert module', mode: 'crashloop' })
+    await waitFor('the failing node unlabelled', async () => (await versionLabels())[first] === undefined ? true : undefined, { describe: versionLabels })
+    await h.setNodeFault?.(first)
+    await waitFor('labelled again once healed', async () => (await versionLabels())[first] === 'v0.9.14' ? true : undefined, { describe: versionLabels })
+
+    // Deleting the module takes every version label away, and only that label.
+    await h.kubectl(['delete', 'gtp5gmodule', 'sample', '--wait=false'])
+    await waitFor('every version label gone', async () => {
+      const v = await versionLabels()
+      return nodes.every(n => v[n] === undefined) ? true : undefined
+    }, { describe: versionLabels })
+    await waitFor('the module gone', async () => (await getJson(h, ['gtp5gmodule', 'sample'])) === undefined ? true : undefined)
+    const finalLabels = await labelsOf()
+    for (const n of nodes) t.equal(finalLabels[n]?.[FOREIGN], 'r1', `${n}: someone else's label untouched`)
+    await h.kubectl(['delete', '-n', 'default', '-f', UPF])
+  })
+}
