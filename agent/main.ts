@@ -3,10 +3,10 @@
 // readiness probe reads, exit codes and the termination message. Decisions live in run.ts.
 //   scheduling-agent [run]   keep the strategies (GTHULHU_AGENT_MODE=apply) or remove them (cleanup)
 //   scheduling-agent check   the readiness probe: exit 0 when the last report was ready
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { pino } from 'pino'
-import { formatTerminationMessage } from '../contract/index.js'
+import { exitWithTerminationMessage } from '../contract/termination.js'
 import { type AgentConfig, parseAgentConfig } from './config.js'
 import { httpManager } from './manager.js'
 import { runAgent } from './run.js'
@@ -18,16 +18,7 @@ const log = pino({ base: { component: 'scheduling-agent' } })
 async function fail (error: unknown, terminationLog: string): Promise<never> {
   const reason = error instanceof AgentFailure ? error.reason : 'InternalError'
   const message = error instanceof Error ? error.message : String(error)
-  const line = formatTerminationMessage(reason, message)
-  log.error({ reason, err: message }, 'scheduling agent failed')
-  try {
-    await writeFile(terminationLog, line + '\n')
-  } catch (writeErr) {
-    log.warn({ path: terminationLog, err: (writeErr as Error).message }, 'cannot write termination message')
-  }
-  // Also the last log line, for FallbackToLogsOnError.
-  process.stderr.write(line + '\n')
-  process.exit(1)
+  return await exitWithTerminationMessage(log, terminationLog, reason, message, 'scheduling agent')
 }
 
 async function credentialsFrom (dir: string): Promise<Credentials> {

@@ -2,12 +2,13 @@
 // The installer's process shell: env, logger, clock, signals, exit codes and the termination
 // message. Decisions live in flow.ts; this file only wires real adapters to them.
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { release, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
-import { ENV, ENV_TERMINATION_LOG, formatTerminationMessage, MODULE_NAME, TERMINATION_LOG } from '../contract/index.js'
+import { ENV, ENV_TERMINATION_LOG, MODULE_NAME, TERMINATION_LOG } from '../contract/index.js'
+import { exitWithTerminationMessage } from '../contract/termination.js'
 import { type Config, parseConfig } from './config.js'
 import { toTermination } from './errors.js'
 import { run } from './exec.js'
@@ -43,16 +44,7 @@ function installerVersion (): string {
 
 async function fail (err: unknown, terminationLog: string): Promise<never> {
   const { reason, message } = toTermination(err)
-  const line = formatTerminationMessage(reason, message)
-  log.error({ reason, err: message }, 'installer failed')
-  try {
-    await writeFile(terminationLog, line + '\n')
-  } catch (writeErr) {
-    log.warn({ path: terminationLog, err: (writeErr as Error).message }, 'cannot write termination message')
-  }
-  // Also the last log line, for FallbackToLogsOnError when the file could not be written.
-  process.stderr.write(line + '\n')
-  process.exit(1)
+  return await exitWithTerminationMessage(log, terminationLog, reason, message, 'installer')
 }
 
 function realPorts (config: Config, signal: AbortSignal): Ports {
