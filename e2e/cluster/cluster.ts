@@ -8,7 +8,6 @@
 import { execFile, spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
@@ -17,6 +16,7 @@ import { ensurePki, kubeconfig, type Pki } from './certs.js'
 import { CANARY_NODE, canaryNode, simulatedNodes } from './nodes.js'
 import { CANARY_POD, canaryMessage, canaryPod, canaryStage, FAULT_LABEL, FAULT_MESSAGE_ANNOTATION, FAULT_MODE_ANNOTATION, type FaultMode, kwokStages, type NodeFault, podStages, POKE_ANNOTATION } from './stages.js'
 import type { InstallerReason } from '../../contract/index.js'
+import { freePort, sleep } from '../lib/loopback.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const DEFAULT_CLUSTER_DIR = path.join(CACHE_DIR, 'clusters', 'demo')
@@ -64,19 +64,6 @@ export interface ClusterOptions {
 }
 
 export interface ComponentStatus { name: ComponentName, pid: number | undefined, running: boolean, log: string }
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /** Polls `check` every 250 ms until it holds (true) or `timeoutMs` has passed (false). */
 async function until (check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -10,9 +10,9 @@
 // The Manager is provided, not built: GTHULHU_MANAGER_DIR (see the README). No tap import here.
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { CACHE_DIR } from './tools.js'
+import { freePort, sleep } from './loopback.js'
 
 export const GTHULHU_COMMIT = 'c969a96'
 export const FERRETDB_VERSION = 'v1.24.2'
@@ -45,19 +45,6 @@ export function gthulhuMissing (): string | undefined {
   }
   return undefined
 }
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 async function exec (bin: string, args: readonly string[], options: { cwd?: string } = {}): Promise<string> {
   return await new Promise((resolve, reject) => {

@@ -2,6 +2,7 @@
 // condition, failing with the last thing seen (a timeout that says nothing is useless).
 import { parseAllDocuments } from 'yaml'
 import type { Harness } from './harness.js'
+import { sleep } from './loopback.js'
 
 export interface Obj {
   apiVersion?: string
@@ -23,8 +24,6 @@ export async function getJson (h: Harness, args: readonly string[]): Promise<Obj
 export async function list (h: Harness, args: readonly string[]): Promise<Obj[]> {
   return (JSON.parse(await h.kubectl(['get', ...args, '-o', 'json'])) as { items: Obj[] }).items
 }
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /**
  * Polls `probe` until it returns something other than undefined, and returns that. On timeout

@@ -18,9 +18,9 @@ import { type ExtraComponent, egressSocket, type LocalCluster, processStartTime,
 import { nodeClientCert, pkiPaths } from '../cluster/certs.js'
 import { CACHE_DIR } from '../lib/tools.js'
 import type { Routes } from './proxy.js'
+import { sleep } from '../lib/loopback.js'
 
 const exec = promisify(execFile)
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /** The guest's address on qemu's user network (and so the node's InternalIP). */
 export const GUEST_IP = '10.0.2.15'
