@@ -136,7 +136,7 @@ scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
     const installer = { ...ds, metadata: { ...ds.metadata, namespace: INSTALLER_NAMESPACE } }
     const denied = /ValidatingAdmissionPolicy 'gtp5g-operator-installer-pods' with binding 'gtp5g-operator-installer-pods' denied request/
     await t.rejects(h.kubectl(['apply', '-f', '-'], podFrom(ds, INSTALLER_NAMESPACE)),
-      new RegExp(`${denied.source}: pods in ${INSTALLER_NAMESPACE} are created by the DaemonSet controller only, not by kubernetes-admin`), 'a bare pod, even a cluster admin\'s')
+      new RegExp(`${denied.source}: pods in ${INSTALLER_NAMESPACE} are created by the DaemonSet controller only \\(and the unprivileged scheduling agent by the ReplicaSet controller\\), not by kubernetes-admin`), 'a bare pod, even a cluster admin\'s')
     const owned = JSON.parse(podFrom(ds, INSTALLER_NAMESPACE)) as { metadata: Record<string, unknown> }
     owned.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'gtp5g-installer-sample', uid: '6d1c4a52-0c1e-4b8e-9d59-3a7f2f1b0c11', controller: true }]
     await t.rejects(h.kubectl(['apply', '-f', '-'], JSON.stringify(owned)), denied, 'a pod that claims an installer DaemonSet as its owner')
@@ -159,6 +159,28 @@ scenario('install, CRD upgrade, upgrade, test, uninstall', async t => {
     t.match(refusal, /must belong to a gtp5g-operator installer DaemonSet \(gtp5g-installer-\*\)/, 'another DaemonSet\'s pods are refused, even when the DaemonSet controller creates them')
     t.same(await list(h, ['pods', '-n', INSTALLER_NAMESPACE, '-l', 'app.kubernetes.io/name=not-an-installer']), [], 'and none exists')
     await h.kubectl(['delete', 'daemonset', '-n', INSTALLER_NAMESPACE, 'not-an-installer', 'gtp5g-installer-sample', '--wait=true'])
+
+    // The one other pod admitted there: the scheduling agent (spec.scheduling), created by the
+    // ReplicaSet controller for a gtp5g-scheduling-* Deployment, and only while unprivileged.
+    const agentRs = (name: string, podSpec: Record<string, unknown>): string => JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name, namespace: INSTALLER_NAMESPACE },
+      spec: { replicas: 1, selector: { matchLabels: { agent: name } }, template: { metadata: { labels: { agent: name } }, spec: { automountServiceAccountToken: false, containers: [{ name: 'agent', image: 'busybox' }], ...podSpec } } }
+    })
+    await h.kubectl(['apply', '-f', '-'], agentRs('gtp5g-scheduling-plain', {}))
+    await h.kubectl(['apply', '-f', '-'], agentRs('gtp5g-scheduling-hostnet', { hostNetwork: true }))
+    const admitted = await waitFor('the unprivileged agent pod to be admitted', async () => {
+      const found = await list(h, ['pods', '-n', INSTALLER_NAMESPACE, '-l', 'agent=gtp5g-scheduling-plain'])
+      return found.length > 0 ? found : undefined
+    }, { timeoutMs: 60_000 })
+    const hostnet = await waitFor('the ReplicaSet controller to report its refused pod', async () => {
+      const events = await list(h, ['events', '-n', INSTALLER_NAMESPACE, '--field-selector', 'involvedObject.name=gtp5g-scheduling-hostnet,reason=FailedCreate'])
+      return (events[0] as { message?: string } | undefined)?.message
+    }, { timeoutMs: 60_000 })
+    t.match(hostnet, /created by the DaemonSet controller only .*not by system:serviceaccount:kube-system:replicaset-controller/, 'a gtp5g-scheduling-* pod with host networking is refused')
+    t.equal(admitted[0]?.metadata.ownerReferences?.[0]?.name, 'gtp5g-scheduling-plain', 'an unprivileged gtp5g-scheduling-* pod from the ReplicaSet controller is admitted')
+    await h.kubectl(['delete', 'replicaset', '-n', INSTALLER_NAMESPACE, 'gtp5g-scheduling-plain', 'gtp5g-scheduling-hostnet', '--wait=true'])
   })
 
   const manifest = await releaseObjects(h, RELEASE, HOOK_NAMESPACE)

@@ -266,7 +266,7 @@ if (helm !== undefined) {
     t.equal(policy.spec.failurePolicy, 'Fail')
     t.same(policy.spec.matchConstraints.namespaceSelector, { matchLabels: { 'kubernetes.io/metadata.name': 'upf-kmods' } })
     t.same(policy.spec.matchConstraints.resourceRules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }])
-    t.equal(policy.spec.validations[0]?.expression, 'request.userInfo.username in ["system:serviceaccount:kube-system:daemon-set-controller"]')
+    t.equal(policy.spec.validations[0]?.expression, 'variables.agent || request.userInfo.username in ["system:serviceaccount:kube-system:daemon-set-controller"]')
     t.match(policy.spec.validations[1]?.expression, /r\.kind == 'DaemonSet' && r\.name\.startsWith\('gtp5g-installer-'\)/)
     const binding = one<Manifest & { spec: { policyName: string, validationActions: string[] } }>(objects, 'ValidatingAdmissionPolicyBinding')
     t.same(binding.spec, { policyName: policy.metadata.name, validationActions: ['Deny'] })
