@@ -43,21 +43,32 @@ export class Session {
     }
   }
 
+  /**
+   * The renewal in flight, shared by every caller that needs a token meanwhile: refresh rotates
+   * the pair, so a second refresh with the same refresh token would be refused and force a login.
+   */
+  private renewing: Promise<Tokens> | undefined
+
   /** A token that is valid for at least REFRESH_MARGIN_MS more (or a fresh login). */
   async accessToken (): Promise<string> {
     const tokens = this.tokens
-    if (tokens === undefined) return (await this.login()).accessToken
-    if (this.now() < tokens.expiresAt - REFRESH_MARGIN_MS) return tokens.accessToken
+    if (tokens !== undefined && this.now() < tokens.expiresAt - REFRESH_MARGIN_MS) return tokens.accessToken
+    this.renewing ??= this.renew(tokens).finally(() => { this.renewing = undefined })
+    return (await this.renewing).accessToken
+  }
+
+  private async renew (tokens: Tokens | undefined): Promise<Tokens> {
+    if (tokens === undefined) return await this.login()
     try {
       this.counts.refreshes++
       this.tokens = await this.api.refresh(tokens.refreshToken)
-      return this.tokens.accessToken
+      return this.tokens
     } catch (error) {
       // Unreachable: keep the pair, the refresh token may still work once the Manager is back.
       if (error instanceof ManagerError && error.status === undefined) throw error
       this.counts.failedRefreshes++
       this.tokens = undefined
-      return (await this.login()).accessToken
+      return await this.login()
     }
   }
 

@@ -6,7 +6,7 @@ import t from 'tap'
 import { strategyTag, type AgentRule } from '../../contract/index.js'
 import { bodyOf } from '../../agent/reconcile.js'
 import { type AgentReport, BACKOFF_MAX_MS, runAgent } from '../../agent/run.js'
-import { AgentFailure, REFRESH_MARGIN_MS } from '../../agent/session.js'
+import { AgentFailure, REFRESH_MARGIN_MS, Session } from '../../agent/session.js'
 import { parseAgentConfig } from '../../agent/config.js'
 import { FakeClock, FakeManager, TOKEN_LIFE_MS } from './fakemanager.js'
 
@@ -234,3 +234,14 @@ function pascal (b: ReturnType<typeof bodyOf>): Omit<import('../../agent/manager
     ExecutionTime: b.executionTime
   }
 }
+
+t.test('concurrent calls near expiry share one refresh: no second refresh with a dead token, no login', async t => {
+  const clock = new FakeClock()
+  const manager = new FakeManager(clock.now)
+  const session = new Session(manager, async () => ({ username: 'admin', password: manager.password }), clock.now)
+  await session.call(async token => await manager.listStrategies(token))
+  await clock.sleep(TOKEN_LIFE_MS - REFRESH_MARGIN_MS + 1)
+  await Promise.all([1, 2, 3].map(async () => await session.call(async token => await manager.listStrategies(token))))
+  t.same(session.counts, { logins: 1, refreshes: 1, failedRefreshes: 0 }, 'one login at the start, one refresh for the three calls')
+  t.equal(manager.refusedTokens, 0, 'no call with a refused token')
+})
