@@ -77,7 +77,7 @@ fi
 [[ -n $summary ]] || { echo 'not ok - tap printed no summary'; failed=$((failed + 1)); }
 # Every skip, file by file, with its reason (a count alone hides which suite never ran).
 awk '
-  /^# Subtest: / { file = substr($0, 13) }
+  /^# Subtest: / { file = substr($0, 12) }
   /^ *ok [0-9]+ - .* # SKIP/ {
     line = $0; sub(/^ *ok [0-9]+ - /, "", line)
     name = line; sub(/ # SKIP.*$/, "", name)
