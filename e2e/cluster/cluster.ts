@@ -5,7 +5,7 @@
 //
 // Everything lives in one directory (certificates, kubeconfig, etcd data, logs, pid files), so
 // `down` stops exactly what `up` started and two clusters (the demo, the e2e suite) can coexist.
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import path from 'node:path'
@@ -16,7 +16,7 @@ import { ensurePki, kubeconfig, type Pki } from './certs.js'
 import { CANARY_NODE, canaryNode, simulatedNodes } from './nodes.js'
 import { CANARY_POD, canaryMessage, canaryPod, canaryStage, FAULT_LABEL, FAULT_MESSAGE_ANNOTATION, FAULT_MODE_ANNOTATION, type FaultMode, kwokStages, type NodeFault, podStages, POKE_ANNOTATION } from './stages.js'
 import type { InstallerReason } from '../../contract/index.js'
-import { freePort, sleep } from '../lib/loopback.js'
+import { freePort, runTool, sleep } from '../lib/loopback.js'
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const DEFAULT_CLUSTER_DIR = path.join(CACHE_DIR, 'clusters', 'demo')
@@ -273,14 +273,24 @@ export class LocalCluster {
     if (this.pidOf(name) !== undefined) return
     const ports = await this.ports()
     const { bin, args, env } = this.command(name, ports, this.targetNamespace())
-    for (const d of ['logs', 'pids']) mkdirSync(path.join(this.dir, d), { recursive: true })
-    const out = openSync(this.logPath(name), 'a')
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } })
+    this.spawnRecorded(name, bin, args, { log: this.logPath(name), env: { ...process.env, ...env } })
+    await this.waitReady(name, ports)
+  }
+
+  /**
+   * Starts a process of this cluster in the background, its output appended to `log`, and records
+   * its pid with its start time, so `pidOf` and `stop` know exactly that process.
+   */
+  spawnRecorded (name: ComponentName | ExtraComponent, bin: string, args: readonly string[], options: { log: string, cwd?: string, env?: NodeJS.ProcessEnv }): number {
+    mkdirSync(path.dirname(this.pidPath(name)), { recursive: true })
+    mkdirSync(path.dirname(options.log), { recursive: true })
+    const out = openSync(options.log, 'a')
+    const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], cwd: options.cwd, env: options.env ?? process.env })
     closeSync(out)
     child.unref()
     if (child.pid === undefined) throw new Error(`${name}: could not start ${bin}`)
     writeFileSync(this.pidPath(name), `${child.pid} ${String(processStartTime(child.pid))}`)
-    await this.waitReady(name, ports)
+    return child.pid
   }
 
   /** The installer namespace `up` recorded; the hook server is always started with it. */
@@ -332,13 +342,7 @@ export class LocalCluster {
     const kubectl = toolPath('kubectl')
     if (kubectl === undefined) throw new MissingPrerequisite(missingPrerequisite() ?? 'kubectl is not built')
     const full = [`--kubeconfig=${this.kubeconfigPath}`, `--cache-dir=${path.join(this.dir, 'kube-cache')}`, ...args]
-    return await new Promise((resolve, reject) => {
-      const child = execFile(kubectl, full, { maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error !== null) reject(new Error(`kubectl ${args.join(' ')}: ${stderr.trim() || error.message}`))
-        else resolve(stdout)
-      })
-      if (input !== undefined) child.stdin?.end(input)
-    })
+    return await runTool(kubectl, full, { input, shown: args })
   }
 
   /** Applies objects given as JSON (a list is sent as one v1 List). */
@@ -491,7 +495,7 @@ export class LocalCluster {
 }
 
 /** Field 22 of /proc/<pid>/stat (clock ticks after boot), or undefined when there is no such process. */
-export function processStartTime (pid: number): number | undefined {
+function processStartTime (pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.

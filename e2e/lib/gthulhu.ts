@@ -8,11 +8,11 @@
 //   - the Manager watches pods of, and keeps its strategies and intents as custom resources in,
 //     the local cluster's real kube-apiserver (its CRDs and namespace applied here first).
 // The Manager is provided, not built: GTHULHU_MANAGER_DIR (see the README). No tap import here.
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CACHE_DIR } from './tools.js'
-import { freePort, sleep } from './loopback.js'
+import { freePort, runTool, sleep } from './loopback.js'
 
 export const GTHULHU_COMMIT = 'c969a96'
 export const FERRETDB_VERSION = 'v1.24.2'
@@ -44,15 +44,6 @@ export function gthulhuMissing (): string | undefined {
     if (!existsSync(path.join(GTHULHU_DEPS_BIN, tool))) return `${tool} not built in ${GTHULHU_DEPS_BIN}: run \`bash e2e/cluster/build-gthulhu-deps.sh\` (FerretDB ${FERRETDB_VERSION}, golang-migrate ${MIGRATE_VERSION}, from the Go module proxy)`
   }
   return undefined
-}
-
-async function exec (bin: string, args: readonly string[], options: { cwd?: string } = {}): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    execFile(bin, args, { cwd: options.cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`${path.basename(bin)} ${args.join(' ')}: ${stderr.trim() || error.message}`))
-      else resolve(stdout)
-    })
-  })
 }
 
 /** A migration file of the Manager without its `validator`s (FerretDB implements none). */
@@ -146,7 +137,7 @@ export class GthulhuManager {
     const deadline = Date.now() + 60_000
     for (;;) {
       try {
-        const out = await exec(path.join(GTHULHU_DEPS_BIN, 'migrate'), ['-path', stripped, '-database', url, 'up'])
+        const out = await runTool(path.join(GTHULHU_DEPS_BIN, 'migrate'), ['-path', stripped, '-database', url, 'up'])
         writeFileSync(path.join(this.dir, 'logs', 'migrate.log'), out)
         return
       } catch (error) {

@@ -8,11 +8,11 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { execFile } from 'node:child_process'
 import { DEFAULT_TARGET_NAMESPACE, type InstallerReason } from '../../contract/index.js'
 import { LocalCluster, missingPrerequisite, REPO } from '../cluster/cluster.js'
 import type { FaultMode } from '../cluster/stages.js'
 import { toolPath } from './tools.js'
+import { runTool } from './loopback.js'
 
 export const CHART = path.join(REPO, 'helm/gtp5g-operator')
 export const RELEASE = 'gtp5g-operator'
@@ -41,13 +41,7 @@ export interface Harness {
 }
 
 function execTool (bin: string, env: Record<string, string>) {
-  return async (args: readonly string[], input?: string): Promise<string> => await new Promise((resolve, reject) => {
-    const child = execFile(bin, args, { env: { ...process.env, ...env }, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error !== null) reject(new Error(`${path.basename(bin)} ${args.join(' ')}: ${stderr.trim() || error.message}`))
-      else resolve(stdout)
-    })
-    if (input !== undefined) child.stdin?.end(input)
-  })
+  return async (args: readonly string[], input?: string): Promise<string> => await runTool(bin, args, { env: { ...process.env, ...env }, input })
 }
 
 /** Why the suite cannot run here (it is then skipped, with this reason), or undefined. */

@@ -9,18 +9,14 @@
 //     through a qemu hostfwd port on 127.0.0.1.
 // Host-side traffic stays on loopback: the guest's 10.0.2.x lives inside qemu's user-mode stack.
 // No tap import: the demo uses this file too.
-import { execFile, spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import path from 'node:path'
-import { promisify } from 'node:util'
-import { type ExtraComponent, egressSocket, type LocalCluster, processStartTime, REPO } from '../cluster/cluster.js'
+import { egressSocket, type LocalCluster, REPO } from '../cluster/cluster.js'
 import { nodeClientCert, pkiPaths } from '../cluster/certs.js'
 import { CACHE_DIR } from '../lib/tools.js'
 import type { Routes } from './proxy.js'
-import { sleep } from '../lib/loopback.js'
-
-const exec = promisify(execFile)
+import { runTool, sleep } from '../lib/loopback.js'
 
 /** The guest's address on qemu's user network (and so the node's InternalIP). */
 export const GUEST_IP = '10.0.2.15'
@@ -114,35 +110,23 @@ export class RealNode {
     writeFileSync(path.join(stage, 'env'), `NODE_NAME=${this.name}\nNODE_LABELS=${labels}\n`)
     if (this.options.resolvConf !== undefined) writeFileSync(path.join(stage, 'resolv.conf'), this.options.resolvConf)
     const img = path.join(this.dir, 'config.img')
-    await exec('mke2fs', ['-q', '-t', 'ext4', '-E', 'root_owner=0:0', '-d', stage, '-F', img, '16M'])
+    await runTool('mke2fs', ['-q', '-t', 'ext4', '-E', 'root_owner=0:0', '-d', stage, '-F', img, '16M'])
     return img
   }
 
   /** The node's own disk: an overlay of the cached one, made once (a restart keeps it). */
   private async overlay (): Promise<string> {
     const file = path.join(this.dir, 'disk.qcow2')
-    if (!existsSync(file)) await exec('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', this.disk.DISK, file])
+    if (!existsSync(file)) await runTool('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', this.disk.DISK, file])
     return file
-  }
-
-  private spawnRecorded (name: ExtraComponent, bin: string, args: string[], log: string, options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): number {
-    mkdirSync(path.dirname(this.cluster.pidPath(name)), { recursive: true })
-    mkdirSync(path.dirname(log), { recursive: true })
-    const out = openSync(log, 'a')
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], cwd: options.cwd, env: options.env ?? process.env })
-    closeSync(out)
-    child.unref()
-    if (child.pid === undefined) throw new Error(`${name}: could not start ${bin}`)
-    writeFileSync(this.cluster.pidPath(name), `${child.pid} ${String(processStartTime(child.pid))}`)
-    return child.pid
   }
 
   /** The CONNECT proxy for the API server (one per cluster); resolves once it accepts. */
   async startProxy (): Promise<void> {
     const socket = egressSocket(this.cluster.dir)
     if (this.cluster.pidOf('node-proxy') === undefined) {
-      this.spawnRecorded('node-proxy', process.execPath, ['--import', '@tapjs/typescript/import', path.join(REPO, 'e2e/node/proxy-main.ts'), socket, this.routesPath],
-        path.join(this.cluster.dir, 'logs', 'node-proxy.log'), { cwd: REPO, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } })
+      this.cluster.spawnRecorded('node-proxy', process.execPath, ['--import', '@tapjs/typescript/import', path.join(REPO, 'e2e/node/proxy-main.ts'), socket, this.routesPath],
+        { log: path.join(this.cluster.dir, 'logs', 'node-proxy.log'), cwd: REPO, env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } })
     }
     const deadline = Date.now() + 60_000
     while (Date.now() < deadline) {
@@ -176,7 +160,7 @@ export class RealNode {
     writeFileSync(this.routesPath, JSON.stringify(routes, null, 2) + '\n')
     const append = ['console=ttyS0', 'panic=-1', 'loglevel=3', 'gtp5g.init=/sbin/gtp5g-node-init', ...(this.options.verbose === true ? ['gtp5g.verbose=1'] : [])]
     writeFileSync(this.consolePath, `==== boot ${new Date().toISOString()}\n`, { flag: 'a' })
-    this.spawnRecorded('node-vm', 'qemu-system-x86_64', [
+    this.cluster.spawnRecorded('node-vm', 'qemu-system-x86_64', [
       '-accel', 'tcg', '-cpu', 'max', '-smp', String(this.options.cpus ?? 2), '-m', String(this.options.memoryMb ?? 3072),
       '-nographic', '-no-reboot', '-monitor', 'none',
       '-kernel', this.disk.VMLINUZ, '-initrd', this.disk.INITRD, '-append', append.join(' '),
@@ -184,7 +168,7 @@ export class RealNode {
       '-drive', `file=${config},format=raw,if=virtio,readonly=on`,
       // hostfwd binds 127.0.0.1 only: the kubelet's port is reachable from this machine's loopback alone.
       '-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:${KUBELET_PORT}`
-    ], this.consolePath)
+    ], { log: this.consolePath })
   }
 
   /** Stops the VM as a power cut would (qemu killed); the disk overlay stays. */
