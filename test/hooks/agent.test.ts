@@ -7,20 +7,10 @@ import type { GTP5GModuleStatus } from '../../hooks/core/api.js'
 import { customize, sync } from '../../hooks/core/hooks.js'
 import type { KubeObject, Pod } from '../../hooks/core/k8s.js'
 import { DEPLOYMENT_KEY, type SyncRequest } from '../../hooks/core/metacontroller.js'
-import { CONFIG, currentTemplateHash, gtp5gModule, LATER, node, NOW, objectMap, pod, syncRequest } from './fixtures.js'
+import { CONFIG, currentTemplateHash, DEFAULT_SPEC, gtp5gModule, LATER, node, NOW, objectMap, pod, syncRequest } from './fixtures.js'
 import { RULE, scheduling } from './invalidspecs.js'
 
-const BASE_SPEC = {
-  version: 'v0.9.14',
-  kernelVersion: '',
-  nodeSelector: { 'gtp5g.gthulhu.io/enabled': 'true' },
-  tolerations: [],
-  source: { url: 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz', sha256: '' },
-  maxUnavailable: 1,
-  unloadOnDelete: true,
-  btf: false
-}
-const withScheduling = (rule: Record<string, unknown> = {}): Record<string, unknown> => ({ ...BASE_SPEC, ...scheduling(rule) })
+const withScheduling = (rule: Record<string, unknown> = {}): Record<string, unknown> => ({ ...DEFAULT_SPEC, ...scheduling(rule) })
 
 interface Parts {
   spec?: Record<string, unknown>
@@ -75,7 +65,7 @@ const cond = (s: GTP5GModuleStatus, type: string): any => s.conditions?.find(c =
 const env = (d: any): Record<string, string> => Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]))
 
 t.test('no spec.scheduling: the DaemonSet alone and no Scheduling condition, as before', async t => {
-  const res = sync(request({ spec: BASE_SPEC }), CONFIG, NOW)
+  const res = sync(request({ spec: DEFAULT_SPEC }), CONFIG, NOW)
   t.same(res.children.map(c => c.kind), ['DaemonSet'])
   t.same(res.status.conditions?.map(c => c.type), ['Ready', 'Progressing', 'Degraded'])
 })
@@ -175,13 +165,13 @@ t.test('an invalid scheduling spec keeps both children as they are and names the
 
 t.test('spec.scheduling removed: the agent that ran switches to cleanup, and goes once it reports the strategies removed', async t => {
   const d = deploymentOf(request())
-  const removing = sync(request({ spec: BASE_SPEC, deployments: [d] }), CONFIG, NOW)
+  const removing = sync(request({ spec: DEFAULT_SPEC, deployments: [d] }), CONFIG, NOW)
   const cleanup = removing.children.find(c => c.kind === 'Deployment') as any
   t.ok(cleanup, 'still there')
   t.equal(env(cleanup)[AGENT_ENV.mode], 'cleanup')
   t.equal(env(cleanup)[AGENT_ENV.managerUrl], 'http://gthulhu-manager.gthulhu-system:8080', 'the Manager it knew')
   t.equal(cond(removing.status, 'Scheduling')?.reason, 'Removing')
-  const done = sync(request({ spec: BASE_SPEC, deployments: [d], agentPods: [agentPod(hashOf(cleanup), 'ready')] }), CONFIG, NOW)
+  const done = sync(request({ spec: DEFAULT_SPEC, deployments: [d], agentPods: [agentPod(hashOf(cleanup), 'ready')] }), CONFIG, NOW)
   t.same(done.children.map(c => c.kind), ['DaemonSet'], 'the agent is gone')
   t.equal(cond(done.status, 'Scheduling')?.reason, 'Removed')
 })
@@ -211,7 +201,7 @@ t.test('finalize: the strategies are removed before the module goes, whatever un
 })
 
 t.test('customize: the agent\'s pods and each rule\'s workload pods are related', async t => {
-  const parent = gtp5gModule({ spec: { ...BASE_SPEC, scheduling: { managerUrl: 'http://m', credentialsSecret: { name: 's' }, rules: [{ ...RULE, namespaces: ['ran', 'edge'] }, { ...RULE, name: 'all', namespaces: [] }] } } })
+  const parent = gtp5gModule({ spec: { ...DEFAULT_SPEC, scheduling: { managerUrl: 'http://m', credentialsSecret: { name: 's' }, rules: [{ ...RULE, namespaces: ['ran', 'edge'] }, { ...RULE, name: 'all', namespaces: [] }] } } })
   const rules = customize({ controller: {}, parent }, CONFIG).relatedResources
   t.same(rules.slice(3), [
     { apiVersion: 'v1', resource: 'pods', namespace: CONFIG.targetNamespace, labelSelector: { matchLabels: { 'gtp5g.gthulhu.io/scheduling-agent': 'sample' } } },
@@ -219,6 +209,6 @@ t.test('customize: the agent\'s pods and each rule\'s workload pods are related'
     { apiVersion: 'v1', resource: 'pods', namespace: 'edge', labelSelector: { matchLabels: RULE.podSelector } },
     { apiVersion: 'v1', resource: 'pods', labelSelector: { matchLabels: RULE.podSelector } }
   ])
-  const without = customize({ controller: {}, parent: gtp5gModule({ spec: BASE_SPEC }) }, CONFIG).relatedResources
+  const without = customize({ controller: {}, parent: gtp5gModule({ spec: DEFAULT_SPEC }) }, CONFIG).relatedResources
   t.equal(without.length, 4, 'without scheduling only the agent pods are added (to clean up a removed spec.scheduling)')
 })

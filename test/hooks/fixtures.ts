@@ -46,6 +46,18 @@ export interface ModuleOptions {
   deletionTimestamp?: string
 }
 
+/** The sample's spec as Metacontroller reads it: the API server has applied the CRD defaults. */
+export const DEFAULT_SPEC = {
+  version: 'v0.9.14',
+  kernelVersion: '',
+  nodeSelector: { 'gtp5g.gthulhu.io/enabled': 'true' },
+  tolerations: [],
+  source: { url: 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz', sha256: '' },
+  maxUnavailable: 1,
+  unloadOnDelete: true,
+  btf: false
+}
+
 export function gtp5gModule (o: ModuleOptions = {}): KubeObject & { metadata: { name: string } } {
   const name = o.name ?? 'sample'
   return {
@@ -62,16 +74,7 @@ export function gtp5gModule (o: ModuleOptions = {}): KubeObject & { metadata: { 
       managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'operator.gthulhu.io/v1alpha1', time: '2026-11-20T09:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { '.': {}, 'f:version': {} } } }]
     },
     // The API server has applied the CRD defaults by the time Metacontroller reads the object.
-    spec: o.spec ?? {
-      version: 'v0.9.14',
-      kernelVersion: '',
-      nodeSelector: { 'gtp5g.gthulhu.io/enabled': 'true' },
-      tolerations: [],
-      source: { url: 'https://github.com/free5gc/gtp5g/archive/refs/tags/{version}.tar.gz', sha256: '' },
-      maxUnavailable: 1,
-      unloadOnDelete: true,
-      btf: false
-    },
+    spec: o.spec ?? structuredClone(DEFAULT_SPEC),
     ...(o.status === undefined ? {} : { status: o.status })
   }
 }
