@@ -19,9 +19,9 @@ import { simulatedNodes } from '../e2e/cluster/nodes.js'
 import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../e2e/lib/harness.js'
 import { counter } from '../e2e/lib/kube.js'
 import { toolPath } from '../e2e/lib/tools.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const nodes = Number(process.argv[2] ?? 1000)
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /** utime + stime of a process, in seconds (clock ticks of 1/100 s on Linux). */
 function cpuSeconds (pid: number | undefined): number {

@@ -8,9 +8,9 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../hooks/server/app.js'
 import type { ServerLimits } from '../../hooks/server/config.js'
 import { CONFIG, NOW, syncRequest } from './fixtures.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const MiB = 1024 * 1024
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 async function serve (t: Test, options: { bodyLimit?: number, limits?: Partial<ServerLimits>, holdMs?: number } = {}): Promise<{ url: string, port: number, jobs: () => Promise<number> }> {
   let workerUrl: URL | undefined
