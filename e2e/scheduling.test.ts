@@ -188,11 +188,9 @@ scenario('longer than the 60 s token life: refreshed, never logged in again, not
   await new Promise(resolve => setTimeout(resolve, Math.max(75_000 - elapsed, 30_000)))
   t.ok(managerRequests('POST', '/api/v1/auth/refresh') > 0, 'the Manager saw refresh calls')
   t.equal(managerRequests('PUT', '/api/v1/strategies'), puts, `no PUT in ${Math.round((Date.now() - quiet) / 1000)} s without changes`)
-  // Known and not yet understood: in about half the runs on a loaded machine one extra login
-  // appears in this window (seen with the refresh made single-flight too). Kept visible as a
-  // todo, with the count, until the Manager's refresh-token rules are pinned down.
-  const newLogins = managerRequests('POST', '/api/v1/auth/login') - logins
-  t.equal(newLogins, 0, `no new login: the refresh kept the session (${newLogins} new)`, { todo: newLogins === 0 ? false : 'an occasional extra login within the token life, under investigation' })
+  // The test itself never logs in while the agent runs (GthulhuManager.api signs its own tokens):
+  // a login of the same user can drop the agent's session in the Manager (a lost update).
+  t.equal(managerRequests('POST', '/api/v1/auth/login') - logins, 0, 'no new login: the refresh kept the session')
   const m = await getJson(h, ['gtp5gmodule', NAME])
   t.equal(condition(m as Obj, 'Scheduling')?.reason, 'Applied', `still Applied after ${Math.round((Date.now() - created) / 1000)} s`)
   const [running] = kubelet.running()

@@ -9,6 +9,7 @@
 //     the local cluster's real kube-apiserver (its CRDs and namespace applied here first).
 // The Manager is provided, not built: GTHULHU_MANAGER_DIR (see the README). No tap import here.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { sign } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CACHE_DIR } from './tools.js'
@@ -125,6 +126,8 @@ export class GthulhuManager {
     }
     this.writeConfig()
     await this.startManager()
+    // The test's one login, before any agent shares the admin user (see observerToken).
+    await this.observerToken()
   }
 
   private async migrate (): Promise<void> {
@@ -214,13 +217,36 @@ export class GthulhuManager {
     await stopChild(this.ferret)
   }
 
-  /** One call to the Manager's API as the admin (a fresh login each time: tests are not the agent). */
+  /** The admin's claims, read from one login's access token (uid, tokenVersion, ...). */
+  private adminClaims: Record<string, unknown> | undefined
+
+  /**
+   * An access token for the admin that costs the Manager no write. The Manager (c969a96) keeps a
+   * user's refresh sessions in the user document and rewrites the whole document on every login
+   * and refresh, so a test logging in as the user the agent uses can drop the agent's fresh session
+   * (a lost update) and force its next refresh into a new login. The test therefore logs in once,
+   * before any agent runs, and then signs its own short-lived access tokens with the run's key
+   * (the key the Manager signs with, made by this harness): the Manager verifies them like its
+   * own and nothing of the agent's session is touched.
+   */
+  private async observerToken (): Promise<string> {
+    if (this.adminClaims === undefined) {
+      const login = await fetch(`${this.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: this.adminUser, password: this.adminPassword }) })
+      const token = ((await login.json()) as Envelope<{ accessToken: string }>).data?.accessToken
+      if (token === undefined) throw new Error(`the Manager refused the admin's login (${login.status})`)
+      this.adminClaims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+    }
+    const now = Math.floor(Date.now() / 1000)
+    const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const unsigned = `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ ...this.adminClaims, iat: now, nbf: now, exp: now + 60 })}`
+    return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), readFileSync(path.join(this.dir, 'keys', 'jwt.key'))).toString('base64url')}`
+  }
+
+  /** One call to the Manager's API as the admin, with a token of the test's own (no login, no session write). */
   async api<T> (method: string, apiPath: string, body?: unknown): Promise<{ status: number, body: Envelope<T> }> {
-    const login = await fetch(`${this.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: this.adminUser, password: this.adminPassword }) })
-    const token = ((await login.json()) as Envelope<{ accessToken: string }>).data?.accessToken ?? ''
     const res = await fetch(`${this.url}${apiPath}`, {
       method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.observerToken()}` },
       body: body === undefined ? undefined : JSON.stringify(body)
     })
     return { status: res.status, body: await res.json() as Envelope<T> }
