@@ -40,12 +40,12 @@ function oneOf<T extends string> (value: string, allowed: readonly T[], what: st
 
 export function parseConfig (argv: readonly string[], env: Env): Config {
   if (argv.length > 1) throw new InstallerError('InvalidConfig', `expected at most one command, got: ${argv.join(' ')}`)
-  const command = oneOf(argv[0] ?? 'install', COMMANDS, 'command')
-  // The command line wins over GTP5G_ACTION so an operator can run `unload` by hand in any pod;
-  // `check` judges against the action the pod was started for.
-  const action = command === 'check'
-    ? oneOf(env[ENV.action] || 'install', ACTIONS, ENV.action)
-    : command
+  // Without a command the pod's GTP5G_ACTION decides (install by default). A command wins over
+  // it, so an operator can run `unload` by hand in any pod; `check` judges against the action
+  // the pod was started for.
+  const podAction = (): Action => oneOf(env[ENV.action] || 'install', ACTIONS, ENV.action)
+  const command = argv[0] === undefined ? undefined : oneOf(argv[0], COMMANDS, 'command')
+  const action = command === undefined || command === 'check' ? podAction() : command
 
   const version = env[ENV.version] ?? ''
   if (action === 'install' && !versionRegExp.test(version)) {
@@ -83,7 +83,7 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
       `${ENV.kernelVersion} must be a kernel release like 6.1.0-28-amd64 (${KERNEL_RELEASE_PATTERN}, at most ${KERNEL_RELEASE_MAX} characters); got ${JSON.stringify(kernel)}`)
   }
   return {
-    command,
+    command: command ?? action,
     action,
     version,
     kernel: kernel === '' ? undefined : kernel,

@@ -104,6 +104,9 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
       name: INSTALLER_CONTAINER,
       image: spec.image ?? config.installerImage,
       imagePullPolicy: 'IfNotPresent',
+      // The action as the command line too: it overrides any CMD of the image (an installer image
+      // with CMD ["install"] ran the unload DaemonSet's pods as installs under a real kubelet).
+      args: [action],
       env: env(spec, action, config),
       // The check is a Node.js start: on a slow node (a VM without KVM, measured under a real
       // kubelet) it took 9 to 17 s, and 5 s kept a loaded module's pod not-ready for good. One

@@ -16,6 +16,7 @@ function specOf (raw: Record<string, unknown>): Parameters<typeof buildDaemonSet
 interface Container {
   name: string
   image: string
+  args?: string[]
   env: Array<{ name: string, value: string }>
   securityContext: Record<string, unknown>
   readinessProbe: { exec: { command: string[] }, periodSeconds: number, timeoutSeconds: number, failureThreshold: number }
@@ -112,6 +113,8 @@ t.test('environment from the spec', async t => {
     { name: ENV.sourceSha256, value: 'a'.repeat(64) },
     { name: ENV.action, value: 'unload' }
   ])
+  t.same(c.args, ['unload'], 'the action is the command line too: no CMD of the image can turn an unload pod into an install')
+  t.same(container.args, ['install'])
   t.equal(c.image, 'registry.example/installer:1')
   t.same(full.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%' } })
   t.notOk(container.env.some(e => e.name === ENV.kernelVersion), 'KERNEL_VERSION only when set')

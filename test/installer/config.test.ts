@@ -5,6 +5,18 @@ import { DEFAULT_LIMITS } from '../../installer/limits.js'
 
 const base = { [ENV.version]: 'v0.9.12a' }
 
+// Found by the real kubelet: the unload DaemonSet's pod (GTP5G_ACTION=unload, no args) ran the
+// image's default command and installed instead. Without a command, the pod's action decides.
+t.test('without a command, GTP5G_ACTION decides; a command wins over it', async t => {
+  t.equal(parseConfig([], { ...base, [ENV.action]: 'unload' }).action, 'unload')
+  t.equal(parseConfig([], { ...base, [ENV.action]: 'unload' }).command, 'unload')
+  t.equal(parseConfig(['install'], { ...base, [ENV.action]: 'unload' }).action, 'install')
+  t.equal(parseConfig(['unload'], base).action, 'unload')
+  t.equal(parseConfig(['check'], { ...base, [ENV.action]: 'unload' }).action, 'unload')
+  t.equal(parseConfig(['check'], { ...base, [ENV.action]: 'unload' }).command, 'check')
+  t.throws(() => parseConfig([], { ...base, [ENV.action]: 'remove' }), /GTP5G_ACTION must be one of install, unload/)
+})
+
 t.test('defaults', async t => {
   const c = parseConfig([], base)
   t.equal(c.command, 'install')
