@@ -1,45 +1,15 @@
-// The host build cache: /var/lib/gtp5g/<version>/<kernel>/ holds gtp5g.ko, its provenance
-// (provenance.json: source URL, tarball sha256, installer version, kernel, module sha256), a
-// sha256 sidecar and the last build.log. The sidecar is written last and acts as the commit
-// marker, so a crash at any point leaves either a complete entry or one lookup() rejects.
-// An entry is loaded only when its provenance matches what the pod asks for now; anything else
-// (stale, foreign, planted, half-written) is evicted and rebuilt, never trusted.
-// Callers hold the entry's lock (lock.ts) around lookup, store and evict.
+// The host build cache's files: /var/lib/gtp5g/<version>/<kernel>/ holds gtp5g.ko, its
+// provenance.json, a sha256 sidecar and the last build.log. The sidecar is written last and acts
+// as the commit marker, so a crash at any point leaves either a complete entry or one lookup()
+// rejects. Which entry may be loaded is core/provenance.ts's rule; this file reads the entry for
+// it, evicts what it rejects and writes new entries. Callers hold the entry's lock (lock.ts)
+// around lookup, store and evict.
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { MODULE_FILE } from '../contract/index.js'
-import { exists } from './paths.js'
-
-export interface CacheEntry { dir: string, ko: string, sidecar: string, provenance: string, buildLog: string, lock: string }
-
-/** What the pod asks for; an entry is used only when its provenance answers all of it. */
-export interface Wanted {
-  version: string
-  kernel: string
-  installer: string
-  /** Built with BTF (spec.btf); an entry built the other way is rebuilt. */
-  btf: boolean
-  sourceUrl: string
-  /** When pinned, the entry's tarball must have had exactly this sha256. */
-  sourceSha256: string | undefined
-}
-
-export interface Provenance {
-  format: 1
-  version: string
-  kernel: string
-  installer: string
-  /** Absent in entries written before spec.btf existed: built without asking for BTF. */
-  btf?: boolean
-  source: { url: string, sha256: string, resolvedUrl: string, bytes: number }
-  module: { sha256: string }
-}
-
-export type Lookup =
-  | { hit: true, sha256: string, provenance: Provenance }
-  | { hit: false, why: 'missing' | 'corrupt' | 'foreign' | 'stale', detail: string }
+import { judgeEntry, type Lookup, type Provenance, sidecarLine, type Wanted } from './core/provenance.js'
+import { type CacheEntry } from './paths.js'
 
 /** Suffix of every temporary file: `<name>.tmp-<pid>-<random>`, swept by the next lock holder. */
 const TMP_MARK = '.tmp-'
@@ -50,105 +20,26 @@ export async function sha256File (file: string): Promise<string> {
   return hash.digest('hex')
 }
 
-/** `sha256sum` format, so an operator can verify an entry by hand with `sha256sum -c`. */
-export function sidecarLine (sha256: string): string {
-  return `${sha256}  ${MODULE_FILE}\n`
-}
-
-export function parseSidecar (text: string): string | undefined {
-  const m = /^([0-9a-f]{64}) [ *]?\S+\s*$/.exec(text)
-  return m?.[1]
-}
-
-async function readOptional (file: string): Promise<string | undefined> {
+/** What `read` gives, or undefined when the file is absent. */
+async function unlessAbsent<T> (read: Promise<T>): Promise<T | undefined> {
   try {
-    return await readFile(file, 'utf8')
+    return await read
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
 }
 
-const SHA = /^[0-9a-f]{64}$/
-
-export function parseProvenance (text: string | undefined): Provenance | undefined {
-  if (text === undefined) return undefined
-  let p: unknown
-  try {
-    p = JSON.parse(text)
-  } catch {
-    return undefined
-  }
-  if (typeof p !== 'object' || p === null) return undefined
-  const r = p as Record<string, unknown>
-  const source = r.source as Record<string, unknown> | undefined
-  const mod = r.module as Record<string, unknown> | undefined
-  const str = (v: unknown): v is string => typeof v === 'string'
-  if (r.format !== 1 || !str(r.version) || !str(r.kernel) || !str(r.installer)) return undefined
-  if (typeof source !== 'object' || source === null || !str(source.url) || !str(source.sha256) || !SHA.test(source.sha256)) return undefined
-  if (typeof mod !== 'object' || mod === null || !str(mod.sha256) || !SHA.test(mod.sha256)) return undefined
-  return {
-    format: 1,
-    version: r.version,
-    kernel: r.kernel,
-    installer: r.installer,
-    btf: r.btf === true,
-    source: { url: source.url, sha256: source.sha256, resolvedUrl: str(source.resolvedUrl) ? source.resolvedUrl : source.url, bytes: Number(source.bytes) || 0 },
-    module: { sha256: mod.sha256 }
-  }
-}
-
-/** Why `p` does not answer `want`, or undefined when it does. */
-export function provenanceMismatch (p: Provenance, want: Wanted): string | undefined {
-  const diffs: string[] = []
-  if (p.version !== want.version) diffs.push(`version ${p.version}, wanted ${want.version}`)
-  if (p.kernel !== want.kernel) diffs.push(`kernel ${p.kernel}, wanted ${want.kernel}`)
-  if (p.installer !== want.installer) diffs.push(`installer ${p.installer}, this is ${want.installer}`)
-  if ((p.btf ?? false) !== want.btf) diffs.push(want.btf ? 'no BTF, wanted BTF' : 'BTF, wanted none')
-  if (p.source.url !== want.sourceUrl) diffs.push(`source ${p.source.url}, wanted ${want.sourceUrl}`)
-  if (want.sourceSha256 !== undefined && p.source.sha256 !== want.sourceSha256) {
-    diffs.push(`tarball sha256 ${p.source.sha256}, pinned ${want.sourceSha256}`)
-  }
-  return diffs.length === 0 ? undefined : `built with ${diffs.join('; ')}`
-}
-
-/** Checks an entry; anything but a hit is removed so the caller rebuilds it. */
+/** Reads an entry and judges it (core/provenance.ts); anything but a hit or a clean miss is removed so the caller rebuilds it. */
 export async function lookup (entry: CacheEntry, want: Wanted): Promise<Lookup> {
-  const sidecar = await readOptional(entry.sidecar)
-  if (sidecar === undefined) {
-    const leftovers = (await Promise.all([entry.ko, entry.provenance].map(exists))).some(Boolean)
-    if (!leftovers) return { hit: false, why: 'missing', detail: `no cache entry at ${entry.dir}` }
-    await evict(entry)
-    return { hit: false, why: 'corrupt', detail: `${MODULE_FILE} without its checksum sidecar (interrupted write)` }
-  }
-  const expected = parseSidecar(sidecar)
-  let actual: string | undefined
-  try {
-    actual = await sha256File(entry.ko)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-  }
-  if (expected === undefined || actual !== expected) {
-    await evict(entry)
-    const detail = expected === undefined
-      ? 'unreadable checksum sidecar'
-      : actual === undefined ? `${MODULE_FILE} missing` : `checksum mismatch: sidecar ${expected}, file ${actual}`
-    return { hit: false, why: 'corrupt', detail }
-  }
-  const provenance = parseProvenance(await readOptional(entry.provenance))
-  if (provenance === undefined || provenance.module.sha256 !== actual) {
-    await evict(entry)
-    const detail = provenance === undefined
-      ? `${MODULE_FILE} with no readable provenance (not built by this installer, or by one before provenance was recorded)`
-      : `provenance describes another module (sha256 ${provenance.module.sha256}, file ${actual})`
-    return { hit: false, why: 'foreign', detail }
-  }
-  const mismatch = provenanceMismatch(provenance, want)
-  if (mismatch !== undefined) {
-    await evict(entry)
-    return { hit: false, why: 'stale', detail: mismatch }
-  }
-  return { hit: true, sha256: actual, provenance }
+  const verdict = judgeEntry({
+    dir: entry.dir,
+    sidecar: await unlessAbsent(readFile(entry.sidecar, 'utf8')),
+    koSha256: await unlessAbsent(sha256File(entry.ko)),
+    provenance: await unlessAbsent(readFile(entry.provenance, 'utf8'))
+  }, want)
+  if (!verdict.hit && verdict.why !== 'missing') await evict(entry)
+  return verdict
 }
 
 export async function evict (entry: CacheEntry): Promise<void> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The installer's process shell: env, logger, clock, signals, exit codes and the termination
-// message. Decisions live in flow.ts; this file only wires real adapters to them.
+// message. Decisions live in core/, carried out by flow.ts; this file only wires the real ports to them.
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { release, tmpdir } from 'node:os'
@@ -12,10 +12,11 @@ import { exitWithTerminationMessage } from '../contract/termination.js'
 import { type Config, parseConfig } from './config.js'
 import { toTermination } from './errors.js'
 import { run } from './exec.js'
-import { check, install, type Ports, unload } from './flow.js'
+import { satisfies } from './core/module.js'
+import { check, install, unload } from './flow.js'
 import { realKmod } from './kmod.js'
 import { hostPaths } from './paths.js'
-import { readModuleState, satisfies } from './sysfs.js'
+import { type Host, hostPorts, type Ports } from './ports.js'
 import { watch } from './watch.js'
 
 const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' })
@@ -47,20 +48,26 @@ async function fail (err: unknown, terminationLog: string): Promise<never> {
   return await exitWithTerminationMessage(log, terminationLog, reason, message, 'installer')
 }
 
-function realPorts (config: Config, signal: AbortSignal): Ports {
+function realHost (config: Config): Host {
   return {
     paths: hostPaths(config.hostRoot),
     kmod: realKmod(run, config.hostRoot),
     runner: run,
-    log,
-    now: () => performance.now(),
-    runningKernel: () => release(),
     workDir: async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-build-'))
       return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
-    },
+    }
+  }
+}
+
+function realPorts (config: Config, signal: AbortSignal): Ports {
+  return {
+    log,
+    now: () => performance.now(),
+    runningKernel: () => release(),
     installerVersion: installerVersion(),
-    signal
+    signal,
+    ...hostPorts(realHost(config))
   }
 }
 
@@ -80,7 +87,7 @@ async function main (): Promise<void> {
 
   if (config.command === 'check') {
     // The readiness probe: silent on success, one line on stderr when not ready.
-    const result = await check(config, hostPaths(config.hostRoot))
+    const result = await check(config, hostPorts(realHost(config)))
     if (!result.ready) process.stderr.write(`not ready: ${result.detail}\n`)
     process.exit(result.ready ? 0 : 1)
   }
@@ -115,8 +122,7 @@ async function main (): Promise<void> {
       if (shutdown.signal.aborted) stopped()
       log.info({ intervalMs: config.watchIntervalMs }, 'ready; watching that the module stays loaded')
       const needsRepair = async (): Promise<boolean> => {
-        const s = await readModuleState(ports.paths, MODULE_NAME)
-        return !satisfies(config, s)
+        return !satisfies(config, await ports.module.state())
       }
       const w = watch(config.watchIntervalMs, needsRepair, async () => {
         log.warn({ module: MODULE_NAME }, 'module no longer loaded at the desired version; loading it again')

@@ -3,7 +3,9 @@
 import { access } from 'node:fs/promises'
 import path from 'node:path'
 import { cacheDir, HOST_LIB, HOST_PATHS, MODULE_FILE } from '../contract/index.js'
-import { type CacheEntry } from './cache.js'
+
+/** The files of one cache entry, /var/lib/gtp5g/<version>/<kernel>/ (cache.ts reads and writes them). */
+export interface CacheEntry { dir: string, ko: string, sidecar: string, provenance: string, buildLog: string, lock: string }
 
 export interface HostPaths {
   root: string

@@ -1,11 +1,8 @@
 // What the kernel says about a module, read from /sys/module/<name>. Read-only: loading and
-// unloading live in kmod.ts.
+// unloading live in kmod.ts, judging the state in core/module.ts.
 import { readdir, readFile } from 'node:fs/promises'
+import { type ModuleState } from './core/module.js'
 import { exists, type HostPaths } from './paths.js'
-
-export type ModuleState =
-  | { loaded: false }
-  | { loaded: true, version: string | undefined, refcnt: number, holders: string[], btf: boolean }
 
 async function readTrimmed (file: string): Promise<string | undefined> {
   try {
@@ -34,19 +31,4 @@ export async function readModuleState (paths: HostPaths, name: string): Promise<
   // The kernel publishes a module's BTF at /sys/kernel/btf/<name> when it accepted it.
   const btf = await exists(paths.sysBtf(name))
   return { loaded: true, version: await readTrimmed(`${dir}/version`), refcnt: Number.isFinite(refcnt) ? refcnt : 0, holders, btf }
-}
-
-/** Whether the loaded module is the one asked for: its version, and its BTF when spec.btf wants it. */
-export function satisfies (want: { version: string, btf: boolean }, state: ModuleState): boolean {
-  return state.loaded && versionMatches(want.version, state.version) && (!want.btf || state.btf)
-}
-
-/**
- * gtp5g's MODULE_VERSION is the tag without its "v" (tag v0.9.12 reports 0.9.12), so the
- * comparison ignores one leading "v" on either side.
- */
-export function versionMatches (desired: string, loaded: string | undefined): boolean {
-  if (loaded === undefined) return false
-  const bare = (v: string): string => v.replace(/^v/, '')
-  return bare(desired) === bare(loaded)
 }

@@ -33,7 +33,7 @@ t.test('built with BTF, loaded, /sys/kernel/btf/gtp5g published; ready only then
   const { root, config, ports } = await setup(t)
   t.equal(await install(config, ports), 'built-and-loaded')
   t.ok(await btfPublished(root))
-  t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.1 loaded' })
+  t.same(await check(config, ports), { ready: true, detail: 'gtp5g 0.0.1 loaded' })
   const steps = ports.lines.map(l => l.obj.step).filter(s => s !== undefined)
   t.ok(steps.indexOf('btf-base') < steps.indexOf('download'), 'BTF prerequisites are checked before downloading')
   t.ok(steps.indexOf('btf-check') > steps.indexOf('build') && steps.indexOf('btf-check') < steps.indexOf('cache-store'), 'the .BTF section is checked before the entry is stored')
@@ -45,7 +45,7 @@ t.test('without spec.btf nothing changes: no BTF base, no check, a plain build',
   t.equal(await install(config, ports), 'built-and-loaded')
   t.notOk(await btfPublished(root))
   t.notOk(ports.lines.some(l => l.obj.step === 'btf-base' || l.obj.step === 'btf-check'))
-  t.same(await check({ ...config, btf: true }, ports.paths), { ready: false, detail: 'gtp5g 0.0.1 loaded without BTF (spec.btf wants /sys/kernel/btf/gtp5g)' })
+  t.same(await check({ ...config, btf: true }, ports), { ready: false, detail: 'gtp5g 0.0.1 loaded without BTF (spec.btf wants /sys/kernel/btf/gtp5g)' })
 })
 
 t.test('turning spec.btf on: an idle module without BTF is rebuilt with it and reloaded; a busy one is never forced', async t => {
@@ -123,7 +123,7 @@ t.test('the kernel refuses the module\'s BTF: BTFUnavailable, the working module
   ports.kmod = { ...kmod, insmod: async ko => { await kmod.insmod(ko); await setUnloadedBtf(root) } }
   await t.rejects(install(config, ports), { reason: 'BTFUnavailable', message: /loaded, but the kernel published no BTF for it.*stays loaded without it/ })
   t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1', 'still loaded')
-  t.match(await check(config, ports.paths), { ready: false })
+  t.match(await check(config, ports), { ready: false })
 })
 
 async function setUnloadedBtf (root: string): Promise<void> {

@@ -1,11 +1,9 @@
 import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
-import {
-  type CacheEntry, lookup, parseProvenance, parseSidecar, type Provenance, sha256File, sidecarLine, store,
-  sweepTemporaries, type Wanted, writeAtomic
-} from '../../installer/cache.js'
-import { hostPaths } from '../../installer/paths.js'
+import { lookup, sha256File, store, sweepTemporaries, writeAtomic } from '../../installer/cache.js'
+import { parseProvenance, parseSidecar, type Provenance, sidecarLine, type Wanted } from '../../installer/core/provenance.js'
+import { type CacheEntry, hostPaths } from '../../installer/paths.js'
 import { tempDir } from './helpers.js'
 
 const KERNEL = '6.1.0-28-amd64'

@@ -26,7 +26,7 @@ t.test('cold install builds, caches and loads; a restart does nothing', async t 
   t.equal(builds(), 1)
   t.same(kmod.calls, [`modprobe udp_tunnel ${KERNEL}`, `insmod ${root}/var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`], 'dependency first, then the cached module')
   t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1')
-  t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.1 loaded' })
+  t.same(await check(config, ports), { ready: true, detail: 'gtp5g 0.0.1 loaded' })
 
   const steps = ports.lines.filter(l => typeof l.obj.step === 'string').map(l => l.obj.step)
   t.same(steps, ['kernel', 'inspect', 'lock', 'cache-lookup', 'headers', 'download', 'extract', 'build', 'cache-store', 'load-dependency', 'load', 'verify', 'done'])
@@ -64,7 +64,7 @@ t.test('upgrade: an idle other version is removed, a busy one is never forced', 
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 0 })
   t.equal(await install(config, ports), 'built-and-loaded')
   t.same(kmod.calls[0], 'rmmod gtp5g')
-  t.same(await check(config, ports.paths), { ready: true, detail: 'gtp5g 0.0.2 loaded' })
+  t.same(await check(config, ports), { ready: true, detail: 'gtp5g 0.0.2 loaded' })
   const steps = ports.lines.map(l => l.obj.step)
   t.ok(steps.indexOf('cache-store') < steps.indexOf('unload-other'), 'the old version stays until the new one is built')
 
@@ -121,7 +121,7 @@ t.test('failures carry the contract reasons', async t => {
     config.sourceUrl = pathToFileURL(await packFixture(root, 'v0.0.4')).href
     await t.rejects(install(config, ports), { reason: 'VersionMismatch', message: /reports version 0\.0\.4, expected v0\.0\.3/ })
     t.equal(kmod.calls.at(-1), 'rmmod gtp5g', 'the wrong module is taken out again')
-    t.same(await check(config, ports.paths), { ready: false, detail: 'gtp5g not loaded' })
+    t.same(await check(config, ports), { ready: false, detail: 'gtp5g not loaded' })
   })
   await t.test('insmod refuses the module', async t => {
     const { root, config, ports } = await setup(t)
@@ -129,7 +129,8 @@ t.test('failures carry the contract reasons', async t => {
     await setUnloaded(root, 'gtp5g')
     const cached = path.join(root, `var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`)
     const { writeFile } = await import('node:fs/promises')
-    const { parseProvenance, store } = await import('../../installer/cache.js')
+    const { store } = await import('../../installer/cache.js')
+    const { parseProvenance } = await import('../../installer/core/provenance.js')
     await writeFile(path.join(root, 'bad.ko'), 'not an ELF')
     // A well-formed entry with the right provenance whose module the kernel still refuses.
     const entry = ports.paths.cacheEntry('v0.0.1', KERNEL)
@@ -144,15 +145,15 @@ t.test('unload and check follow the action', async t => {
   const { root, config, ports, kmod } = await setup(t)
   const unloadCfg = { ...config, action: 'unload' as const }
   t.equal(await unload(ports), 'not-loaded')
-  t.same(await check(unloadCfg, ports.paths), { ready: true, detail: 'gtp5g not loaded' })
+  t.same(await check(unloadCfg, ports), { ready: true, detail: 'gtp5g not loaded' })
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1, holders: ['holder'] })
   await t.rejects(unload(ports), { reason: 'ModuleInUse', message: /refcnt 1 by holder/ })
   t.same(kmod.calls, [], 'never forced')
-  t.match(await check(unloadCfg, ports.paths), { ready: false })
-  t.match(await check({ ...config, version: 'v0.0.2' }, ports.paths), { ready: false, detail: 'gtp5g 0.0.1 loaded, want v0.0.2' })
+  t.match(await check(unloadCfg, ports), { ready: false })
+  t.match(await check({ ...config, version: 'v0.0.2' }, ports), { ready: false, detail: 'gtp5g 0.0.1 loaded, want v0.0.2' })
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 0 })
   t.equal(await unload(ports), 'unloaded')
-  t.same(await check(unloadCfg, ports.paths), { ready: true, detail: 'gtp5g not loaded' })
+  t.same(await check(unloadCfg, ports), { ready: true, detail: 'gtp5g not loaded' })
   t.equal(await readFile(path.join(root, 'sys/module/udp_tunnel/initstate'), 'utf8').catch(() => 'absent'), 'absent', 'udp_tunnel was never touched')
 })
 

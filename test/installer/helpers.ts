@@ -13,11 +13,11 @@ import { type Config } from '../../installer/config.js'
 import { elfSectionNames } from '../../installer/elf.js'
 import { InstallerError } from '../../installer/errors.js'
 import { type Runner } from '../../installer/exec.js'
-import { type Ports } from '../../installer/flow.js'
 import { type Kmod } from '../../installer/kmod.js'
 import { compareKernel, parseKernelRelease } from '../../installer/kernel.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { hostPaths } from '../../installer/paths.js'
+import { type Host, hostPorts, type Ports } from '../../installer/ports.js'
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
 export const FIXTURE_SRC = path.join(FIXTURES, 'gtp5g-fixture')
@@ -154,28 +154,36 @@ export function fakeMake (): Runner & { builds: number } {
 
 export interface LogLine { level: 'info' | 'error', obj: Record<string, unknown>, msg: string }
 
-export function testPorts (root: string, overrides: Partial<Ports> = {}): Ports & { lines: LogLine[] } {
+export type TestPorts = Ports & Host & { lines: LogLine[] }
+
+/**
+ * The installer's real ports over a temporary root (real sysfs-shaped files, cache, lock,
+ * download, extraction), with a fake kmod and make. The ports read `paths`, `kmod`, `runner` and
+ * `workDir` when called, so a test may swap them afterwards.
+ */
+export function testPorts (root: string, overrides: Partial<Host & Omit<Ports, 'module' | 'cache' | 'build'>> = {}): TestPorts {
   const lines: LogLine[] = []
   let clock = 0
-  return {
+  const ports = {
     lines,
     paths: hostPaths(root),
     kmod: fakeKmod(root),
     runner: fakeMake(),
-    log: {
-      info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
-      error: (obj, msg) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg })
-    },
-    now: () => (clock += 5),
-    runningKernel: () => '6.1.0-28-amd64',
     workDir: async () => {
       const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-work-'))
       return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
     },
+    log: {
+      info: (obj: object, msg: string) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+      error: (obj: object, msg: string) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg })
+    },
+    now: () => (clock += 5),
+    runningKernel: () => '6.1.0-28-amd64',
     installerVersion: TEST_INSTALLER_VERSION,
     signal: new AbortController().signal,
     ...overrides
   }
+  return Object.assign(ports, hostPorts(ports))
 }
 
 export const TEST_INSTALLER_VERSION = '0.0.0-test'

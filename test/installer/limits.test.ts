@@ -70,8 +70,9 @@ t.test('a tarball that unpacks to more than the cap is SourceTooLarge', async t 
 t.test('a hung make is BuildTimeout: its whole process group is killed, its log kept', async t => {
   const { runner, dir } = await scriptMake(t, `echo "CC [M] gtp5g.o"\nsleep 20 & echo $! > "${'$'}{0%/*}/child.pid"\nsleep 20`)
   const { config, ports, entry, kmod } = await setup(t, { buildTimeoutMs: 500 })
+  ports.runner = runner
   const started = Date.now()
-  await t.rejects(install(config, { ...ports, runner }), { reason: 'BuildTimeout', message: /make did not finish within 500 ms and was killed with its compilers; last lines:\nCC \[M\] gtp5g\.o/ })
+  await t.rejects(install(config, ports), { reason: 'BuildTimeout', message: /make did not finish within 500 ms and was killed with its compilers; last lines:\nCC \[M\] gtp5g\.o/ })
   t.ok(Date.now() - started < 8000, `gave up in ${Date.now() - started} ms, not 20 s`)
   const child = Number(await readFile(path.join(dir, 'child.pid'), 'utf8'))
   t.notOk(running(child), `the background compiler (pid ${child}) was killed with make`)
@@ -84,7 +85,8 @@ t.test('build output over the cap is BuildLogTooLarge: make stopped, build.log c
   // 4 MB of warnings, then a clean exit without a module.
   const { runner } = await scriptMake(t, 'yes "gtp5g.c:1:1: warning: this line repeats" | head -c 4000000\nexit 0')
   const { config, ports, entry } = await setup(t, { buildLogBytes: 64 * 1024 })
-  await t.rejects(install(config, { ...ports, runner }), { reason: 'BuildLogTooLarge', message: /make wrote more than 64 KiB of output and was stopped/ })
+  ports.runner = runner
+  await t.rejects(install(config, ports), { reason: 'BuildLogTooLarge', message: /make wrote more than 64 KiB of output and was stopped/ })
   const size = (await stat(entry.buildLog)).size
   t.ok(size <= 64 * 1024 + 200, `build.log is ${size} bytes`)
   t.match(await readFile(entry.buildLog, 'utf8'), /build output exceeded 64 KiB; build stopped\n$/)
