@@ -6,6 +6,8 @@ import ts from 'typescript'
 export interface ModuleFacts {
   /** Every module specifier: static imports, re-exports, `import()` and `require()`. */
   imports: string[]
+  /** Those that bring in a value or run the module: all but `import type`, `import { type A }`, `export type`. */
+  valueImports: string[]
   /** Where it reads `process` (its env, argv, cwd…), as `line: text`. */
   processReads: string[]
   /** Where it reads the clock (`Date.now()`, `new Date()` with no argument, `performance.now()`). */
@@ -14,17 +16,21 @@ export interface ModuleFacts {
 
 export function moduleFacts (fileName: string, source: string): ModuleFacts {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
-  const facts: ModuleFacts = { imports: [], processReads: [], clockReads: [] }
+  const facts: ModuleFacts = { imports: [], valueImports: [], processReads: [], clockReads: [] }
+  const add = (spec: string, typeOnly = false): void => {
+    facts.imports.push(spec)
+    if (!typeOnly) facts.valueImports.push(spec)
+  }
   const where = (node: ts.Node): string => `${file.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${node.getText()}`
   const visit = (node: ts.Node): void => {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
-      facts.imports.push(node.moduleSpecifier.text)
+      add(node.moduleSpecifier.text, typeOnly(node))
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
-      facts.imports.push(node.moduleReference.expression.text)
+      add(node.moduleReference.expression.text, node.isTypeOnly)
     } else if (ts.isCallExpression(node)) {
       const [first] = node.arguments
       const dynamic = node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require')
-      if (dynamic) facts.imports.push(first !== undefined && ts.isStringLiteralLike(first) ? first.text : `<computed: ${where(node)}>`)
+      if (dynamic) add(first !== undefined && ts.isStringLiteralLike(first) ? first.text : `<computed: ${where(node)}>`)
       if (ts.isPropertyAccessExpression(node.expression) && ts.isIdentifier(node.expression.expression) &&
         ((node.expression.expression.text === 'Date' && node.expression.name.text === 'now') ||
           (node.expression.expression.text === 'performance' && node.expression.name.text === 'now'))) facts.clockReads.push(where(node))
@@ -37,4 +43,19 @@ export function moduleFacts (fileName: string, source: string): ModuleFacts {
   }
   visit(file)
   return facts
+}
+
+/** Whether a declaration brings in types only (erased at compile time): nothing of the module runs. */
+function typeOnly (node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
+  if (ts.isExportDeclaration(node)) {
+    if (node.isTypeOnly) return true
+    const named = node.exportClause
+    return named !== undefined && ts.isNamedExports(named) && named.elements.length > 0 && named.elements.every(e => e.isTypeOnly)
+  }
+  const clause = node.importClause
+  if (clause === undefined) return false // `import './x.js'` runs the module
+  if (clause.isTypeOnly) return true
+  if (clause.name !== undefined) return false
+  const named = clause.namedBindings
+  return named !== undefined && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every(e => e.isTypeOnly)
 }
