@@ -6,7 +6,7 @@
 // variable, so `$(shell …)` in the value runs when the Makefile uses $(VAR), and gtp5g's recipe
 // then hands $(KDIR) to /bin/sh, where `;`, backticks and `$(…)` mean something again. No quoting
 // survives both layers, so only plain characters may reach make (exec.ts starts it without a
-// shell). The kernel release is validated where it enters (config.ts, flow.ts); this is the
+// shell). The kernel release is validated where it enters (config.ts, core/plan.ts); this is the
 // last check before make, for every value we put on its command line.
 import { createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'

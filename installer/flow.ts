@@ -1,6 +1,6 @@
 // Carries out the installer's decisions (core/) on the node: it inspects through `Ports`, asks
 // core/plan.ts what to do, and runs each step through `Ports` with one log line. It touches the
-// node only through them (ports.ts wires the real ones; test/installer/core.test.ts keeps it so).
+// node only through them (ports.ts wires the real ones; test/installer/purity.test.ts keeps it so).
 import { MODULE_NAME } from '../contract/index.js'
 import { type Config } from './config.js'
 import { describeState, type ModuleState, readiness, type Want } from './core/module.js'
@@ -52,7 +52,7 @@ interface Context {
   kernel: KernelRelease
   /** The node as last inspected. */
   node: ModuleState
-  /** Held locked from the cache lookup on. */
+  /** The cache entry, once its lock is held. */
   entry?: CacheEntry
   /** The module was loaded by another installer while this one waited for the lock. */
   meanwhile?: boolean

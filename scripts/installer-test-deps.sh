@@ -116,7 +116,7 @@ fi
 # ---- 3. the installer image, from installer/Dockerfile ----------------------------------------
 # Built from both stand-ins: the Node one for the build stage and the node binary, the plain
 # Debian one for the final stage.
-IMAGE_KEY=$( { echo "image v2 $BASE_KEY $RUNTIME_KEY"; cd "$REPO" && for f in installer/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
+IMAGE_KEY=$( { echo "image v2 $BASE_KEY $RUNTIME_KEY"; cd "$REPO" && for f in installer/* installer/*/* contract/* package.json package-lock.json tsconfig.json tsconfig.build.json; do
   [[ -f $f && $f != *.md ]] && { echo "== $f"; cat "$f"; }; done; } | hash_of)
 build_and_export gtp5g-installer installer/Dockerfile "$IMAGE_KEY" "$BASE_REF" "$REPO" "$CACHE" "RUNTIME_IMAGE=$RUNTIME_REF"
 IMAGE_REF=localhost/gtp5g-installer:$IMAGE_KEY

@@ -1,9 +1,10 @@
-// The installer's decisions (installer/core/plan.ts) as tables: no files, no kernel, no build.
-// The install table covers every combination of what is loaded × its refcnt × its BTF × what
+// The installer's decisions (installer/core/) as tables: no files, no kernel, no build. The
+// install table covers every combination of what is loaded × its refcnt × its BTF × what
 // spec.btf asks × the cache entry's verdict, each matched by exactly one row.
 import t from 'tap'
 import { type ModuleState, readiness } from '../../installer/core/module.js'
 import { type CacheVerdict, checkBtfSections, makeRoom, plan, removal, resolveKernel, type Step, verifyLoad } from '../../installer/core/plan.js'
+import { type EntryFiles, judgeEntry, type Provenance, sidecarLine, type Wanted } from '../../installer/core/provenance.js'
 
 const WANT = 'v0.9.14'
 /** What /sys/module/gtp5g/version can say: gtp5g reports the tag without its "v"; an old build may report none. */
@@ -175,4 +176,35 @@ t.test('readiness follows the action, the version and BTF', async t => {
     ['still loaded', 'unload', false, on('0.9.14', false), { ready: false, detail: 'gtp5g 0.9.14 still loaded' }]
   ]
   for (const [name, action, btf, state, expected] of cases) t.same(readiness({ action, version: WANT, btf }, state), expected, name)
+})
+
+t.test('the cache entry\'s verdict from its files: the sidecar commits, the provenance must describe the file and answer the pod', async t => {
+  const KO = 'b'.repeat(64)
+  const want: Wanted = { version: WANT, kernel: '6.1.0-28-amd64', installer: '1.0.0', btf: false, sourceUrl: 'https://example.org/gtp5g.tgz', sourceSha256: undefined }
+  const provenance = (change: Partial<Provenance> = {}): string => JSON.stringify({
+    format: 1,
+    version: WANT,
+    kernel: '6.1.0-28-amd64',
+    installer: '1.0.0',
+    btf: false,
+    source: { url: 'https://example.org/gtp5g.tgz', sha256: 'a'.repeat(64), resolvedUrl: 'https://example.org/gtp5g.tgz', bytes: 1 },
+    module: { sha256: KO },
+    ...change
+  })
+  const entry = (files: Partial<EntryFiles>): EntryFiles => ({ dir: '/cache/e', sidecar: sidecarLine(KO), koSha256: KO, provenance: provenance(), ...files })
+  const cases: Array<[string, EntryFiles, Partial<Wanted>, object]> = [
+    ['complete and answering', entry({}), {}, { hit: true, sha256: KO }],
+    ['pinned to the recorded tarball', entry({}), { sourceSha256: 'a'.repeat(64) }, { hit: true }],
+    ['nothing there', entry({ sidecar: undefined, koSha256: undefined, provenance: undefined }), {}, { hit: false, why: 'missing', detail: 'no cache entry at /cache/e' }],
+    ['a module without its sidecar', entry({ sidecar: undefined }), {}, { hit: false, why: 'corrupt', detail: /interrupted write/ }],
+    ['a provenance alone', entry({ sidecar: undefined, koSha256: undefined }), {}, { hit: false, why: 'corrupt' }],
+    ['a module that changed', entry({ koSha256: 'c'.repeat(64) }), {}, { hit: false, why: 'corrupt', detail: /checksum mismatch/ }],
+    ['a sidecar without its module', entry({ koSha256: undefined }), {}, { hit: false, why: 'corrupt', detail: 'gtp5g.ko missing' }],
+    ['no provenance', entry({ provenance: undefined }), {}, { hit: false, why: 'foreign', detail: /no readable provenance/ }],
+    ['provenance of another module', entry({ provenance: provenance({ module: { sha256: 'd'.repeat(64) } }) }), {}, { hit: false, why: 'foreign', detail: /describes another module/ }],
+    ['built before spec.btf existed, BTF now wanted', entry({ provenance: provenance({ btf: undefined }) }), { btf: true }, { hit: false, why: 'stale', detail: 'built with no BTF, wanted BTF' }],
+    ['another pin', entry({}), { sourceSha256: 'f'.repeat(64) }, { hit: false, why: 'stale', detail: /tarball sha256 a{64}, pinned f{64}/ }],
+    ['every difference named', entry({}), { version: 'v0.9.15', installer: '1.1.0' }, { hit: false, why: 'stale', detail: 'built with version v0.9.14, wanted v0.9.15; installer 1.0.0, this is 1.1.0' }]
+  ]
+  for (const [name, files, change, verdict] of cases) t.match(judgeEntry(files, { ...want, ...change }), verdict, name)
 })
