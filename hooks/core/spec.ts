@@ -3,8 +3,9 @@
 // InvalidSpec instead of acting on garbage.
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
+import { DEFAULT_NODE_SELECTOR } from '../../contract/index.js'
 import { type CelRule, GTP5GModuleSpec } from './api.js'
-import { isObject } from './k8s.js'
+import { isObject, type KubeObject } from './k8s.js'
 import { fieldError, fieldName, rulesOf, schemaError } from './schemaerror.js'
 
 export type SpecResult =
@@ -43,6 +44,19 @@ export function parseSpec (raw: unknown): SpecResult {
   const broken = brokenRule(GTP5GModuleSpec, spec, [])
   if (broken !== undefined) return { ok: false, ...fieldError(fieldName(spec, broken.path, 'spec'), broken.rule.message) }
   return { ok: true, spec: spec as GTP5GModuleSpec }
+}
+
+/**
+ * Any module's node selector as the API server would default it, valid spec or not: customize,
+ * the conflicts between modules and the node labels all read it. A malformed one counts as the
+ * default.
+ */
+export function nodeSelectorOf (module: KubeObject): Record<string, string> {
+  const selector = isObject(module.spec) ? module.spec.nodeSelector : undefined
+  if (isObject(selector) && Object.values(selector).every(v => typeof v === 'string')) {
+    return selector as Record<string, string>
+  }
+  return { ...DEFAULT_NODE_SELECTOR }
 }
 
 /** The first CEL rule of the CRD the value breaks, checked by its TypeScript twin, and where. */
