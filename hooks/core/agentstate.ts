@@ -7,7 +7,7 @@ import type { ConditionValue } from './conditions.js'
 import { type ContainerStatus, isObject, labelOf, list, metaOf, nameOf, type Pod, str } from './k8s.js'
 import { matchesSelector } from './scheduling.js'
 
-export type AgentState =
+type AgentState =
   | { state: 'done' }
   | { state: 'failed', reason: string, message: string }
   | { state: 'progressing' }

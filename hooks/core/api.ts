@@ -16,7 +16,7 @@ export interface CelRule {
 }
 
 /** One rule, one message, checked by the API server (CEL) and by the hook (`check`) alike. */
-export function celRule (rule: string, message: string, check: (value: unknown) => boolean): CelRule {
+function celRule (rule: string, message: string, check: (value: unknown) => boolean): CelRule {
   return Object.defineProperty({ rule, message }, 'check', { value: check, enumerable: false })
 }
 
@@ -30,8 +30,8 @@ const NO_SPACE = '[!-~]+'
 /** Label keys and values as Kubernetes validates them (IsQualifiedName, IsValidLabelValue). */
 const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
 const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'
-export const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
-export const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
+const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
+const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
 /** An object name such as a Secret's (IsDNS1123Subdomain). */
 export const DNS_SUBDOMAIN_PATTERN = `^${DNS_SUBDOMAIN}$`
 const labelKeyRegExp = new RegExp(LABEL_KEY_PATTERN)
@@ -50,7 +50,7 @@ export const Toleration = Type.Object({
   tolerationSeconds: Type.Optional(Type.Integer({ description: 'How long a NoExecute taint is tolerated before eviction; unset tolerates it forever.' }))
 }, { description: 'A Kubernetes toleration, passed unchanged to the installer pods.' })
 
-export const Source = Type.Object({
+const Source = Type.Object({
   url: Type.String({
     description: 'Tarball of the gtp5g source; every `{version}` is replaced by spec.version. http(s):// or file:// (a path inside the installer container, not on the node).',
     default: DEFAULT_SOURCE_URL,
@@ -68,7 +68,7 @@ const PERCENT = '^(100|[1-9][0-9]?)%$'
 
 // 0 and "0%" would stall every rollout: the API server refuses a DaemonSet with maxUnavailable
 // 0 unless maxSurge is set, and the installer DaemonSet sets no maxSurge.
-export const MaxUnavailable = Type.Union([
+const MaxUnavailable = Type.Union([
   Type.Integer({ minimum: 1 }),
   Type.String({ pattern: PERCENT })
 ], {
@@ -84,7 +84,7 @@ export const MaxUnavailable = Type.Union([
 })
 
 /** Bounds of a scheduling rule; the Manager checks none of them, so the CRD and the hook do. */
-export const SCHEDULING_LIMITS = Object.freeze({
+const SCHEDULING_LIMITS = Object.freeze({
   /** The scheduler keeps the priority in an unsigned BPF map: a negative one would wrap. */
   priority: { minimum: 0, maximum: 20, default: 10 },
   /** 100 µs to 1 s of time slice; 20 ms is the original companion's value. */
@@ -93,7 +93,7 @@ export const SCHEDULING_LIMITS = Object.freeze({
   maxRules: 16
 } as const)
 
-export const DEFAULT_COMMAND_REGEX = '^nr-gnb'
+const DEFAULT_COMMAND_REGEX = '^nr-gnb'
 
 /**
  * Constructs of JavaScript/PCRE regular expressions that Go's RE2 (the Gthulhu side) refuses:
@@ -101,7 +101,7 @@ export const DEFAULT_COMMAND_REGEX = '^nr-gnb'
  */
 const NOT_RE2 = String.raw`\(\?<?[=!]|\\[1-9]|\\k<`
 const notRe2RegExp = new RegExp(NOT_RE2)
-export function isRe2Regex (v: unknown): boolean {
+function isRe2Regex (v: unknown): boolean {
   if (typeof v !== 'string' || v === '' || notRe2RegExp.test(v)) return false
   try {
     // RE2 spells named groups (?P<name>…) as well; JavaScript only (?<name>…).

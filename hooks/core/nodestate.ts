@@ -4,7 +4,7 @@
 import { INSTALLER_CONTAINER, LABEL_TEMPLATE_HASH, parseTerminationMessage, POD_WAITING_FAILURES, TERMINATION_MESSAGE_MAX_BYTES } from '../../contract/index.js'
 import { type ContainerState, type ContainerStatus, isObject, labelOf, list, metaOf, nameOf, type Pod, str } from './k8s.js'
 
-export type NodeState =
+type NodeState =
   | { state: 'done' }
   | { state: 'failed', reason: string, message: string }
   | { state: 'progressing' }

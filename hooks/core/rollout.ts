@@ -12,7 +12,7 @@ import { nodeState, podsByNode } from './nodestate.js'
 import { matchesSelector, toleratesNode } from './scheduling.js'
 import type { NodeTally } from './status.js'
 
-export interface InstallerRollout {
+interface InstallerRollout {
   /** The installer DaemonSet to apply. */
   daemonSet: KubeObject
   tally: NodeTally

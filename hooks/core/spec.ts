@@ -8,7 +8,7 @@ import { type CelRule, GTP5GModuleSpec } from './api.js'
 import { isObject, type KubeObject } from './k8s.js'
 import { fieldError, fieldName, rulesOf, schemaError } from './schemaerror.js'
 
-export type SpecResult =
+type SpecResult =
   | { ok: true, spec: GTP5GModuleSpec }
   | { ok: false, field: string, message: string }
 
@@ -20,7 +20,7 @@ export type SpecResult =
  * default label). Walks only the schema's own fields, so its depth is the schema's whatever the
  * input, and nothing unknown reaches the DaemonSet.
  */
-export function withDefaults (schema: TSchema, value: unknown): unknown {
+function withDefaults (schema: TSchema, value: unknown): unknown {
   if (schema.type === 'object' && isObject(value) && isObject(schema.properties)) {
     const out: Record<string, unknown> = {}
     for (const [key, field] of Object.entries(schema.properties as Record<string, TSchema>)) {

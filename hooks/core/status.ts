@@ -20,7 +20,7 @@ export interface NodeTally {
   scheduled: number
 }
 
-export interface StatusInput {
+interface StatusInput {
   version: string
   tally: NodeTally
   contested: readonly Contest[]
@@ -181,7 +181,7 @@ export function computeStatus (input: StatusInput): GTP5GModuleStatus {
 }
 
 /** Why a spec was not applied: it fails validation, or the hook server's installer policy refuses it. */
-export type RefusalReason = 'InvalidSpec' | 'PolicyDenied'
+type RefusalReason = 'InvalidSpec' | 'PolicyDenied'
 
 const REFUSED: Record<RefusalReason, string> = {
   InvalidSpec: 'The spec is invalid and was not applied',

@@ -11,7 +11,7 @@ import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config.js'
 import { createMetrics, type HookMetrics } from './metrics.js'
 import { HookPool } from './pool.js'
 
-export interface AppOptions {
+interface AppOptions {
   hooks: HookConfig
   bodyLimit: number
   logLevel?: string

@@ -4,7 +4,7 @@
 // reproduced by its seed alone. Used by fuzz.test.ts (CI) and bench/fuzz.ts (`npm run fuzz`).
 import { isDeepStrictEqual } from 'node:util'
 import { daemonSetName, LABEL_TEMPLATE_HASH } from '../../contract/index.js'
-import type { KubeObject } from '../../hooks/core/k8s.js'
+import { isObject, type KubeObject } from '../../hooks/core/k8s.js'
 import { DAEMONSET_KEY, LAST_APPLIED_ANNOTATION } from '../../hooks/core/metacontroller.js'
 import type { buildApp } from '../../hooks/server/app.js'
 import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, observedDaemonSet, pod, type PodState, syncRequest } from './fixtures.js'
@@ -200,7 +200,7 @@ function mutate (r: Rand, root: Record<string, Json>, log: string[]): void {
     }
     case 5: { // a prototype key, as an own property so that it is serialized
       const target = get()
-      const obj = target !== null && typeof target === 'object' && !Array.isArray(target) ? target : (parent as Record<string, Json>)
+      const obj = isObject(target) ? target : parent
       if (Array.isArray(obj)) return
       const k = r.pick(PROTO_KEYS)
       const v = r.chance(0.5) ? anyValue(r) : { polluted: true }
@@ -251,8 +251,6 @@ export function fuzzCase (seed: number): FuzzCase {
   if (r.chance(0.01)) { payload = payload.slice(0, r.int(payload.length)); mutations.push('truncate the JSON text') }
   return { seed, route, payload, mutations, request }
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** The observed DaemonSets of a request: name → object. */
 function observedChildren (request: Record<string, Json>): Map<string, Record<string, unknown>> {
