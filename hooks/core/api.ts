@@ -1,6 +1,6 @@
 // The GTP5GModule API as TypeBox schemas: the single source of the hook's validation, its
 // TypeScript types and the generated CRD (crds/). Edit here, then `npm run gen`.
-import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox'
+import { type Static, type TLiteral, type TString, type TUnion, Type } from '@sinclair/typebox'
 import { DEFAULT_NODE_SELECTOR, DEFAULT_SOURCE_URL, KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, kernelReleaseRegExp, VERSION_PATTERN } from '../../contract/index.js'
 
 /** Marks a union of integer and percent string; the CRD generator emits `x-kubernetes-int-or-string`. */
@@ -34,6 +34,8 @@ const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
 const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
 /** An object name such as a Secret's (IsDNS1123Subdomain). */
 export const DNS_SUBDOMAIN_PATTERN = `^${DNS_SUBDOMAIN}$`
+/** The name of a Secret (or any object named as a DNS subdomain). */
+const secretName = (description: string): TString => Type.String({ description, minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN })
 const labelKeyRegExp = new RegExp(LABEL_KEY_PATTERN)
 const isLabelKey = (k: string): boolean => labelKeyRegExp.test(k) && (!k.includes('/') || k.indexOf('/') <= 253)
 
@@ -167,12 +169,7 @@ export const Scheduling = Type.Object({
     pattern: `^https?://${NO_SPACE}$`
   }),
   credentialsSecret: Type.Object({
-    name: Type.String({
-      description: 'Name of the Secret in the operator\'s installer namespace with the keys `username` and `password` of a Manager account.',
-      minLength: 1,
-      maxLength: 253,
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
-    })
+    name: secretName('Name of the Secret in the operator\'s installer namespace with the keys `username` and `password` of a Manager account.')
   }, { description: 'The Manager account the agent logs in with.' }),
   rules: Type.Array(SchedulingRule, {
     description: 'One strategy per rule, kept in the Manager by the agent.',
@@ -221,7 +218,7 @@ export const GTP5GModuleSpec = Type.Object({
     default: []
   }),
   imagePullSecrets: Type.Optional(Type.Array(Type.Object({
-    name: Type.String({ description: 'Name of a Secret of type kubernetes.io/dockerconfigjson in the installer namespace (the chart\'s installer.namespace, gtp5g-installers by default).', minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN })
+    name: secretName('Name of a Secret of type kubernetes.io/dockerconfigjson in the installer namespace (the chart\'s installer.namespace, gtp5g-installers by default).')
   }, { description: 'A pull secret of the installer pods.' }), {
     description: 'Pull secrets of the installer image, e.g. a private registry holding an image with a baked-in source tarball. Replaces the hook server\'s default (chart installer.imagePullSecrets) when not empty.',
     maxItems: 16
