@@ -10,7 +10,7 @@ import type { HookConfig } from './config.js'
 import type { KubeObject } from './k8s.js'
 
 /** The rules as the agent receives them (GTHULHU_RULES), in spec order. */
-export function agentRules (scheduling: Scheduling): AgentRule[] {
+function agentRules (scheduling: Scheduling): AgentRule[] {
   return scheduling.rules.map(r => ({
     name: r.name,
     commandRegex: r.commandRegex,
@@ -21,7 +21,7 @@ export function agentRules (scheduling: Scheduling): AgentRule[] {
   }))
 }
 
-export interface BuiltAgent {
+interface BuiltAgent {
   deployment: KubeObject
   templateHash: string
 }

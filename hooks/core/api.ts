@@ -1,6 +1,6 @@
 // The GTP5GModule API as TypeBox schemas: the single source of the hook's validation, its
 // TypeScript types and the generated CRD (crds/). Edit here, then `npm run gen`.
-import { type Static, type TLiteral, type TUnion, Type } from '@sinclair/typebox'
+import { type Static, type TLiteral, type TString, type TUnion, Type } from '@sinclair/typebox'
 import { DEFAULT_NODE_SELECTOR, DEFAULT_SOURCE_URL, KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, kernelReleaseRegExp, VERSION_PATTERN } from '../../contract/index.js'
 
 /** Marks a union of integer and percent string; the CRD generator emits `x-kubernetes-int-or-string`. */
@@ -16,7 +16,7 @@ export interface CelRule {
 }
 
 /** One rule, one message, checked by the API server (CEL) and by the hook (`check`) alike. */
-export function celRule (rule: string, message: string, check: (value: unknown) => boolean): CelRule {
+function celRule (rule: string, message: string, check: (value: unknown) => boolean): CelRule {
   return Object.defineProperty({ rule, message }, 'check', { value: check, enumerable: false })
 }
 
@@ -30,10 +30,12 @@ const NO_SPACE = '[!-~]+'
 /** Label keys and values as Kubernetes validates them (IsQualifiedName, IsValidLabelValue). */
 const LABEL_NAME = '[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
 const DNS_SUBDOMAIN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'
-export const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
-export const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
+const LABEL_KEY_PATTERN = `^(${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`
+const LABEL_VALUE_PATTERN = `^(${LABEL_NAME})?$`
 /** An object name such as a Secret's (IsDNS1123Subdomain). */
 export const DNS_SUBDOMAIN_PATTERN = `^${DNS_SUBDOMAIN}$`
+/** The name of a Secret (or any object named as a DNS subdomain). */
+const secretName = (description: string): TString => Type.String({ description, minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN })
 const labelKeyRegExp = new RegExp(LABEL_KEY_PATTERN)
 const isLabelKey = (k: string): boolean => labelKeyRegExp.test(k) && (!k.includes('/') || k.indexOf('/') <= 253)
 
@@ -50,7 +52,7 @@ export const Toleration = Type.Object({
   tolerationSeconds: Type.Optional(Type.Integer({ description: 'How long a NoExecute taint is tolerated before eviction; unset tolerates it forever.' }))
 }, { description: 'A Kubernetes toleration, passed unchanged to the installer pods.' })
 
-export const Source = Type.Object({
+const Source = Type.Object({
   url: Type.String({
     description: 'Tarball of the gtp5g source; every `{version}` is replaced by spec.version. http(s):// or file:// (a path inside the installer container, not on the node).',
     default: DEFAULT_SOURCE_URL,
@@ -68,7 +70,7 @@ const PERCENT = '^(100|[1-9][0-9]?)%$'
 
 // 0 and "0%" would stall every rollout: the API server refuses a DaemonSet with maxUnavailable
 // 0 unless maxSurge is set, and the installer DaemonSet sets no maxSurge.
-export const MaxUnavailable = Type.Union([
+const MaxUnavailable = Type.Union([
   Type.Integer({ minimum: 1 }),
   Type.String({ pattern: PERCENT })
 ], {
@@ -84,7 +86,7 @@ export const MaxUnavailable = Type.Union([
 })
 
 /** Bounds of a scheduling rule; the Manager checks none of them, so the CRD and the hook do. */
-export const SCHEDULING_LIMITS = Object.freeze({
+const SCHEDULING_LIMITS = Object.freeze({
   /** The scheduler keeps the priority in an unsigned BPF map: a negative one would wrap. */
   priority: { minimum: 0, maximum: 20, default: 10 },
   /** 100 µs to 1 s of time slice; 20 ms is the original companion's value. */
@@ -93,7 +95,7 @@ export const SCHEDULING_LIMITS = Object.freeze({
   maxRules: 16
 } as const)
 
-export const DEFAULT_COMMAND_REGEX = '^nr-gnb'
+const DEFAULT_COMMAND_REGEX = '^nr-gnb'
 
 /**
  * Constructs of JavaScript/PCRE regular expressions that Go's RE2 (the Gthulhu side) refuses:
@@ -101,7 +103,7 @@ export const DEFAULT_COMMAND_REGEX = '^nr-gnb'
  */
 const NOT_RE2 = String.raw`\(\?<?[=!]|\\[1-9]|\\k<`
 const notRe2RegExp = new RegExp(NOT_RE2)
-export function isRe2Regex (v: unknown): boolean {
+function isRe2Regex (v: unknown): boolean {
   if (typeof v !== 'string' || v === '' || notRe2RegExp.test(v)) return false
   try {
     // RE2 spells named groups (?P<name>…) as well; JavaScript only (?<name>…).
@@ -167,12 +169,7 @@ export const Scheduling = Type.Object({
     pattern: `^https?://${NO_SPACE}$`
   }),
   credentialsSecret: Type.Object({
-    name: Type.String({
-      description: 'Name of the Secret in the operator\'s installer namespace with the keys `username` and `password` of a Manager account.',
-      minLength: 1,
-      maxLength: 253,
-      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
-    })
+    name: secretName('Name of the Secret in the operator\'s installer namespace with the keys `username` and `password` of a Manager account.')
   }, { description: 'The Manager account the agent logs in with.' }),
   rules: Type.Array(SchedulingRule, {
     description: 'One strategy per rule, kept in the Manager by the agent.',
@@ -221,7 +218,7 @@ export const GTP5GModuleSpec = Type.Object({
     default: []
   }),
   imagePullSecrets: Type.Optional(Type.Array(Type.Object({
-    name: Type.String({ description: 'Name of a Secret of type kubernetes.io/dockerconfigjson in the installer namespace (the chart\'s installer.namespace, gtp5g-installers by default).', minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN_PATTERN })
+    name: secretName('Name of a Secret of type kubernetes.io/dockerconfigjson in the installer namespace (the chart\'s installer.namespace, gtp5g-installers by default).')
   }, { description: 'A pull secret of the installer pods.' }), {
     description: 'Pull secrets of the installer image, e.g. a private registry holding an image with a baked-in source tarball. Replaces the hook server\'s default (chart installer.imagePullSecrets) when not empty.',
     maxItems: 16

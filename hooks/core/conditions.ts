@@ -15,16 +15,15 @@ export function timestamp (now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-function previousConditions (status: unknown): Condition[] {
-  const conditions = (status as { conditions?: unknown } | undefined)?.conditions
-  return Array.isArray(conditions) ? conditions as Condition[] : []
-}
-
-export function conditionsFrom (previousStatus: unknown, values: readonly ConditionValue[], generation: number | undefined, now: Date): Condition[] {
-  const previous = previousConditions(previousStatus)
+/**
+ * The conditions to write: each keeps its previous lastTransitionTime unless its status changed.
+ * `previous` are the well-formed conditions of the status Metacontroller last wrote (status.ts,
+ * previousStatus).
+ */
+export function conditionsFrom (previous: readonly Condition[] | undefined, values: readonly ConditionValue[], generation: number | undefined, now: Date): Condition[] {
   return values.map(value => {
-    const before = previous.find(c => c?.type === value.type)
-    const keep = before !== undefined && before.status === value.status && typeof before.lastTransitionTime === 'string'
+    const before = previous?.find(c => c.type === value.type)
+    const keep = before !== undefined && before.status === value.status
     return {
       type: value.type,
       status: value.status,
@@ -34,8 +33,4 @@ export function conditionsFrom (previousStatus: unknown, values: readonly Condit
       ...(generation === undefined ? {} : { observedGeneration: generation })
     }
   })
-}
-
-export function findCondition (status: unknown, type: ConditionType): Condition | undefined {
-  return previousConditions(status).find(c => c?.type === type)
 }

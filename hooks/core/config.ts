@@ -15,10 +15,8 @@ export interface InstallerPolicy {
   requireSourceSha256: boolean
 }
 
-export const OPEN_POLICY: Readonly<InstallerPolicy> = Object.freeze({ allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false })
-
 /** Resource requests and limits of the installer container, quantities as Kubernetes writes them. */
-export interface InstallerResources {
+interface InstallerResources {
   requests?: Record<string, string>
   limits?: Record<string, string>
 }

@@ -1,9 +1,9 @@
 // One node, one GTP5GModule: two modules loading different gtp5g versions on the same node would
 // fight forever. When selectors overlap, the older module (creationTimestamp, then name) keeps
 // the node and the newer one leaves it alone.
-import { DEFAULT_NODE_SELECTOR } from '../../contract/index.js'
 import { isObject, type KubeObject, metaOf, nameOf, type Node, str } from './k8s.js'
 import { matchesSelector } from './scheduling.js'
+import { nodeSelectorOf } from './spec.js'
 
 export interface Contest {
   node: string
@@ -26,15 +26,6 @@ function claimantOf (module: KubeObject): Claimant | undefined {
     created: Number.isNaN(created) ? Number.POSITIVE_INFINITY : created,
     selector: nodeSelectorOf(module)
   }
-}
-
-/** A module's node selector as the API server would default it; a malformed one counts as the default. */
-export function nodeSelectorOf (module: KubeObject): Record<string, string> {
-  const selector = isObject(module.spec) ? module.spec.nodeSelector : undefined
-  if (isObject(selector) && Object.values(selector).every(v => typeof v === 'string')) {
-    return selector as Record<string, string>
-  }
-  return { ...DEFAULT_NODE_SELECTOR }
 }
 
 function precedes (a: Claimant, b: Claimant): boolean {

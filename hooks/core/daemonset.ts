@@ -8,7 +8,7 @@ import type { GTP5GModuleSpec } from './api.js'
 import { DEFAULT_INSTALLER_POD, type HookConfig } from './config.js'
 import type { KubeObject } from './k8s.js'
 
-export interface DaemonSetInput {
+interface DaemonSetInput {
   moduleName: string
   spec: GTP5GModuleSpec
   config: HookConfig
@@ -17,7 +17,7 @@ export interface DaemonSetInput {
   excludedNodes: readonly string[]
 }
 
-export interface BuiltDaemonSet {
+interface BuiltDaemonSet {
   daemonSet: KubeObject
   /** Value of the template-hash label on pods of this template. */
   templateHash: string
@@ -78,7 +78,7 @@ export function tolerationsOf (spec: GTP5GModuleSpec, config: HookConfig): GTP5G
 }
 
 /** The module's pull secrets, or the hook server's default when it sets none. */
-export function imagePullSecretsOf (spec: GTP5GModuleSpec, config: HookConfig): string[] {
+function imagePullSecretsOf (spec: GTP5GModuleSpec, config: HookConfig): string[] {
   const own = (spec.imagePullSecrets ?? []).map(s => s.name)
   return own.length > 0 ? own : (config.installerPod ?? DEFAULT_INSTALLER_POD).imagePullSecrets
 }

@@ -5,14 +5,13 @@ import type { HookConfig } from './config.js'
 import { buildAgent } from './agent.js'
 import { agentState, cleanupCondition, rulesWithoutPods, schedulingCondition } from './agentstate.js'
 import { keepObservedChildren } from './children.js'
-import { nodeSelectorOf } from './conflicts.js'
 import { isObject, type KubeObject, labelOf, list, metaOf, type Pod, str } from './k8s.js'
 import { type CustomizeRequest, type CustomizeResponse, DAEMONSET_KEY, DEPLOYMENT_KEY, objectsOf, POD_KEY, type RelatedResourceRule, type SyncRequest, type SyncResponse } from './metacontroller.js'
-import { observe } from './observe.js'
+import { installerRollout } from './rollout.js'
 import type { GTP5GModuleSpec } from './api.js'
 import { policyDenial } from './policy.js'
-import { parseSpec } from './spec.js'
-import { computeStatus, invalidSpecStatus, type RefusalReason, withCondition } from './status.js'
+import { nodeSelectorOf, parseSpec } from './spec.js'
+import { computeStatus, previousStatus, type Refusal, refusedSpecStatus, withCondition } from './status.js'
 
 /** Sync again this often while waiting for nodes to unload, to notice the finalize timeout. */
 export const FINALIZE_RESYNC_SECONDS = 10
@@ -111,7 +110,7 @@ function agentPart (req: SyncRequest, spec: GTP5GModuleSpec, config: HookConfig,
 }
 
 /** The spec to act on, or why not: invalid, or refused by the installer policy. */
-function acceptedSpec (parent: KubeObject, config: HookConfig): { ok: true, spec: GTP5GModuleSpec } | { ok: false, reason: RefusalReason, message: string } {
+function acceptedSpec (parent: KubeObject, config: HookConfig): { ok: true, spec: GTP5GModuleSpec } | ({ ok: false } & Refusal) {
   const parsed = parseSpec(parent.spec)
   if (!parsed.ok) return { ok: false, reason: 'InvalidSpec', message: parsed.message }
   const denial = policyDenial(parsed.spec, config)
@@ -123,15 +122,16 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
   if (req.finalizing === true) return finalize(req, config, now)
   const parent = req.parent
   const generation = generationOf(parent)
+  const previous = previousStatus(parent.status)
   const parsed = acceptedSpec(parent, config)
   if (!parsed.ok) {
     // Nothing the spec asks for is applied; the DaemonSet that runs stays exactly as it is.
-    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now, parsed.reason), children: keepObservedChildren(req) }
+    return { status: refusedSpecStatus(previous, parsed, generation, now), children: keepObservedChildren(req) }
   }
-  const { daemonSet, tally, contested, tooManyContested } = observe(req, parsed.spec, config, 'install')
-  const installerStatus = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: undefined, generation, previous: parent.status, now })
+  const { daemonSet, tally, contested, tooManyContested } = installerRollout(req, parsed.spec, config, 'install')
+  const installerStatus = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: undefined, generation, previous, now })
   const agent = agentPart(req, parsed.spec, config, parsed.spec.scheduling === undefined, false)
-  const status = agent.condition === undefined ? installerStatus : withCondition(installerStatus, agent.condition, parent.status, generation, now)
+  const status = agent.condition === undefined ? installerStatus : withCondition(installerStatus, agent.condition, previous, generation, now)
   // A DaemonSet that cannot exclude every contested node is not applied; the one that runs stays.
   const installer = tooManyContested ? keepObservedChildren(req, [DAEMONSET_KEY]) : [daemonSet]
   return { status, children: [...installer, ...(agent.child === undefined ? [] : [agent.child])] }
@@ -140,13 +140,14 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
 export function finalize (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {
   const parent = req.parent
   const generation = generationOf(parent)
+  const previous = previousStatus(parent.status)
   const parsed = acceptedSpec(parent, config)
   if (!parsed.ok) {
     // Without a valid spec we cannot know whether to unload, and an unload DaemonSet would run
     // the very image or source the policy refuses; leaving gtp5g loaded is the safe side.
-    return { status: invalidSpecStatus(parent.status, parsed.message, generation, now, parsed.reason), children: keepObservedChildren(req), finalized: true }
+    return { status: refusedSpecStatus(previous, parsed, generation, now), children: keepObservedChildren(req), finalized: true }
   }
-  const { daemonSet, tally, contested, tooManyContested } = observe(req, parsed.spec, config, 'unload')
+  const { daemonSet, tally, contested, tooManyContested } = installerRollout(req, parsed.spec, config, 'unload')
   const deleted = Date.parse(str(metaOf(parent).deletionTimestamp) ?? '')
   const timedOut = !Number.isNaN(deleted) && now.getTime() - deleted >= config.finalizeTimeoutSeconds * 1000
   // The strategies go first or alongside: the agent in cleanup mode, independent of gtp5g.
@@ -155,7 +156,7 @@ export function finalize (req: SyncRequest, config: HookConfig, now: Date): Sync
     if (agent.condition === undefined) return res
     const finalized = installerDone && agent.done
     return {
-      status: withCondition(res.status, agent.condition, parent.status, generation, now),
+      status: withCondition(res.status, agent.condition, previous, generation, now),
       children: [...res.children, ...(agent.child === undefined ? [] : [agent.child])],
       finalized,
       ...(finalized ? {} : { resyncAfterSeconds: FINALIZE_RESYNC_SECONDS })
@@ -164,10 +165,10 @@ export function finalize (req: SyncRequest, config: HookConfig, now: Date): Sync
   // Without unloadOnDelete gtp5g stays loaded. Nor is it unloaded when the unload DaemonSet
   // could not keep off the nodes an older module owns: it would take their data plane down.
   if (!parsed.spec.unloadOnDelete || tooManyContested) {
-    const status = computeStatus({ version: parsed.spec.version, tally: { ...tally, done: [], failed: [] }, contested, tooManyContested, finalizing: 'keep', generation, previous: parent.status, now })
+    const status = computeStatus({ version: parsed.spec.version, tally: { ...tally, done: [], failed: [] }, contested, tooManyContested, finalizing: 'keep', generation, previous, now })
     return withAgent({ status, children: [], finalized: true }, true)
   }
-  const status = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: 'unload', generation, previous: parent.status, now })
+  const status = computeStatus({ version: parsed.spec.version, tally, contested, tooManyContested, finalizing: 'unload', generation, previous, now })
   const allUnloaded = tally.done.length === tally.desired
   if (allUnloaded || timedOut) {
     return withAgent({ status, children: [daemonSet], finalized: true }, true)

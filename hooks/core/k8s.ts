@@ -1,7 +1,7 @@
 // The slices of Kubernetes objects the hooks read and write. Observed objects arrive as JSON we
 // do not control, so every field we read is optional and read defensively.
 
-export interface ObjectMeta {
+interface ObjectMeta {
   name?: string
   namespace?: string
   uid?: string
@@ -31,8 +31,8 @@ export interface Node extends KubeObject {
   status?: Record<string, unknown>
 }
 
-export interface ContainerStateWaiting { reason?: string, message?: string }
-export interface ContainerStateTerminated { exitCode?: number, reason?: string, message?: string, finishedAt?: string }
+interface ContainerStateWaiting { reason?: string, message?: string }
+interface ContainerStateTerminated { exitCode?: number, reason?: string, message?: string, finishedAt?: string }
 export interface ContainerState {
   waiting?: ContainerStateWaiting
   running?: { startedAt?: string }

@@ -13,7 +13,7 @@ const Metadata = Type.Object({
 /** Any object: observed objects pass through untouched, so nothing beyond "is an object" is checked. */
 const AnyObject = Type.Object({})
 
-export const Parent = Type.Object({
+const Parent = Type.Object({
   apiVersion: Type.String({ minLength: 1 }),
   kind: Type.String({ minLength: 1 }),
   metadata: Metadata
@@ -63,7 +63,7 @@ export interface NodeSyncRequest {
   object: KubeObject & { metadata: { name: string } }
   related?: ObjectMap | null
 }
-export type ObjectMap = Record<string, Record<string, KubeObject>>
+type ObjectMap = Record<string, Record<string, KubeObject>>
 
 export interface RelatedResourceRule {
   apiVersion: string

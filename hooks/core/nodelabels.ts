@@ -2,7 +2,7 @@
 // own status (never from installer pods: relating every pod to every node would make each of N
 // node syncs carry N pods). Pure functions of the request; they only ever name our label key.
 import { API_GROUP, API_VERSION, LABEL_NODE_VERSION, LABEL_VALUE_MAX, PLURAL, versionRegExp } from '../../contract/index.js'
-import { nodeSelectorOf } from './conflicts.js'
+import { nodeSelectorOf } from './spec.js'
 import { isObject, type KubeObject, metaOf, nameOf, str } from './k8s.js'
 import { MODULE_KEY, type NodeCustomizeResponse, type NodeSyncRequest, type NodeSyncResponse, objectsOf } from './metacontroller.js'
 import { matchesSelector } from './scheduling.js'

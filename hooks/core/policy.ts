@@ -5,7 +5,7 @@ import { sourceOutsidePolicy, sourceUrlFor } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
 import type { HookConfig } from './config.js'
 
-export interface PolicyDenial {
+interface PolicyDenial {
   /** The setting that refuses it, as the hook server's environment spells it. */
   rule: 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_SOURCE_PREFIXES' | 'REQUIRE_SOURCE_SHA256'
   message: string

@@ -23,7 +23,7 @@ const DAEMONSET_TOLERATIONS: readonly Toleration[] = [
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }
 ]
 
-export function tolerates (toleration: Toleration, taint: Taint): boolean {
+function tolerates (toleration: Toleration, taint: Taint): boolean {
   if (toleration.effect !== undefined && toleration.effect !== taint.effect) return false
   if ((toleration.key ?? '') === '') return toleration.operator === 'Exists'
   if (toleration.key !== taint.key) return false

@@ -3,13 +3,14 @@
 // InvalidSpec instead of acting on garbage.
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
-import { type CelRule, GTP5GModuleSpec, VALIDATIONS } from './api.js'
+import { DEFAULT_NODE_SELECTOR } from '../../contract/index.js'
+import { type CelRule, GTP5GModuleSpec } from './api.js'
+import { isObject, type KubeObject } from './k8s.js'
+import { fieldError, fieldName, rulesOf, schemaError } from './schemaerror.js'
 
-export type SpecResult =
+type SpecResult =
   | { ok: true, spec: GTP5GModuleSpec }
   | { ok: false, field: string, message: string }
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
  * What the API server does to an object of a structural schema before validating it: unknown
@@ -19,8 +20,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
  * default label). Walks only the schema's own fields, so its depth is the schema's whatever the
  * input, and nothing unknown reaches the DaemonSet.
  */
-export function withDefaults (schema: TSchema, value: unknown): unknown {
-  if (schema.type === 'object' && isPlainObject(value) && isPlainObject(schema.properties)) {
+function withDefaults (schema: TSchema, value: unknown): unknown {
+  if (schema.type === 'object' && isObject(value) && isObject(schema.properties)) {
     const out: Record<string, unknown> = {}
     for (const [key, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
       const given = Object.hasOwn(value, key) && value[key] !== null ? value[key] : undefined
@@ -36,36 +37,34 @@ export function withDefaults (schema: TSchema, value: unknown): unknown {
 }
 
 export function parseSpec (raw: unknown): SpecResult {
-  if (!isPlainObject(raw)) {
-    return { ok: false, field: 'spec', message: 'spec: must be an object with at least spec.version' }
-  }
+  if (!isObject(raw)) return { ok: false, ...fieldError('spec', 'must be an object with at least spec.version') }
   const spec = withDefaults(GTP5GModuleSpec, raw)
   const error = Value.Errors(GTP5GModuleSpec, spec).First()
-  if (error !== undefined) {
-    // A JSON pointer: "/" inside a key (a label key's prefix) is escaped as "~1".
-    const parts = error.path.split('/').slice(1).map(p => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-    const field = fieldOf(parts)
-    return { ok: false, field, message: `${field}: ${describe(error.schema, error.value, error.message)}` }
-  }
+  if (error !== undefined) return { ok: false, ...schemaError(error, spec, 'spec') }
   const broken = brokenRule(GTP5GModuleSpec, spec, [])
-  if (broken !== undefined) {
-    const field = fieldOf(broken.path)
-    return { ok: false, field, message: `${field}: ${broken.rule.message}` }
-  }
+  if (broken !== undefined) return { ok: false, ...fieldError(fieldName(spec, broken.path, 'spec'), broken.rule.message) }
   return { ok: true, spec: spec as GTP5GModuleSpec }
 }
 
-const fieldOf = (path: ReadonlyArray<string | number>): string =>
-  'spec' + path.map(p => typeof p === 'number' || /^\d+$/.test(p) ? `[${p}]` : `.${p}`).join('')
-
-const rulesOf = (schema: TSchema): CelRule[] => Array.isArray(schema[VALIDATIONS]) ? schema[VALIDATIONS] as CelRule[] : []
+/**
+ * Any module's node selector as the API server would default it, valid spec or not: customize,
+ * the conflicts between modules and the node labels all read it. A malformed one counts as the
+ * default.
+ */
+export function nodeSelectorOf (module: KubeObject): Record<string, string> {
+  const selector = isObject(module.spec) ? module.spec.nodeSelector : undefined
+  if (isObject(selector) && Object.values(selector).every(v => typeof v === 'string')) {
+    return selector as Record<string, string>
+  }
+  return { ...DEFAULT_NODE_SELECTOR }
+}
 
 /** The first CEL rule of the CRD the value breaks, checked by its TypeScript twin, and where. */
 function brokenRule (schema: TSchema, value: unknown, path: Array<string | number>): { rule: CelRule, path: Array<string | number> } | undefined {
   for (const rule of rulesOf(schema)) {
     if (rule.check !== undefined && !rule.check(value)) return { rule, path }
   }
-  if (schema.type === 'object' && isPlainObject(value) && isPlainObject(schema.properties)) {
+  if (schema.type === 'object' && isObject(value) && isObject(schema.properties)) {
     for (const [key, field] of Object.entries(schema.properties as Record<string, TSchema>)) {
       if (value[key] === undefined) continue
       const broken = brokenRule(field, value[key], [...path, key])
@@ -79,18 +78,4 @@ function brokenRule (schema: TSchema, value: unknown, path: Array<string | numbe
     }
   }
   return undefined
-}
-
-function describe (schema: TSchema, value: unknown, fallback: string): string {
-  if (value === undefined) return 'required'
-  const literals: unknown[] | undefined = Array.isArray(schema.anyOf) ? schema.anyOf.map((s: TSchema) => s.const) : undefined
-  if (literals !== undefined && literals.every(l => typeof l === 'string')) return `expected one of ${literals.join(', ')}`
-  if (typeof schema.minProperties === 'number' && isPlainObject(value) && Object.keys(value).length < schema.minProperties) {
-    return `expected at least ${schema.minProperties} entry(ies)`
-  }
-  // A union the CRD checks in CEL (int-or-string): its rule's message says what is expected.
-  const [rule] = rulesOf(schema)
-  if (rule !== undefined) return rule.message
-  if (typeof schema.pattern === 'string') return `expected a string matching ${schema.pattern}`
-  return fallback.charAt(0).toLowerCase() + fallback.slice(1)
 }

@@ -1,8 +1,8 @@
 // The status calculator: from per-node observations to phase, counts, capped node lists,
 // conditions and one sentence. It never stamps "now" unless something actually changed.
 import { isDeepStrictEqual } from 'node:util'
-import { type Condition, CONDITION_TYPES, type FailedNode, type GTP5GModuleStatus, MAX_INSTALLED_NODES, MAX_LISTED_NODES, type Phase, PHASES } from './api.js'
-import { type ConditionValue, conditionsFrom, findCondition, timestamp } from './conditions.js'
+import { type Condition, CONDITION_TYPES, type ConditionType, type FailedNode, type GTP5GModuleStatus, MAX_INSTALLED_NODES, MAX_LISTED_NODES, type Phase, PHASES } from './api.js'
+import { type ConditionValue, conditionsFrom, timestamp } from './conditions.js'
 import type { Contest } from './conflicts.js'
 import { MAX_EXCLUSION_BYTES } from './daemonset.js'
 import { isObject, str } from './k8s.js'
@@ -20,7 +20,7 @@ export interface NodeTally {
   scheduled: number
 }
 
-export interface StatusInput {
+interface StatusInput {
   version: string
   tally: NodeTally
   contested: readonly Contest[]
@@ -29,7 +29,8 @@ export interface StatusInput {
   /** Set while the module is being deleted: whether gtp5g is unloaded or kept on the nodes. */
   finalizing: 'unload' | 'keep' | undefined
   generation: number | undefined
-  previous: unknown
+  /** The status Metacontroller last wrote, as previousStatus reads it. */
+  previous: GTP5GModuleStatus
   now: Date
 }
 
@@ -121,7 +122,8 @@ function wellFormedCondition (c: unknown): Condition | undefined {
 /**
  * The well-formed part of the status Metacontroller last wrote, rebuilt field by field: the
  * previous status is input like any other, and whatever of it we echo must be valid status.
- * (The API server would have pruned or refused the rest.)
+ * (The API server would have pruned or refused the rest.) The one reader of parent.status:
+ * everything below takes what it returns.
  */
 export function previousStatus (raw: unknown): GTP5GModuleStatus {
   const s = isObject(raw) ? raw : {}
@@ -150,8 +152,8 @@ export function previousStatus (raw: unknown): GTP5GModuleStatus {
 }
 
 /** Keeps the previous lastUpdateTime when nothing else in status changed. */
-export function stampUpdateTime (status: Omit<GTP5GModuleStatus, 'lastUpdateTime'>, previous: unknown, now: Date): GTP5GModuleStatus {
-  const { lastUpdateTime, observedGeneration, ...rest } = previousStatus(previous)
+function stampUpdateTime (status: Omit<GTP5GModuleStatus, 'lastUpdateTime'>, previous: GTP5GModuleStatus, now: Date): GTP5GModuleStatus {
+  const { lastUpdateTime, observedGeneration, ...rest } = previous
   const unchanged = lastUpdateTime !== undefined && isDeepStrictEqual(rest, status)
   return { ...status, lastUpdateTime: unchanged ? lastUpdateTime : timestamp(now) }
 }
@@ -173,38 +175,45 @@ export function computeStatus (input: StatusInput): GTP5GModuleStatus {
     // Unloading, when it removes every label of the module at once.
     installedNodes: loaded.slice(0, MAX_INSTALLED_NODES),
     failedNodes: tally.failed.slice(0, MAX_LISTED_NODES),
-    conditions: conditionsFrom(input.previous, conditionValues(phase, input), input.generation, input.now),
+    conditions: conditionsFrom(input.previous.conditions, conditionValues(phase, input), input.generation, input.now),
     message: sentence(phase, input)
   }, input.previous, input.now)
 }
 
 /** Why a spec was not applied: it fails validation, or the hook server's installer policy refuses it. */
-export type RefusalReason = 'InvalidSpec' | 'PolicyDenied'
+type RefusalReason = 'InvalidSpec' | 'PolicyDenied'
 
 const REFUSED: Record<RefusalReason, string> = {
   InvalidSpec: 'The spec is invalid and was not applied',
   PolicyDenied: 'The spec is refused by the hook server\'s installer policy and was not applied'
 }
 
+/** A spec the hook does not act on, and why. */
+export interface Refusal {
+  reason: RefusalReason
+  /** Names the field (InvalidSpec) or the policy setting (PolicyDenied). */
+  message: string
+}
+
 /**
- * Status for a spec the hook will not act on: everything observed before stays as it was, and
- * Degraded says which field is wrong or which rule refuses it.
+ * Status for a spec the hook will not act on, invalid or refused by the policy: everything
+ * observed before stays as it was, and Degraded says which field is wrong or which rule refuses it.
  */
-export function invalidSpecStatus (previous: unknown, message: string, generation: number | undefined, now: Date, reason: RefusalReason = 'InvalidSpec'): GTP5GModuleStatus {
-  const before = previousStatus(previous)
+export function refusedSpecStatus (previous: GTP5GModuleStatus, { reason, message }: Refusal, generation: number | undefined, now: Date): GTP5GModuleStatus {
+  const { lastUpdateTime, observedGeneration, conditions, ...rest } = previous
+  const before = (type: ConditionType): Condition | undefined => conditions?.find(c => c.type === type)
   // Scheduling is carried only when it was there: a module without spec.scheduling has none.
-  const types = findCondition(previous, 'Scheduling') === undefined ? ['Ready', 'Progressing'] as const : ['Ready', 'Progressing', 'Scheduling'] as const
+  const types = before('Scheduling') === undefined ? ['Ready', 'Progressing'] as const : ['Ready', 'Progressing', 'Scheduling'] as const
   const carried = types.map(type => {
-    const c = wellFormedCondition(findCondition(previous, type))
+    const c = before(type)
     return c === undefined
       ? { type, status: 'Unknown' as const, reason, message }
       : { type, status: c.status, reason: c.reason, message: c.message }
   })
-  const { lastUpdateTime, observedGeneration, conditions, ...rest } = before
   return stampUpdateTime({
     ...rest,
-    phase: before.phase ?? 'Pending',
-    conditions: conditionsFrom(previous, [...carried, { type: 'Degraded', status: 'True', reason, message }], generation, now),
+    phase: previous.phase ?? 'Pending',
+    conditions: conditionsFrom(conditions, [...carried, { type: 'Degraded', status: 'True', reason, message }], generation, now),
     message: `${REFUSED[reason]}: ${message}`
   }, previous, now)
 }
@@ -213,8 +222,8 @@ export function invalidSpecStatus (previous: unknown, message: string, generatio
  * `status` with one more condition (Scheduling), its time carried forward like the others, and
  * lastUpdateTime stamped again over the whole.
  */
-export function withCondition (status: GTP5GModuleStatus, value: ConditionValue, previous: unknown, generation: number | undefined, now: Date): GTP5GModuleStatus {
+export function withCondition (status: GTP5GModuleStatus, value: ConditionValue, previous: GTP5GModuleStatus, generation: number | undefined, now: Date): GTP5GModuleStatus {
   const { lastUpdateTime, ...rest } = status
-  const added = conditionsFrom(previous, [value], generation, now)
+  const added = conditionsFrom(previous.conditions, [value], generation, now)
   return stampUpdateTime({ ...rest, conditions: [...(rest.conditions ?? []).filter(c => c.type !== value.type), ...added] }, previous, now)
 }

@@ -28,7 +28,7 @@ function withStatusDetails (root: JsonSchema): JsonSchema {
   return root
 }
 
-export function openApiSchema (root: TSchema = Root): JsonSchema {
+function openApiSchema (root: TSchema = Root): JsonSchema {
   const schema = withStatusDetails(toStructural(root))
   const violations = structuralViolations(schema)
   if (violations.length > 0) throw new Error(`the GTP5GModule schema is not structural:\n${violations.join('\n')}`)

@@ -3,6 +3,7 @@
 // generator runs both and fails loudly instead of writing a CRD the API server would reject.
 import type { TSchema } from '@sinclair/typebox'
 import { INT_OR_STRING } from '../core/api.js'
+import { isObject } from '../core/k8s.js'
 
 export type JsonSchema = Record<string, unknown>
 
@@ -65,7 +66,7 @@ const ROOT_FIELDS = new Set(['metadata', 'apiVersion', 'kind', 'spec', 'status']
 
 type Level = 'root' | 'field' | 'item'
 
-const isSchema = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isSchema: (v: unknown) => v is JsonSchema = isObject
 const propertiesOf = (s: JsonSchema): Record<string, unknown> => isSchema(s.properties) ? s.properties : {}
 
 /**

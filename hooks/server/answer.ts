@@ -1,12 +1,14 @@
 // One hook call from request bytes to response text: parse, check the envelope, decide (the
 // pure core), serialize. It runs in a worker thread (worker.ts) so that parsing a body of tens
 // of MiB never stalls the event loop that answers /healthz; it does no I/O of its own.
-import { TypeCompiler, type ValueError, ValueErrorType } from '@sinclair/typebox/compiler'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { parse as secureJsonParse } from 'secure-json-parse'
 import { MAX_OBJECT_DEPTH } from '../core/children.js'
 import type { HookConfig } from '../core/config.js'
 import { customize, finalize, sync } from '../core/hooks.js'
 import { nodeCustomize, nodeSync } from '../core/nodelabels.js'
-import { tooDeep } from '../core/k8s.js'
+import { isObject, tooDeep } from '../core/k8s.js'
+import { type FieldError, fieldError, fieldName, schemaError } from '../core/schemaerror.js'
 import { CustomizeRequestSchema, type CustomizeResponse, type NodeSyncRequest, NodeSyncRequestSchema, type NodeSyncResponse, type SyncRequest, SyncRequestSchema, type SyncResponse } from '../core/metacontroller.js'
 
 /** The CompositeController's hooks on GTP5GModules, and the Node DecoratorController's. */
@@ -52,7 +54,9 @@ const compiled = {
 }
 
 const json = (statusCode: number, body: Record<string, unknown>): HookAnswer => ({ statusCode, payload: JSON.stringify(body) })
-const badRequest = (body: Record<string, unknown>): HookAnswer => json(400, { statusCode: 400, error: 'Bad Request', ...body })
+
+/** A request that is not a Metacontroller request: 400, naming the field (schemaerror.ts words it). */
+export const badRequest = ({ field, message }: FieldError): HookAnswer => json(400, { statusCode: 400, error: 'Bad Request', field, message })
 
 /** `{` and `[` bytes, inside strings too: an upper bound of the containers JSON.parse will build, at memchr speed. */
 function countContainers (bytes: Uint8Array, stopAfter: number): number {
@@ -65,53 +69,15 @@ function countContainers (bytes: Uint8Array, stopAfter: number): number {
 }
 
 /**
- * fastify's JSON parsing (secure-json-parse with protoAction and constructorAction "error"):
- * a `__proto__` key, or a `constructor` holding a `prototype`, refuses the body.
+ * The body as fastify's own JSON parser reads it: secure-json-parse, which also refuses a
+ * `__proto__` key or a `constructor` holding a `prototype`, however their names are escaped.
  */
-function poisoned (value: unknown): boolean {
-  const stack: unknown[] = [value]
-  while (stack.length > 0) {
-    const v = stack.pop()
-    if (typeof v !== 'object' || v === null) continue
-    if (!Array.isArray(v)) {
-      if (Object.hasOwn(v, '__proto__')) return true
-      const ctor = (v as Record<string, unknown>).constructor
-      if (Object.hasOwn(v, 'constructor') && typeof ctor === 'object' && ctor !== null && Object.hasOwn(ctor, 'prototype')) return true
-    }
-    for (const child of Object.values(v)) stack.push(child)
-  }
-  return false
-}
-
 function parse (bytes: Uint8Array): { ok: true, value: unknown } | { ok: false, answer: HookAnswer } {
-  if (bytes.byteLength === 0) {
-    return { ok: false, answer: badRequest({ code: 'FST_ERR_CTP_EMPTY_JSON_BODY', message: 'Body cannot be empty when content-type is set to \'application/json\'' }) }
-  }
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-  if (text.charCodeAt(0) === 0xFEFF) text = text.slice(1)
+  if (bytes.byteLength === 0) return { ok: false, answer: badRequest(fieldError('body', 'required')) }
   try {
-    const value: unknown = JSON.parse(text)
-    if ((text.includes('"__proto__"') || text.includes('"constructor"')) && poisoned(value)) throw new Error('poisoned')
-    return { ok: true, value }
-  } catch {
-    return { ok: false, answer: badRequest({ code: 'FST_ERR_CTP_INVALID_JSON_BODY', message: 'Body is not valid JSON but content-type is set to \'application/json\'' }) }
-  }
-}
-
-/** What an envelope error says, in ajv's words (the 400s fastify gave before the worker). */
-function describe (error: ValueError): { field: string, message: string } {
-  // A JSON pointer: "/" inside a key ("DaemonSet.apps/v1") is escaped as "~1".
-  const path = error.path.split('/').slice(1).map(p => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-  const field = path.length === 0 ? 'body' : path.join('.')
-  const at = path.length === 0 ? 'body' : `body/${path.slice(0, -1).join('/')}`.replace(/\/$/, '')
-  const missing = path.at(-1)
-  switch (error.type) {
-    case ValueErrorType.ObjectRequiredProperty: return { field, message: `${at} must have required property '${missing ?? ''}'` }
-    case ValueErrorType.Object: return { field, message: `${field === 'body' ? 'body' : `body/${path.join('/')}`} must be object` }
-    case ValueErrorType.String: return { field, message: `body/${path.join('/')} must be string` }
-    case ValueErrorType.Boolean: return { field, message: `body/${path.join('/')} must be boolean` }
-    case ValueErrorType.StringMinLength: return { field, message: `body/${path.join('/')} must NOT have fewer than 1 characters` }
-    default: return { field, message: `body/${path.join('/')} ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}` }
+    return { ok: true, value: secureJsonParse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), undefined, { protoAction: 'error', constructorAction: 'error' }) }
+  } catch (err) {
+    return { ok: false, answer: badRequest(fieldError('body', `is not valid JSON (${(err as Error).message})`)) }
   }
 }
 
@@ -120,13 +86,12 @@ function describe (error: ValueError): { field: string, message: string } {
  * no Kubernetes object nests anywhere near MAX_OBJECT_DEPTH, and JSON.stringify overflows the
  * stack a little past 1,000 levels.
  */
-function tooDeepChild (body: SyncRequest): { field: string, message: string } | undefined {
+function tooDeepChild (body: SyncRequest): FieldError | undefined {
   for (const [kind, group] of Object.entries(body.children ?? {})) {
     for (const [name, child] of Object.entries(group)) {
       const path = tooDeep(child, MAX_OBJECT_DEPTH)
       if (path !== undefined) {
-        const field = ['children', kind, name, ...path].join('.')
-        return { field, message: `${field}: nested deeper than ${MAX_OBJECT_DEPTH} levels, which no Kubernetes object is` }
+        return fieldError(fieldName(body, ['children', kind, name, ...path]), `nested deeper than ${MAX_OBJECT_DEPTH} levels, which no Kubernetes object is`)
       }
     }
   }
@@ -160,15 +125,15 @@ export function answerHook (job: HookJob, config: HookConfig, limits: AnswerLimi
   if (!parsed.ok) return parsed.answer
   let body = parsed.value
   // v2 object maps may be null when empty; the schema spells them as maps only.
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const { children, related, attachments, ...rest } = body as Record<string, unknown>
+  if (isObject(body)) {
+    const { children, related, attachments, ...rest } = body
     body = { ...rest, ...(children === null ? {} : { children }), ...(related === null ? {} : { related }), ...(attachments === null ? {} : { attachments }) }
   }
   if (job.hook === 'node-customize' || job.hook === 'node-sync') return answerNodeHook(job.hook, body)
   const check = job.hook === 'customize' ? compiled.customize : compiled.sync
   if (!check.Check(body)) {
     const error = check.Errors(body).First()
-    if (error !== undefined) return badRequest(describe(error))
+    if (error !== undefined) return badRequest(schemaError(error, body))
   }
   const request = body as SyncRequest
   const deep = job.hook === 'customize' ? undefined : tooDeepChild(request)
@@ -192,7 +157,7 @@ function answerNodeHook (hook: 'node-customize' | 'node-sync', body: unknown): H
   const check = hook === 'node-customize' ? compiled.customize : compiled.nodeSync
   if (!check.Check(body)) {
     const error = check.Errors(body).First()
-    if (error !== undefined) return badRequest(describe(error))
+    if (error !== undefined) return badRequest(schemaError(error, body))
   }
   if (hook === 'node-customize') {
     const req = body as { parent: { metadata: { name: string } } }

@@ -5,12 +5,13 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, 
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { HookConfig } from '../core/config.js'
-import { defaultLimits, type HookAnswer, type HookName } from './answer.js'
+import { fieldError } from '../core/schemaerror.js'
+import { badRequest, defaultLimits, type HookAnswer, type HookName } from './answer.js'
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config.js'
 import { createMetrics, type HookMetrics } from './metrics.js'
 import { HookPool } from './pool.js'
 
-export interface AppOptions {
+interface AppOptions {
   hooks: HookConfig
   bodyLimit: number
   logLevel?: string
@@ -155,7 +156,8 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     app.post(`/${hook}`, { config: { hook }, bodyLimit: options.bodyLimit }, async (request, reply) => {
       if (!Buffer.isBuffer(request.body)) {
         // text/plain and other bodies fastify parses as strings: not a Metacontroller request.
-        return await reply.code(400).send({ statusCode: 400, error: 'Bad Request', field: 'body', message: 'body must be object' })
+        const refused = badRequest(fieldError('body', 'must be an object'))
+        return await reply.code(refused.statusCode).type('application/json; charset=utf-8').send(refused.payload)
       }
       // Counted before the pool moves the bytes to a worker (afterwards this view is empty).
       metrics.requestBytes.inc({ hook }, request.body.byteLength)

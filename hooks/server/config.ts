@@ -67,9 +67,9 @@ export const EnvSchema = Type.Object({
   INSTALLER_IMAGE_PULL_SECRETS: Type.String({ default: '' }),
   INSTALLER_TOLERATIONS: Type.String({ default: '[]' })
 })
-export type Env = Static<typeof EnvSchema>
+type Env = Static<typeof EnvSchema>
 
-export interface ServerConfig {
+interface ServerConfig {
   port: number
   host: string
   logLevel: Env['LOG_LEVEL']
@@ -86,7 +86,7 @@ const prefixes = (list: string): string[] => list.split(',').map(p => p.trim()).
  * installer will see URLs (normalized), or it would never match, and a GitHub prefix must stop
  * at the tags (openGithubPrefix).
  */
-export function policyFrom (env: Pick<Env, 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_SOURCE_PREFIXES' | 'REQUIRE_SOURCE_SHA256'>): InstallerPolicy {
+function policyFrom (env: Pick<Env, 'ALLOWED_IMAGE_PREFIXES' | 'ALLOWED_SOURCE_PREFIXES' | 'REQUIRE_SOURCE_SHA256'>): InstallerPolicy {
   const images = prefixes(env.ALLOWED_IMAGE_PREFIXES)
   for (const p of images) {
     if (!/^[!-~]+[/:@]$/.test(p)) throw new Error(`ALLOWED_IMAGE_PREFIXES: "${p}" must end with "/", ":" or "@" (e.g. "ghcr.io/acme/" or "ghcr.io/acme/installer@sha256:"), so that it cannot match a longer name`)
@@ -115,7 +115,7 @@ function jsonOf<T> (name: string, text: string, check: (v: unknown) => v is T, w
 }
 
 /** Installer pod settings from the environment, each checked so that a bad value fails the start, not every sync. */
-export function installerPodFrom (env: Pick<Env, 'INSTALLER_PRIORITY_CLASS_NAME' | 'INSTALLER_RESOURCES' | 'INSTALLER_IMAGE_PULL_SECRETS' | 'INSTALLER_TOLERATIONS'>): InstallerPodSettings {
+function installerPodFrom (env: Pick<Env, 'INSTALLER_PRIORITY_CLASS_NAME' | 'INSTALLER_RESOURCES' | 'INSTALLER_IMAGE_PULL_SECRETS' | 'INSTALLER_TOLERATIONS'>): InstallerPodSettings {
   const priorityClassName = env.INSTALLER_PRIORITY_CLASS_NAME.trim()
   if (priorityClassName !== '' && !new RegExp(DNS_SUBDOMAIN_PATTERN).test(priorityClassName)) {
     throw new Error(`INSTALLER_PRIORITY_CLASS_NAME: "${priorityClassName}" is not a PriorityClass name (a DNS subdomain)`)

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads'
 import type { HookConfig } from '../core/config.js'
 import type { AnswerLimits, HookAnswer, HookJob } from './answer.js'
 
-export interface PoolOptions {
+interface PoolOptions {
   workers: number
   config: HookConfig
   limits: AnswerLimits

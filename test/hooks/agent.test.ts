@@ -160,7 +160,7 @@ t.test('an invalid scheduling spec keeps both children as they are and names the
   const res = sync(request({ spec: withScheduling({ priority: 99 }), deployments: [d] }), CONFIG, NOW)
   t.ok(res.children.some(c => c.kind === 'Deployment' && (c.metadata?.name ?? '') === d.metadata.name), 'the running agent stays')
   t.equal(cond(res.status, 'Degraded')?.reason, 'InvalidSpec')
-  t.match(cond(res.status, 'Degraded')?.message, /^spec\.scheduling\.rules\[0\]\.priority: expected integer to be less or equal to 20/)
+  t.match(cond(res.status, 'Degraded')?.message, /^spec\.scheduling\.rules\[0\]\.priority: must be at most 20$/)
 })
 
 t.test('spec.scheduling removed: the agent that ran switches to cleanup, and goes once it reports the strategies removed', async t => {

@@ -4,7 +4,7 @@
 // reproduced by its seed alone. Used by fuzz.test.ts (CI) and bench/fuzz.ts (`npm run fuzz`).
 import { isDeepStrictEqual } from 'node:util'
 import { daemonSetName, LABEL_TEMPLATE_HASH } from '../../contract/index.js'
-import type { KubeObject } from '../../hooks/core/k8s.js'
+import { isObject, type KubeObject } from '../../hooks/core/k8s.js'
 import { DAEMONSET_KEY, LAST_APPLIED_ANNOTATION } from '../../hooks/core/metacontroller.js'
 import type { buildApp } from '../../hooks/server/app.js'
 import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, observedDaemonSet, pod, type PodState, syncRequest } from './fixtures.js'
@@ -200,7 +200,7 @@ function mutate (r: Rand, root: Record<string, Json>, log: string[]): void {
     }
     case 5: { // a prototype key, as an own property so that it is serialized
       const target = get()
-      const obj = target !== null && typeof target === 'object' && !Array.isArray(target) ? target : (parent as Record<string, Json>)
+      const obj = isObject(target) ? target : parent
       if (Array.isArray(obj)) return
       const k = r.pick(PROTO_KEYS)
       const v = r.chance(0.5) ? anyValue(r) : { polluted: true }
@@ -252,8 +252,6 @@ export function fuzzCase (seed: number): FuzzCase {
   return { seed, route, payload, mutations, request }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
 /** The observed DaemonSets of a request: name → object. */
 function observedChildren (request: Record<string, Json>): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>()
@@ -266,6 +264,9 @@ function observedChildren (request: Record<string, Json>): Map<string, Record<st
   return out
 }
 
+/** What schemaerror.ts says of a kind of schema error it has no words for. */
+const UNWORDED = 'does not match the schema ('
+
 /** What is wrong with an answer, or undefined. The rules the issue asks for: no 5xx, children kept. */
 export function checkAnswer (c: FuzzCase, statusCode: number, body: string): string | undefined {
   if (statusCode >= 500) return `answered ${statusCode}: ${body.slice(0, 300)}`
@@ -273,7 +274,13 @@ export function checkAnswer (c: FuzzCase, statusCode: number, body: string): str
   try { parsed = JSON.parse(body) } catch { return `answered ${statusCode} with a body that is not JSON: ${body.slice(0, 200)}` }
   if (statusCode !== 200) {
     if (statusCode !== 400 && statusCode !== 413 && statusCode !== 415) return `unexpected status ${statusCode}: ${body.slice(0, 300)}`
-    return isObject(parsed) && typeof parsed.message === 'string' ? undefined : `a ${statusCode} without a message: ${body.slice(0, 200)}`
+    if (!isObject(parsed) || typeof parsed.message !== 'string') return `a ${statusCode} without a message: ${body.slice(0, 200)}`
+    if (statusCode === 400) {
+      // Our one wording (hooks/core/schemaerror.ts): the field, then what is wrong in our words.
+      if (typeof parsed.field !== 'string' || !parsed.message.startsWith(`${parsed.field}: `)) return `a 400 that does not name its field first: ${body.slice(0, 200)}`
+      if (parsed.message.includes(UNWORDED)) return `a 400 in no words of ours: ${body.slice(0, 200)}`
+    }
+    return undefined
   }
   if (!isObject(parsed)) return 'a 200 whose body is not an object'
   // The installer's pods, the nodes, every module, the scheduling agent's pods, and each scheduling rule's pods.
@@ -291,6 +298,7 @@ export function checkAnswer (c: FuzzCase, statusCode: number, body: string): str
     if (!returned.has(name)) return `observed child ${name} was dropped (returned ${JSON.stringify([...returned])})`
     const degraded = (parsed.status.conditions as Array<Record<string, unknown>> | undefined)?.find(x => x?.type === 'Degraded')
     if (degraded?.reason === 'InvalidSpec' || degraded?.reason === 'PolicyDenied') {
+      if (typeof degraded.message === 'string' && degraded.message.includes(UNWORDED)) return `an ${String(degraded.reason)} condition in no words of ours: ${degraded.message}`
       const kept = parsed.children.find(ch => isObject(ch) && isObject(ch.metadata) && ch.metadata.name === name) as Record<string, unknown>
       sent ??= JSON.parse(c.payload) as Record<string, Json>
       const observed = observedChildren(sent).get(name) ?? {}

@@ -1,18 +1,27 @@
 // The HTTP contract as Metacontroller sees it, through app.inject (no sockets needed).
-import t from 'tap'
+import { readdirSync } from 'node:fs'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../hooks/server/app.js'
 import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from './fixtures.js'
 
-function app (now = NOW): ReturnType<typeof buildApp>['app'] {
-  return buildApp({ hooks: CONFIG, bodyLimit: 64 * 1024 * 1024, logLevel: 'silent', now: () => now }).app
+type App = ReturnType<typeof buildApp>['app']
+
+/** OS threads of this process: each hook worker of an app is two, gone again once the app is closed. */
+const threads = (): number => readdirSync('/proc/self/task').length
+const threadsBefore = threads()
+
+/** An app closed when the test `t` ends: each one holds a hook worker thread until closed. */
+function app (t: Test, options: { now?: () => Date, bodyLimit?: number } = {}): App {
+  const a = buildApp({ hooks: CONFIG, bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024, logLevel: 'silent', now: options.now ?? (() => NOW) }).app
+  t.teardown(async () => await a.close())
+  return a
 }
 
-const post = async (a: ReturnType<typeof app>, url: string, payload: unknown, contentType = 'application/json'): Promise<{ statusCode: number, body: string, json: () => any }> =>
-  await a.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
+const post = async (a: App, url: string, payload: unknown, contentType = 'application/json'): Promise<{ statusCode: number, body: string, json: () => any }> =>
+  await a.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload) })
 
 t.test('sync answers status and the full DaemonSet', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+  const a = app(t)
   const res = await post(a, '/sync', syncRequest({ nodes: [node('node-a')] }))
   t.equal(res.statusCode, 200)
   const body = res.json()
@@ -23,8 +32,7 @@ t.test('sync answers status and the full DaemonSet', async t => {
 })
 
 t.test('observed children come back whole: no response schema strips unknown fields', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+  const a = app(t)
   const desired = (await post(a, '/sync', syncRequest({ nodes: [node('node-a')] }))).json().children[0]
   const observed = observedDaemonSet(desired, { minReadySeconds: 5, futureField: { nested: [1, 2, { deep: true }] } })
   const parent = gtp5gModule({ spec: { version: 'latest' } })
@@ -36,49 +44,77 @@ t.test('observed children come back whole: no response schema strips unknown fie
   t.equal(res.json().status.conditions.find((c: { type: string }) => c.type === 'Degraded').reason, 'InvalidSpec')
 })
 
-t.test('bad requests are 400 with a JSON body naming the problem', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+t.test('bad requests are 400 naming the field, in our words', async t => {
+  const a = app(t)
   const valid = syncRequest({ nodes: [node('node-a')] })
-  const rows: Array<{ name: string, url?: string, payload: unknown, contentType?: string, code: number, field?: string, message: RegExp }> = [
-    { name: 'malformed JSON', payload: '{"controller": {', code: 400, message: /not valid JSON/ },
-    { name: 'an array body', payload: '[]', code: 400, field: 'body', message: /must be object/ },
-    { name: 'a string body', payload: '"sync please"', code: 400, field: 'body', message: /must be object/ },
-    { name: 'null body', payload: 'null', code: 400, field: 'body', message: /^body must be object$/ },
-    { name: 'missing parent', payload: { controller }, code: 400, field: 'parent', message: /required property 'parent'/ },
-    { name: 'parent without a name', payload: { ...valid, parent: { apiVersion: 'operator.gthulhu.io/v1alpha1', kind: 'GTP5GModule', metadata: {} } }, code: 400, field: 'parent.metadata.name', message: /required property 'name'/ },
-    { name: 'missing controller', payload: { parent: valid.parent }, code: 400, field: 'controller', message: /required property 'controller'/ },
-    { name: 'children not a map of maps', payload: { ...valid, children: { 'DaemonSet.apps/v1': [1, 2] } }, code: 400, field: 'children.DaemonSet.apps/v1', message: /must be object/ },
-    { name: 'finalizing not a boolean', payload: { ...valid, finalizing: 'maybe' }, code: 400, field: 'finalizing', message: /boolean/ },
+  // `message` is the whole message: "<field>: <what is wrong>" (hooks/core/schemaerror.ts).
+  const rows: Array<{ name: string, url?: string, payload: unknown, contentType?: string, code: number, field?: string, message: string | RegExp }> = [
+    { name: 'malformed JSON', payload: '{"controller": {', code: 400, field: 'body', message: /^body: is not valid JSON \(.+\)$/ },
+    { name: 'an empty body', payload: '', code: 400, field: 'body', message: 'body: required' },
+    { name: 'an array body', payload: '[]', code: 400, field: 'body', message: 'body: must be an object' },
+    { name: 'a string body', payload: '"sync please"', code: 400, field: 'body', message: 'body: must be an object' },
+    { name: 'null body', payload: 'null', code: 400, field: 'body', message: 'body: must be an object' },
+    { name: 'missing parent', payload: { controller }, code: 400, field: 'parent', message: 'parent: required' },
+    { name: 'parent without a name', payload: { ...valid, parent: { apiVersion: 'operator.gthulhu.io/v1alpha1', kind: 'GTP5GModule', metadata: {} } }, code: 400, field: 'parent.metadata.name', message: 'parent.metadata.name: required' },
+    { name: 'parent with an empty name', payload: { ...valid, parent: { ...valid.parent, metadata: { name: '' } } }, code: 400, field: 'parent.metadata.name', message: 'parent.metadata.name: must not be empty' },
+    { name: 'missing controller', payload: { parent: valid.parent }, code: 400, field: 'controller', message: 'controller: required' },
+    { name: 'children not a map of maps', payload: { ...valid, children: { 'DaemonSet.apps/v1': [1, 2] } }, code: 400, field: 'children.DaemonSet.apps/v1', message: 'children.DaemonSet.apps/v1: must be an object' },
+    { name: 'a related object that is a number', payload: { ...valid, related: { 'Node.v1': { 'node-a': 5 } } }, code: 400, field: 'related.Node.v1.node-a', message: 'related.Node.v1.node-a: must be an object' },
+    { name: 'finalizing not a boolean', payload: { ...valid, finalizing: 'maybe' }, code: 400, field: 'finalizing', message: 'finalizing: must be a boolean (true or false, not a string)' },
     // No type coercion: "true" or 1 must not take the finalize path and switch nodes to unload.
-    { name: 'finalizing as the string "true"', payload: { ...valid, finalizing: 'true' }, code: 400, field: 'finalizing', message: /boolean/ },
-    { name: 'finalizing as the number 1', payload: { ...valid, finalizing: 1 }, code: 400, field: 'finalizing', message: /boolean/ },
-    { name: 'a numeric parent name', payload: { ...valid, parent: { ...valid.parent, metadata: { name: 5 } } }, code: 400, field: 'parent.metadata.name', message: /string/ },
-    { name: 'customize with a numeric parent name', url: '/customize', payload: { controller, parent: { ...valid.parent, metadata: { name: 5 } } }, code: 400, field: 'parent.metadata.name', message: /string/ },
-    { name: 'customize without parent', url: '/customize', payload: { controller }, code: 400, field: 'parent', message: /parent/ },
-    { name: 'plain text', payload: 'parent=x', contentType: 'text/plain', code: 400, field: 'body', message: /must be object/ },
+    { name: 'finalizing as the string "true"', payload: { ...valid, finalizing: 'true' }, code: 400, field: 'finalizing', message: /^finalizing: must be a boolean/ },
+    { name: 'finalizing as the number 1', payload: { ...valid, finalizing: 1 }, code: 400, field: 'finalizing', message: /^finalizing: must be a boolean/ },
+    { name: 'a numeric parent name', payload: { ...valid, parent: { ...valid.parent, metadata: { name: 5 } } }, code: 400, field: 'parent.metadata.name', message: 'parent.metadata.name: must be a string' },
+    { name: 'customize with a numeric parent name', url: '/customize', payload: { controller, parent: { ...valid.parent, metadata: { name: 5 } } }, code: 400, field: 'parent.metadata.name', message: 'parent.metadata.name: must be a string' },
+    { name: 'customize without parent', url: '/customize', payload: { controller }, code: 400, field: 'parent', message: 'parent: required' },
+    { name: 'node-sync without the node', url: '/node-sync', payload: { controller }, code: 400, field: 'object', message: 'object: required' },
+    { name: 'plain text', payload: 'parent=x', contentType: 'text/plain', code: 400, field: 'body', message: 'body: must be an object' },
+    // fastify's own refusals, before a hook sees the body.
     { name: 'an unknown content type', payload: 'parent=x', contentType: 'application/x-www-form-urlencoded', code: 415, message: /Unsupported Media Type/i }
   ]
   for (const row of rows) {
     const res = await post(a, row.url ?? '/sync', row.payload, row.contentType)
     t.equal(res.statusCode, row.code, `${row.name}: status`)
     const body = res.json()
-    t.match(body.message, row.message, `${row.name}: message`)
+    if (typeof row.message === 'string') t.equal(body.message, row.message, `${row.name}: message`)
+    else t.match(body.message, row.message, `${row.name}: message`)
     if (row.field !== undefined) t.equal(body.field, row.field, `${row.name}: field`)
+    if (row.code === 400) t.same(Object.keys(body).sort(), ['error', 'field', 'message', 'statusCode'], `${row.name}: one shape for every 400`)
   }
 })
 
+t.test('bodies are decoded as fastify decodes JSON: BOM allowed, prototype keys refused however spelled', async t => {
+  const a = app(t)
+  const valid = JSON.stringify(syncRequest({ nodes: [node('node-a')] }))
+  // A key named __proto__ would be the object's prototype for code that copies it with
+  // assignment; fastify refuses such bodies, and so do the hooks.
+  const withKey = (key: string, value: string): string => valid.replace('"controller":', `${key}: ${value}, "controller":`)
+  const rows: Array<{ name: string, payload: string | Buffer, code: number }> = [
+    { name: 'a UTF-8 byte order mark', payload: Buffer.concat([Buffer.from([0xEF, 0xBB, 0xBF]), Buffer.from(valid)]), code: 200 },
+    { name: 'a __proto__ key', payload: withKey('"__proto__"', '{"polluted": true}'), code: 400 },
+    // The hand-written scan this replaced looked for the text "__proto__" first and let this through.
+    { name: 'a __proto__ key spelled with an escape', payload: withKey('"\\u005f_proto__"', '{"polluted": true}'), code: 400 },
+    { name: 'a constructor holding a prototype', payload: withKey('"constructor"', '{"prototype": {"polluted": true}}'), code: 400 },
+    { name: 'a constructor key without a prototype', payload: withKey('"constructor"', '{"name": "x"}'), code: 200 },
+    { name: '"__proto__" inside a string value', payload: withKey('"note"', '"__proto__"'), code: 200 }
+  ]
+  for (const row of rows) {
+    const res = await post(a, '/sync', row.payload)
+    t.equal(res.statusCode, row.code, `${row.name}: ${res.statusCode === row.code ? 'as expected' : res.body.slice(0, 200)}`)
+    if (row.code === 400) t.match(res.json(), { field: 'body', message: /^body: is not valid JSON \(.+\)$/ }, `${row.name}: refused as a body that is not valid JSON`)
+  }
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype was touched')
+})
+
 t.test('a body over the limit is refused with 413, not truncated', async t => {
-  const small = buildApp({ hooks: CONFIG, bodyLimit: 2048, logLevel: 'silent' }).app
-  t.teardown(async () => await small.close())
+  const small = app(t, { bodyLimit: 2048 })
   const res = await post(small, '/sync', syncRequest({ nodes: [node('node-a'), node('node-b')] }))
   t.equal(res.statusCode, 413)
   t.match(res.json().message, /too large/i)
 })
 
 t.test('an internal error is a 500 (Metacontroller retries), never a 200 with partial children', async t => {
-  const a = app(new Date(Number.NaN))
-  t.teardown(async () => await a.close())
+  const a = app(t, { now: () => new Date(Number.NaN) })
   // An invalid clock makes timestamp() throw deep inside the core.
   const res = await post(a, '/sync', syncRequest({ nodes: [node('node-a')] }))
   t.equal(res.statusCode, 500)
@@ -86,8 +122,7 @@ t.test('an internal error is a 500 (Metacontroller retries), never a 200 with pa
 })
 
 t.test('customize asks for our pods, the selected nodes and every GTP5GModule', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+  const a = app(t)
   const parent = gtp5gModule({ spec: { version: 'v0.9.14', nodeSelector: { 'node-role.kubernetes.io/upf': '' } } })
   const res = await post(a, '/customize', { controller, parent })
   t.equal(res.statusCode, 200)
@@ -103,8 +138,7 @@ t.test('customize asks for our pods, the selected nodes and every GTP5GModule', 
 })
 
 t.test('finalize route', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+  const a = app(t)
   const res = await post(a, '/finalize', syncRequest({ parent: gtp5gModule({ deletionTimestamp: '2026-11-20T09:59:00Z' }), nodes: [node('node-a')], finalizing: true }))
   t.equal(res.statusCode, 200)
   t.equal(res.json().finalized, false)
@@ -112,20 +146,24 @@ t.test('finalize route', async t => {
 })
 
 t.test('the same request gives byte-identical responses', async t => {
+  // One app, its clock moved between calls: only the clock differs.
+  let clock = NOW
+  const a = app(t, { now: () => clock })
   const nodes = [node('node-a'), node('node-b')]
   const hash = currentTemplateHash({ nodes })
   const pods = [pod('node-a', hash, 'ready'), pod('node-b', hash, { crashed: 'BuildFailed', message: 'error: x' })]
-  const first = await post(app(NOW), '/sync', syncRequest({ nodes, pods }))
+  const first = await post(a, '/sync', syncRequest({ nodes, pods }))
   const parent = gtp5gModule({ status: first.json().status })
-  const a = await post(app(new Date('2026-11-21T00:00:00Z')), '/sync', syncRequest({ nodes, pods, parent }))
-  const b = await post(app(new Date('2026-12-25T00:00:00Z')), '/sync', syncRequest({ nodes, pods, parent }))
-  t.equal(a.body, first.body)
-  t.equal(b.body, a.body)
+  clock = new Date('2026-11-21T00:00:00Z')
+  const later = await post(a, '/sync', syncRequest({ nodes, pods, parent }))
+  clock = new Date('2026-12-25T00:00:00Z')
+  const muchLater = await post(a, '/sync', syncRequest({ nodes, pods, parent }))
+  t.equal(later.body, first.body)
+  t.equal(muchLater.body, later.body)
 })
 
 t.test('health, readiness and metrics', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+  const a = app(t)
   t.equal((await a.inject({ url: '/healthz' })).statusCode, 200)
   t.equal((await a.inject({ url: '/readyz' })).statusCode, 200)
   await post(a, '/sync', syncRequest())
@@ -143,8 +181,7 @@ t.test('health, readiness and metrics', async t => {
 })
 
 t.test('scale: 5,000 nodes and 5,000 pods in one sync', async t => {
-  const a = app()
-  t.teardown(async () => await a.close())
+  const a = app(t)
   const nodes = Array.from({ length: 5000 }, (_, i) => node(`worker-${String(i).padStart(5, '0')}`))
   const hash = currentTemplateHash({ nodes: nodes.slice(0, 1) })
   const pods = nodes.map((n, i) => {
@@ -164,4 +201,10 @@ t.test('scale: 5,000 nodes and 5,000 pods in one sync', async t => {
   t.equal(status.installedNodes.length, 4000, 'every installed node: the Node decorator labels from this list')
   t.equal(status.failedNodes.length, 256)
   t.equal(status.failedNodes[0].nodeName, 'worker-00009')
+})
+
+// Last: every app above was closed by its test's teardown, so their worker threads are gone.
+// An app left open keeps its worker (and a TypeScript loader) until the process exits.
+t.test('no app of this file outlives its test', async t => {
+  t.equal(threads(), threadsBefore, `${threadsBefore} threads, as before the first app`)
 })

@@ -140,7 +140,7 @@ t.test('invalid spec: 200-style answer, observed children unchanged, Degraded=In
   const degraded = cond(res.status, 'Degraded')
   t.equal(degraded?.status, 'True')
   t.equal(degraded?.reason, 'InvalidSpec')
-  t.match(degraded?.message, /^spec\.version: expected a string matching/)
+  t.match(degraded?.message, /^spec\.version: must match \^v/)
   t.equal(degraded?.observedGeneration, 3)
   t.equal(res.status.phase, good.status.phase, 'what was observed before stays')
 })
@@ -157,11 +157,13 @@ t.test('missing spec and wrong types are invalid specs too, never fewer children
   const observed = observedDaemonSet(sync(syncRequest({ nodes: [node('node-a')] }), CONFIG, NOW).children[0] ?? {})
   const rows: Array<[unknown, RegExp]> = [
     [undefined, /^spec: must be an object/],
-    [{ version: 'v0.9.14', nodeSelector: { a: 1 } }, /^spec\.nodeSelector\.a: /],
-    [{ version: 'v0.9.14', tolerations: [{ operator: 'Sometimes' }] }, /^spec\.tolerations\[0\]\.operator: expected one of Exists, Equal/],
+    [{ version: 'v0.9.14', nodeSelector: { a: 1 } }, /^spec\.nodeSelector\.a: must be a string$/],
+    // A label key of digits is a key, not an index.
+    [{ version: 'v0.9.14', nodeSelector: { 0: 1 } }, /^spec\.nodeSelector\.0: must be a string$/],
+    [{ version: 'v0.9.14', tolerations: [{ operator: 'Sometimes' }] }, /^spec\.tolerations\[0\]\.operator: must be one of Exists, Equal$/],
     [{ version: 'v0.9.14', maxUnavailable: '150%' }, /^spec\.maxUnavailable: must be a positive integer or a percentage/],
-    [{ version: 'v0.9.14', source: { url: 'ftp://x' } }, /^spec\.source\.url: /],
-    [{}, /^spec\.version: required/]
+    [{ version: 'v0.9.14', source: { url: 'ftp://x' } }, /^spec\.source\.url: must match \^\(https\?\|file\)/],
+    [{}, /^spec\.version: required$/]
   ]
   for (const [spec, message] of rows) {
     const parent = gtp5gModule()

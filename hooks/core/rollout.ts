@@ -1,5 +1,6 @@
-// The first half of every sync: who should run the installer, which DaemonSet we want, and what
-// the installer pods report per node. Everything is derived from the request alone.
+// The installer rollout of one module: which nodes should run the installer, the DaemonSet we
+// want on them, and how far each node has got with it (its pods against that DaemonSet's
+// template). The first half of every sync; everything is derived from the request alone.
 import { type Action, LABEL_MODULE, labelValue } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
 import type { HookConfig } from './config.js'
@@ -11,7 +12,8 @@ import { nodeState, podsByNode } from './nodestate.js'
 import { matchesSelector, toleratesNode } from './scheduling.js'
 import type { NodeTally } from './status.js'
 
-export interface Observation {
+interface InstallerRollout {
+  /** The installer DaemonSet to apply. */
   daemonSet: KubeObject
   tally: NodeTally
   contested: Contest[]
@@ -35,7 +37,8 @@ function uniquelyNamed (objects: readonly KubeObject[]): KubeObject[] {
   })
 }
 
-export function observe (req: SyncRequest, spec: GTP5GModuleSpec, config: HookConfig, action: Action): Observation {
+/** The installer DaemonSet for `spec` and `action`, and each desired node's state against it. */
+export function installerRollout (req: SyncRequest, spec: GTP5GModuleSpec, config: HookConfig, action: Action): InstallerRollout {
   const moduleName = req.parent.metadata.name
   // Metacontroller already filtered by the selector we gave in customize; filter again because
   // the spec may have changed since, and related objects may lag behind.
