@@ -5,9 +5,9 @@
 # real kbuild and a real kernel in qemu).
 # Also builds the local cluster's pinned upstream binaries (cached by version) and runs the e2e
 # suites against a real kube-apiserver and the real Metacontroller, and the scheduling suite against
-# the real Gthulhu Manager (GTHULHU_MANAGER_DIR, see e2e/README.md); with E2E_REAL_NODE=1, also the
-# suite with a real node (kubelet and containerd in a qemu VM, e2e/node/, components and disk
-# cached). A missing prerequisite is reported with its reason (a failure under CI=true).
+# the real Gthulhu Manager (GTHULHU_MANAGER_DIR, see e2e/README.md), and the suite with a real node
+# (kubelet and containerd in a qemu VM, e2e/node/, components and disk cached; E2E_REAL_NODE=0
+# leaves it out). A missing prerequisite is reported with its reason (a failure under CI=true).
 # Ends with one line: "N passed, N failed, N skipped" (N counts tap assertions plus the static checks).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -53,7 +53,7 @@ setup 'local cluster binaries' bash e2e/cluster/build.sh
 # Not a set-up failure: without it the suites that need Metacontroller say why (and fail in CI).
 bash scripts/metacontroller.sh || echo '# Metacontroller unavailable: the suites that need it report why'
 setup 'Gthulhu Manager dependencies (FerretDB, golang-migrate)' bash e2e/cluster/build-gthulhu-deps.sh
-if [[ ${E2E_REAL_NODE:-} == 1 ]]; then
+if [[ ${E2E_REAL_NODE:-1} != 0 ]]; then
   setup 'real node (kubelet, containerd, runc, CNI, crictl; its guest disk)' bash e2e/node/guest-disk.sh "${GTP5G_REAL_NODE_KERNEL:-6.12}"
 fi
 

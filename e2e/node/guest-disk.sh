@@ -6,11 +6,12 @@
 #     (what the installer's hostPaths mount on a Debian node that has linux-headers installed);
 #   - kubelet, containerd, runc, the CNI plugins and crictl from e2e/node/build.sh;
 #   - guest/init.sh as PID 1, with containerd's, the kubelet's and the CNI's configuration;
-#   - the installer image (buildah, from installer/Dockerfile) and a pause image made here from
-#     guest/pause.c, both imported into containerd's k8s.io namespace by a first boot of the
+#   - the installer image (buildah, from installer/Dockerfile), the operator image (the hook
+#     server and the scheduling agent, scripts/hook-image.sh) and a pause image made here from
+#     guest/pause.c, all imported into containerd's k8s.io namespace by a first boot of the
 #     disk under qemu (gtp5g.mode=prepare), so every later boot finds them.
 # Usage: guest-disk.sh [KERNEL_RELEASE]   (default: the 6.12 kernel). Prints KEY=value lines
-# (DISK, KERNEL, VMLINUZ, INITRD, INSTALLER_IMAGE, PAUSE_IMAGE) and writes them to
+# (DISK, KERNEL, VMLINUZ, INITRD, INSTALLER_IMAGE, OPERATOR_IMAGE, PAUSE_IMAGE) and writes them to
 # node-disk-<release>.env in the cache. A second run at once waits for the first (flock).
 set -euo pipefail
 
@@ -33,6 +34,8 @@ read -r KVER VMLINUZ INITRD <<<"${line#KERNEL=}"
 BASE_REF=$(sed -n 's/^BASE_REF=//p' "$ENV_FILE")
 IMAGE_REF=$(sed -n 's/^IMAGE_REF=//p' "$ENV_FILE")
 BASE_ROOTFS=$CACHE/base-${BASE_REF##*:}/rootfs
+[[ -r $CACHE/hook-image.env ]] || bash "$REPO/scripts/hook-image.sh" >&2
+OPERATOR_REF=$(sed -n 's/^HOOK_IMAGE_REF=//p' "$CACHE/hook-image.env")
 [[ -d $BASE_ROOTFS ]] || { log "$BASE_ROOTFS is missing: run scripts/installer-test-deps.sh"; exit 1; }
 
 exec 9>"$CACHE/.node-disk.lock"
@@ -55,7 +58,7 @@ fi
 
 # ---- the disk -------------------------------------------------------------------------------
 inputs=(init.sh containerd.toml kubelet.yaml 10-bridge.conflist pause.c)
-KEY=$( { echo "node disk v1 $KVER $BASE_REF $IMAGE_REF $PAUSE_REF"
+KEY=$( { echo "node disk v1 $KVER $BASE_REF $IMAGE_REF $OPERATOR_REF $PAUSE_REF"
   for f in runc containerd containerd-shim-runc-v2 ctr kubelet crictl cni/bridge cni/host-local cni/loopback cni/portmap; do
     readlink -f "$BIN/$f"; done
   sha256sum /bin/busybox "$VMLINUZ" "$INITRD"
@@ -99,6 +102,7 @@ if [[ ! -e $DISK ]]; then
   # docker-archive keeps the image's name (RepoTags) for `ctr images import`.
   "${BUILDAH[@]}" push --quiet "$PAUSE_REF" "docker-archive:$root/opt/gtp5g-node/images/pause.tar:$PAUSE_REF" >/dev/null
   "${BUILDAH[@]}" push --quiet "$IMAGE_REF" "docker-archive:$root/opt/gtp5g-node/images/installer.tar:$IMAGE_REF" >/dev/null
+  "${BUILDAH[@]}" push --quiet "$OPERATOR_REF" "docker-archive:$root/opt/gtp5g-node/images/operator.tar:$OPERATOR_REF" >/dev/null
 
   # Room for containerd's copy of the images (content + unpacked snapshots), pods and builds.
   size_mb=$(( $(du -sm "$root" | cut -f1) + 2 * $(du -sm "$root/opt/gtp5g-node/images" | cut -f1) + 2048 ))
@@ -132,6 +136,7 @@ KERNEL=$KVER
 VMLINUZ=$VMLINUZ
 INITRD=$INITRD
 INSTALLER_IMAGE=$IMAGE_REF
+OPERATOR_IMAGE=$OPERATOR_REF
 PAUSE_IMAGE=$PAUSE_REF
 ENV
 mv "$CACHE/node-disk-$KVER.env.tmp" "$CACHE/node-disk-$KVER.env"

@@ -24,7 +24,7 @@ export const GUEST_IP = '10.0.2.15'
 export const HOST_FROM_GUEST = '10.0.2.2'
 export const KUBELET_PORT = 10250
 
-export interface NodeDisk { DISK: string, KERNEL: string, VMLINUZ: string, INITRD: string, INSTALLER_IMAGE: string, PAUSE_IMAGE: string }
+export interface NodeDisk { DISK: string, KERNEL: string, VMLINUZ: string, INITRD: string, INSTALLER_IMAGE: string, OPERATOR_IMAGE: string, PAUSE_IMAGE: string }
 
 const diskEnvFile = (kernelLine: string): string => path.join(CACHE_DIR, `node-disk-${kernelLine}.env`)
 
@@ -38,7 +38,7 @@ export function nodeDisk (kernelLine = '6.12'): NodeDisk | string {
     const m = /^([A-Z_]+)=(.*)$/.exec(line)
     if (m !== null) values[m[1] as string] = m[2] as string
   }
-  for (const key of ['DISK', 'KERNEL', 'VMLINUZ', 'INITRD', 'INSTALLER_IMAGE', 'PAUSE_IMAGE']) {
+  for (const key of ['DISK', 'KERNEL', 'VMLINUZ', 'INITRD', 'INSTALLER_IMAGE', 'OPERATOR_IMAGE', 'PAUSE_IMAGE']) {
     if (values[key] === undefined) return `${diskEnvFile(file)} lacks ${key}; ${fix}`
   }
   for (const f of [values.DISK, values.VMLINUZ, values.INITRD] as string[]) if (!existsSync(f)) return `${f} does not exist; ${fix}`

@@ -86,6 +86,8 @@ t.test('the agent Deployment', async t => {
   t.equal(c.image, CONFIG.agentImage)
   t.same(c.command, ['/usr/local/bin/scheduling-agent'])
   t.same(c.readinessProbe.exec.command, ['/usr/local/bin/scheduling-agent', 'check'])
+  // The check starts Node.js: seconds on a slow node (a TCG guest under a real kubelet).
+  t.ok(c.readinessProbe.timeoutSeconds >= 30 && c.readinessProbe.failureThreshold >= 3, 'a slow check start is not a verdict')
   t.equal(c.terminationMessagePolicy, 'FallbackToLogsOnError')
   t.same(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } })
   t.same(env(d), {
