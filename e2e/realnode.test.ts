@@ -18,7 +18,7 @@ import { GthulhuManager, gthulhuMissing } from './lib/gthulhu.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 import { LocalCluster } from './cluster/cluster.js'
 import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
-import { condition, getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
+import { condition, getJson, list, type Obj, waitFor, waitForModule, waitGuards } from './lib/kube.js'
 import { HOST_FROM_GUEST, nodeDisk, RealNode } from './node/realnode.js'
 
 const KERNEL_LINE = process.env.GTP5G_REAL_NODE_KERNEL ?? '6.12'
@@ -81,7 +81,7 @@ else if (prerequisiteMet(problem)) {
   const nodeDiskInfo = disk as Exclude<typeof disk, string>
   // TCG is slow and CI shares two cores: boots, joins and builds take minutes each (the file's
   // wall time is printed at the end). Bounded well inside CI's 90 minutes.
-  t.setTimeout(60 * MIN)
+  t.setTimeout(45 * MIN)
   t.before(async () => {
     const started = Date.now()
     work = await mkdtemp(path.join(tmpdir(), 'gtp5g-realnode-fixtures-'))
@@ -104,6 +104,8 @@ else if (prerequisiteMet(problem)) {
     manager = new GthulhuManager(path.join(work, 'manager'), { kubeconfig: h.kubeconfig, kubectl: h.kubectl })
     await manager.start()
     node = new RealNode(new LocalCluster(path.dirname(h.kubeconfig)), nodeDiskInfo, { labels: { 'e2e.gtp5g.gthulhu.io/real-node': 'true' } })
+    // A VM that died (a guest panic) fails the step at once, not at its wait's timeout.
+    waitGuards.add(() => node.gone())
     const booted = Date.now()
     await node.start()
     await waitFor(`node ${node.name} Ready`, async () => {

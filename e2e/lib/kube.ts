@@ -26,6 +26,12 @@ export async function list (h: Harness, args: readonly string[]): Promise<Obj[]>
 }
 
 /**
+ * Checks every wait runs at each poll: one that returns a message ends the wait at once with it,
+ * instead of at its timeout (the real-node suite's VM gone, say).
+ */
+export const waitGuards = new Set<() => string | undefined>()
+
+/**
  * Polls `probe` until it returns something other than undefined, and returns that. On timeout
  * the error names `what` and shows the last value `describe` gave.
  */
@@ -34,6 +40,10 @@ export async function waitFor<T> (what: string, probe: () => Promise<T | undefin
   const deadline = Date.now() + (options.timeoutMs ?? 180_000)
   let lastError: unknown
   while (Date.now() < deadline) {
+    for (const guard of waitGuards) {
+      const why = guard()
+      if (why !== undefined) throw new Error(`gave up waiting for ${what}: ${why}`)
+    }
     try {
       const value = await probe()
       if (value !== undefined) return value

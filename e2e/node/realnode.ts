@@ -162,6 +162,7 @@ export class RealNode {
    * retried, at most BOOT_ATTEMPTS times, with the panic's line kept in the console log.
    */
   async start (): Promise<void> {
+    this.running = true
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.boot()
       if (outcome === 'init') return
@@ -210,7 +211,19 @@ export class RealNode {
   }
 
   /** Stops the VM as a power cut would (qemu killed); the disk overlay stays. */
-  async stop (): Promise<void> { await this.cluster.stop('node-vm', 5_000) }
+  async stop (): Promise<void> {
+    this.running = false
+    await this.cluster.stop('node-vm', 5_000)
+  }
+
+  /** Whether start() was asked for and not undone by stop(). */
+  private running = false
+
+  /** Why the VM is not running although it should (qemu exited: a guest panic, a crash), if so. */
+  gone (): string | undefined {
+    if (!this.running || this.cluster.pidOf('node-vm') !== undefined) return undefined
+    return `the real node's VM exited; its console ends with:\n${this.consoleTail(25)}`
+  }
 
   /** The "@@NODE" marks of the latest boot in the console log. */
   marks (): GuestMarks {
