@@ -53,10 +53,8 @@ buildServers()
 const hooks = await hookSuite({
   sizes,
   seconds: mode === 'full' ? 20 : 5,
-  requests: nodes => {
-    const base = mode === 'full' ? 200 : 40
-    return Math.max(6, Math.round(base * Math.min(1, 1000 / nodes) * (nodes >= 10000 ? 1 : 1.5)))
-  },
+  // Enough requests for a p99 at 1,000 nodes; a few at the sizes where one takes seconds.
+  requests: nodes => mode === 'full' ? Math.max(20, Math.round(200_000 / nodes)) : Math.max(6, Math.round(30_000 / nodes)),
   hookNodeFlags: values['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${path.join('.cache', 'bench-profiles')}`] : [],
   log
 })
@@ -65,6 +63,27 @@ const latencyPlot = path.join(plotDir, 'hook-latency.svg')
 writeFileSync(latencyPlot, await renderSvg(lineSpec({ title: '/sync latency against cluster size', yTitle: 'milliseconds (log)', log: true, points: hooks.latency })))
 hooks.section.plots.push({ file: path.relative(path.dirname(outFile), latencyPlot), caption: '/sync p50 (solid) and p99 (dashed) against nodes, for the hook server, the same hook without the worker pool, and floors (a) and (b); both axes logarithmic.' })
 report.sections.push(hooks.section)
+
+// Sections 2 and 3 have their own benchmarks today; this runner does not run them yet, and the
+// report says so rather than leave a gap unexplained.
+report.sections.push({
+  title: '2. Cluster (not in this report yet)',
+  intro: [
+    'Apply → `condition=Ready` for a GTP5GModule against the same DaemonSet applied by hand, on the local cluster (real kube-apiserver, real Metacontroller, kwok nodes), is measured by `npm run bench:cluster -- <nodes>` (up to 1,000 nodes), one size per run, printed on the terminal. `npm run bench` does not run it yet, so this report has no table for it and **no apply → Ready plot**; the targets of that section (≤ 1.1× the hand-applied DaemonSet at 100, 1,000 and 5,000 nodes) are not reported here.'
+  ],
+  rows: [],
+  plots: [],
+  notes: []
+})
+report.sections.push({
+  title: '3. Node (not in this report yet)',
+  intro: [
+    'Cold install, warm install and restart of the installer are measured inside a qemu guest by `npm run bench:installer` (see its header for what each step covers), printed on the terminal. `npm run bench` does not boot that guest yet, so the hand-run `make` + `insmod` floor and the node targets are not reported here.'
+  ],
+  rows: [],
+  plots: [],
+  notes: []
+})
 
 writeFileSync(outFile, renderReport(report))
 log(`wrote ${outFile} and ${latencyPlot}`)

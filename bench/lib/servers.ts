@@ -1,12 +1,13 @@
 // The HTTP servers the hook benchmark loads, each a process of its own so that its RSS and CPU
 // are its own and the load generator never shares its event loop:
-//   hook    the real hook server (hooks/server/main.ts, default settings but a body limit that
-//           admits 10,000 nodes), with its worker pool;
+//   hook    the real hook server (hooks/server/main.ts, default settings; a larger body limit
+//           only where the request needs it, bodyLimitFor), with its worker pool;
 //   inline  floor-side comparison: the same answerHook called on the event loop (no pool), what
 //           the pool costs at small sizes and saves at large ones;
 //   route   floor (b): a bare fastify route that parses the same body and answers a tiny object.
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { DEFAULT_BODY_LIMIT_BYTES } from '../../hooks/server/config.js'
 import { listening, type Running } from '../../test/hooks/serverprocess.js'
 
 export type ServerKind = 'hook' | 'inline' | 'route'
@@ -18,7 +19,16 @@ export interface BenchServer extends Running {
   rss: () => { now: number, peak: number }
 }
 
-export const BODY_LIMIT_BYTES = 256 * 1024 * 1024
+const MiB = 1024 * 1024
+
+/**
+ * The body limit a server is started with for a request of `bytes`: the hook server's default
+ * (32 MiB) when it fits, as deployed; else the next power of two, as the README tells a user of
+ * a larger cluster to raise it (the worker heap limit follows it).
+ */
+export function bodyLimitFor (bytes: number): number {
+  return bytes <= DEFAULT_BODY_LIMIT_BYTES ? DEFAULT_BODY_LIMIT_BYTES : 2 ** Math.ceil(Math.log2(bytes / MiB)) * MiB
+}
 
 /** Where buildServers puts the compiled servers: they run as built JavaScript, as deployed. */
 const OUT = 'dist/bench-build'
@@ -40,10 +50,10 @@ export function rssOf (pid: number): { now: number, peak: number } {
 }
 
 /** Starts one server on 127.0.0.1 and a free port. `nodeFlags` such as --cpu-prof go to node. */
-export async function startServer (kind: ServerKind, nodeFlags: string[] = []): Promise<BenchServer> {
+export async function startServer (kind: ServerKind, bodyLimit: number, nodeFlags: string[] = []): Promise<BenchServer> {
   const child = spawn(process.execPath, [...nodeFlags, ENTRY[kind]], {
     // info is the hook server's default level: one log line per hook call is part of its cost.
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', BODY_LIMIT_BYTES: String(bodyLimit) },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const running = await listening(child)
