@@ -98,6 +98,13 @@ export function describeTarget (row: Row): string {
 
 const cell = (s: string): string => s.replaceAll('|', '\\|')
 
+/** A ratio to two decimals, or three where two would round onto its target's limit and hide the verdict. */
+export function formatRatio (r: number, target?: Target): string {
+  if (!Number.isFinite(r)) return ''
+  const two = r.toFixed(2)
+  return `${target?.kind.startsWith('ratio') === true && Number(two) === target.limit && r !== target.limit ? r.toFixed(3) : two}×`
+}
+
 export function renderTable (rows: readonly Row[]): string {
   const lines = [
     '| Figure | Nodes | Value | Floor | Floor value | Ratio | Target | Met |',
@@ -112,7 +119,7 @@ export function renderTable (rows: readonly Row[]): string {
       `${formatNumber(row.value)} ${row.unit}`,
       cell(row.floor?.name ?? ''),
       row.floor === undefined ? '' : `${formatNumber(row.floor.value)} ${row.unit}`,
-      Number.isFinite(r) ? `${r.toFixed(2)}×` : '',
+      formatRatio(r, row.target),
       describeTarget(row),
       verdict === undefined ? '' : verdict ? 'met' : '**missed**'
     ].join(' | ')} |`)
@@ -151,7 +158,7 @@ export function renderReport (report: Report): string {
   ]
   for (const t of targets(report)) {
     const r = ratio(t.row.value, t.row.floor?.value)
-    const shown = t.row.target?.kind.startsWith('ratio') === true ? `${Number.isFinite(r) ? r.toFixed(2) : 'n/a'}×` : `${formatNumber(t.row.value)} ${t.row.unit}`
+    const shown = t.row.target?.kind.startsWith('ratio') === true ? formatRatio(r, t.row.target) || 'n/a' : `${formatNumber(t.row.value)} ${t.row.unit}`
     out.push(`| ${cell(t.section)} | ${cell(t.row.figure)} | ${t.row.nodes?.toLocaleString('en-US') ?? ''} | ${shown} | ${describeTarget(t.row)} | ${t.met ? 'met' : '**missed**'} |`)
   }
   out.push('')

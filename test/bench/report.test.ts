@@ -3,7 +3,7 @@
 import t from 'tap'
 import { quantile } from '../../bench/lib/load.js'
 import { lineSpec } from '../../bench/lib/plot.js'
-import { formatNumber, met, ratio, renderReport, renderTable, type Report, type Row } from '../../bench/lib/report.js'
+import { formatNumber, formatRatio, met, ratio, renderReport, renderTable, type Report, type Row } from '../../bench/lib/report.js'
 
 t.test('ratio is value over floor, and n/a without a usable floor', async t => {
   t.equal(ratio(120, 100), 1.2)
@@ -36,6 +36,14 @@ t.test('numbers keep three significant digits', async t => {
   t.equal(formatNumber(25.77), '25.8')
   t.equal(formatNumber(1625.4), '1,625')
   t.equal(formatNumber(Number.NaN), 'n/a')
+})
+
+t.test('a ratio that would round onto its limit shows a third decimal', async t => {
+  t.equal(formatRatio(1.2004, { kind: 'ratio<=', limit: 1.2 }), '1.200×')
+  t.equal(formatRatio(1.2, { kind: 'ratio<=', limit: 1.2 }), '1.20×')
+  t.equal(formatRatio(1.234, { kind: 'ratio<=', limit: 1.2 }), '1.23×')
+  t.equal(formatRatio(0.7996, { kind: 'ratio>=', limit: 0.8 }), '0.800×')
+  t.equal(formatRatio(Number.NaN), '')
 })
 
 t.test('a table row shows the value, its floor, the ratio and the verdict', async t => {
