@@ -24,6 +24,10 @@ export interface LinePlot {
 
 export function lineSpec (plot: LinePlot): TopLevelSpec {
   const scale = plot.log === true ? { type: 'log' as const } : { zero: false }
+  // p50/p99 as dashes only where the points carry a statistic; the legend then shows strokes.
+  const stats = plot.points.some(p => p.stat !== undefined)
+    ? { strokeDash: { field: 'stat', type: 'nominal' as const, title: null, legend: { orient: 'bottom' as const, symbolType: 'stroke' } }, detail: { field: 'stat' } }
+    : {}
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: plot.title,
@@ -33,11 +37,10 @@ export function lineSpec (plot: LinePlot): TopLevelSpec {
     data: { values: plot.points.filter(p => Number.isFinite(p.value) && p.value > 0).map(p => ({ ...p, stat: p.stat ?? '' })) },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'nodes', type: 'quantitative', title: 'nodes (each with its installer pod)', scale },
+      x: { field: 'nodes', type: 'quantitative', title: 'nodes (each with its installer pod)', scale, axis: { format: ',d' } },
       y: { field: 'value', type: 'quantitative', title: plot.yTitle, scale },
       color: { field: 'series', type: 'nominal', title: null, legend: { orient: 'bottom', columns: 2, labelLimit: 400 } },
-      strokeDash: { field: 'stat', type: 'nominal', title: null, legend: { orient: 'bottom' } },
-      detail: { field: 'stat' }
+      ...stats
     }
   }
 }
