@@ -1,6 +1,7 @@
 // The HTTP shell around the pure hooks: routing, limits, errors, logs and metrics. Hook calls
 // are answered by worker threads (pool.ts, answer.ts), so the event loop here only moves bytes
-// and keeps /healthz answering however big a sync is. Decisions live in ../core.
+// and keeps /healthz answering however big a sync is; only bodies too small to stall it (pool.ts,
+// INLINE_MAX_BYTES) are answered here. Decisions live in ../core.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
@@ -9,7 +10,7 @@ import { fieldError } from '../core/schemaerror.js'
 import { badRequest, defaultLimits, type HookAnswer, type HookName } from './answer.js'
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config.js'
 import { createMetrics, type HookMetrics } from './metrics.js'
-import { HookPool } from './pool.js'
+import { HookPool, INLINE_MAX_BYTES, workerHeapLimitMb } from './pool.js'
 
 interface AppOptions {
   hooks: HookConfig
@@ -67,7 +68,16 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
   })
   capConnections(app, limits.maxConnections)
 
-  const pool = new HookPool({ workers: limits.hookWorkers, config: options.hooks, limits: defaultLimits(options.bodyLimit), deadlineMs: limits.requestTimeoutMs, workerUrl: options.workerUrl })
+  const pool = new HookPool({
+    workers: limits.hookWorkers,
+    config: options.hooks,
+    limits: defaultLimits(options.bodyLimit),
+    deadlineMs: limits.requestTimeoutMs,
+    workerUrl: options.workerUrl,
+    // A test's own worker module sees every job, small ones included.
+    inlineMaxBytes: options.workerUrl === undefined ? INLINE_MAX_BYTES : 0,
+    heapLimitMb: workerHeapLimitMb(options.bodyLimit)
+  })
   app.addHook('onClose', async () => { await pool.close() })
 
   const answers = new WeakMap<FastifyRequest, HookAnswer>()
@@ -120,7 +130,9 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
     calls.set(request, call)
     reply.raw.once('close', () => {
       call.closed = true
-      call.abort.abort()
+      // Only work still queued or running has anything to drop; aborting builds a DOMException
+      // with its stack, which every answered call paid for nothing (npm run bench, --cpu-prof).
+      if (call.working) call.abort.abort()
       settle(call)
     })
   })

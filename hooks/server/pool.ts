@@ -3,7 +3,27 @@
 // replaced: the time any request can hold a worker is bounded.
 import { Worker } from 'node:worker_threads'
 import type { HookConfig } from '../core/config.js'
-import type { AnswerLimits, HookAnswer, HookJob } from './answer.js'
+import { answerHook, type AnswerLimits, type HookAnswer, type HookJob } from './answer.js'
+
+const MiB = 1024 * 1024
+
+/**
+ * Bodies up to this size are answered on the calling thread. Parsing 128 KiB (about 20 nodes)
+ * takes about a millisecond, less than the round trip to a worker and back, which halved the
+ * req/s of a 10-node cluster's syncs on a busy machine (`npm run bench`, docs/benchmarks.md);
+ * the event loop is held no longer than parsing this many bytes takes.
+ */
+export const INLINE_MAX_BYTES = 128 * 1024
+
+/**
+ * A worker's V8 old-generation limit for a body limit. A parsed request holds about 2.7 times
+ * its size (the text and the objects); left to its defaults V8 let garbage of three 5,000-node
+ * requests pile up (a 530 MB peak RSS) before collecting. Four times the body limit collects
+ * sooner and still leaves room for the largest body the server accepts.
+ */
+export function workerHeapLimitMb (bodyLimitBytes: number): number {
+  return Math.max(128, Math.ceil(4 * bodyLimitBytes / MiB))
+}
 
 interface PoolOptions {
   workers: number
@@ -13,6 +33,10 @@ interface PoolOptions {
   deadlineMs: number
   /** The worker module; tests pass one that holds each job for a while. Default: worker.ts. */
   workerUrl?: URL
+  /** Bodies up to this many bytes are answered here, not by a worker. Default 0: every job goes to a worker. */
+  inlineMaxBytes?: number
+  /** Each worker's heap limit (V8 old generation), MB; workerHeapLimitMb. Default: V8's. */
+  heapLimitMb?: number
 }
 
 interface Pending {
@@ -43,9 +67,7 @@ export class HookPool {
   private nextId = 0
   private closed = false
 
-  constructor (private readonly options: PoolOptions) {
-    for (let i = 0; i < options.workers; i++) this.slots.push(this.spawn())
-  }
+  constructor (private readonly options: PoolOptions) {}
 
   /**
    * Answers a job; never rejects (a worker that dies answers 503, Metacontroller retries). A job
@@ -55,6 +77,10 @@ export class HookPool {
   async run (job: HookJob, signal?: AbortSignal): Promise<HookAnswer> {
     if (this.closed) return unavailable('the hook server is stopping')
     if (signal?.aborted === true) return unavailable('the client went away')
+    if (job.body.byteLength <= (this.options.inlineMaxBytes ?? 0)) return answerHook(job, this.options.config, this.options.limits)
+    // The workers start with the first body too big to answer here: a small cluster never pays
+    // their memory, and none is stopped while it is still starting.
+    if (this.slots.length === 0) for (let i = 0; i < this.options.workers; i++) this.slots.push(this.spawn())
     // The body moves to the worker without a copy when it owns its whole buffer.
     const body = job.body.byteOffset === 0 && job.body.byteLength === job.body.buffer.byteLength && job.body.buffer instanceof ArrayBuffer
       ? job.body
@@ -79,7 +105,10 @@ export class HookPool {
   }
 
   private spawn (): Slot {
-    const worker = new Worker(this.options.workerUrl ?? WORKER_URL, { workerData: { config: this.options.config, limits: this.options.limits } })
+    const worker = new Worker(this.options.workerUrl ?? WORKER_URL, {
+      workerData: { config: this.options.config, limits: this.options.limits },
+      ...(this.options.heapLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb } })
+    })
     // An idle worker does not keep the process alive (the listening socket does); a busy one does.
     worker.unref()
     const slot: Slot = { worker, ready: false }
