@@ -4,26 +4,45 @@
 // running a real kubelet and containerd (e2e/node/) joins too, and the installer really builds
 // and loads gtp5g there (from GitHub by default: the guest resolves names through qemu).
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { LocalCluster, missingPrerequisite, MissingPrerequisite, REPO } from './cluster/cluster.js'
 import { LABEL_ENABLED } from '../contract/index.js'
 import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from './lib/harness.js'
 import { METACONTROLLER_DIR, TOOLS_BIN, toolPath } from './lib/tools.js'
-import { nodeDisk, RealNode } from './node/realnode.js'
+import { HOST_FROM_GUEST, nodeDisk, RealNode } from './node/realnode.js'
 import { AgentKubelet } from './lib/agentkubelet.js'
 import { GTHULHU_DEPS_BIN, GthulhuManager, gthulhuMissing } from './lib/gthulhu.js'
+import { loopback } from '../test/installer/helpers.js'
 
 const NODES = Number(process.env.DEMO_NODES ?? 3)
 const { values: flags } = parseArgs({
-  options: { 'real-node': { type: 'boolean', default: false }, kernel: { type: 'string', default: '6.12' }, scheduling: { type: 'boolean', default: false } }
+  options: { 'real-node': { type: 'boolean', default: false }, kernel: { type: 'string', default: '6.12' }, scheduling: { type: 'boolean', default: false }, source: { type: 'string' } }
 })
+/**
+ * `--real-node --source FILE`: a gtp5g source tarball you have (a machine without internet, a
+ * patched tree), served on the host's loopback, fetched by the guest at 10.0.2.2 and pinned by
+ * its sha256, instead of the sample's GitHub URL.
+ */
+const SOURCE = flags.source
 const REAL_NODE = flags['real-node'] === true
 /** `npm run demo -- --scheduling`: also spec.scheduling against the real Gthulhu Manager, until Ctrl-C. */
 const SCHEDULING = flags.scheduling === true
 const started = Date.now()
 const say = (line: string): void => { console.log(`[demo ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`) }
+
+/** spec.source for --source: the file served on 127.0.0.1 for as long as the demo runs. */
+let served: Awaited<ReturnType<typeof loopback>> | undefined
+async function servedSource (): Promise<{ source?: { url: string, sha256: string } }> {
+  if (SOURCE === undefined) return {}
+  const bytes = readFileSync(SOURCE)
+  const server = served = await loopback({ '/source.tar.gz': bytes })
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  say(`serving ${SOURCE} (sha256 ${sha256}) to the real node at http://${HOST_FROM_GUEST}:${new URL(server.base).port}/source.tar.gz`)
+  return { source: { url: `http://${HOST_FROM_GUEST}:${new URL(server.base).port}/source.tar.gz`, sha256 } }
+}
 
 function prepare (): void {
   const missing = (): boolean => !existsSync(path.join(METACONTROLLER_DIR, 'metacontroller'))
@@ -82,7 +101,7 @@ async function main (): Promise<void> {
   await cluster.kubectl(['apply', '-f', SAMPLE])
   if (node !== undefined) {
     // The guest holds the installer image built with this repository (no registry needed).
-    await cluster.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { image: node.disk.INSTALLER_IMAGE } })])
+    await cluster.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { image: node.disk.INSTALLER_IMAGE, ...(await servedSource()) } })])
   }
   say(`applied ${path.relative(REPO, SAMPLE)}; watching its status${node === undefined ? '' : ' (the real node downloads and builds gtp5g: several minutes under TCG)'}:`)
 
@@ -157,8 +176,12 @@ async function schedulingDemo (cluster: LocalCluster): Promise<void> {
 }
 
 try {
+  if (SOURCE !== undefined && !REAL_NODE) throw new MissingPrerequisite('--source is for the real node: add --real-node (kwok nodes download nothing)')
   await main()
 } catch (error) {
   console.error(error instanceof MissingPrerequisite ? `cannot run the demo: ${error.message}` : error)
   process.exitCode = 1
+} finally {
+  // The installer has its copy by now (the node's cache); the cluster keeps running.
+  await served?.close()
 }
