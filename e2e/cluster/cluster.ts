@@ -2,44 +2,28 @@
 // engine: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok (simulated
 // nodes), the real Metacontroller and this repository's hook server. Binaries come from
 // e2e/cluster/build.sh (pinned upstream versions, cached) and from METACONTROLLER_DIR.
+// How each component starts and shows it is ready: components.ts; its processes: processes.ts;
+// the kwok Stages that play the kubelet, node faults included: stages.ts.
 //
 // Everything lives in one directory (certificates, kubeconfig, etcd data, logs, pid files), so
 // `down` stops exactly what `up` started and two clusters (the demo, the e2e suite) can coexist.
-import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { request as httpsRequest } from 'node:https'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
 import { CACHE_DIR, METACONTROLLER_DIR, METACONTROLLER_VERSION, type Tool, TOOLS_BIN, toolPath } from '../lib/tools.js'
 import { ensurePki, kubeconfig, type Pki } from './certs.js'
+import { COMPONENT_TABLE, type ComponentContext, type ComponentName, COMPONENTS, type Ports, REPO } from './components.js'
 import { CANARY_NODE, canaryNode, simulatedNodes } from './nodes.js'
-import { CANARY_POD, canaryMessage, canaryPod, canaryStage, FAULT_LABEL, FAULT_MESSAGE_ANNOTATION, FAULT_MODE_ANNOTATION, type FaultMode, kwokStages, type NodeFault, podStages, POKE_ANNOTATION } from './stages.js'
-import type { InstallerReason } from '../../contract/index.js'
+import { Processes } from './processes.js'
+import { CANARY_POD, canaryMessage, canaryPod, canaryStage, type FaultSpec, kwokStages, pokeNodePods, POKE_ANNOTATION, writeNodeFault } from './stages.js'
 import { freePort, runTool, sleep } from '../lib/loopback.js'
 
-export const REPO = fileURLToPath(new URL('../../', import.meta.url))
+export { COMPONENTS, type ComponentName, egressSocket, REPO } from './components.js'
 export const DEFAULT_CLUSTER_DIR = path.join(CACHE_DIR, 'clusters', 'demo')
 
-export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'metacontroller' | 'hooks'
-export const COMPONENTS: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'metacontroller', 'hooks']
 /** Processes of the real node (e2e/node/realnode.ts) that share the pid files, so `down` stops them too. */
 export type ExtraComponent = 'node-vm' | 'node-proxy'
 export const EXTRA_COMPONENTS: readonly ExtraComponent[] = ['node-vm', 'node-proxy']
-/** Where the API server of a `realNode` cluster sends CONNECT requests for kubelets. */
-export const egressSocket = (dir: string): string => path.join(dir, 'node-egress.sock')
-
-interface Ports {
-  etcd: number
-  etcdPeer: number
-  apiserver: number
-  controllerManager: number
-  scheduler: number
-  kwok: number
-  metacontrollerMetrics: number
-  metacontrollerHealth: number
-  hooks: number
-}
 
 export interface UpOptions {
   /** Simulated nodes labelled for the default selector (kwok). */
@@ -101,11 +85,13 @@ export class LocalCluster {
   readonly dir: string
   readonly kubeconfigPath: string
   private readonly options: ClusterOptions
+  private readonly processes: Processes<ComponentName | ExtraComponent>
 
   constructor (dir: string = process.env.GTP5G_CLUSTER_DIR ?? DEFAULT_CLUSTER_DIR, options: ClusterOptions = {}) {
     this.dir = dir
     this.kubeconfigPath = path.join(dir, 'kubeconfig')
     this.options = options
+    this.processes = new Processes(dir)
   }
 
   /** Made on first use: `status` and `down` need no certificates. */
@@ -113,27 +99,7 @@ export class LocalCluster {
 
   private get statePath (): string { return path.join(this.dir, 'state.json') }
   private logPath (name: ComponentName): string { return path.join(this.dir, 'logs', `${name}.log`) }
-  pidPath (name: ComponentName | ExtraComponent): string { return path.join(this.dir, 'pids', `${name}.pid`) }
-
-  /** The egress selector configuration of a cluster made with `realNode` (else undefined). */
-  private realNodeArgs (): string[] {
-    if (!this.state().realNode) return []
-    const file = path.join(this.dir, 'egress-selector.yaml')
-    // Traffic to nodes, pods and services ("cluster") goes as HTTP CONNECT through a unix socket
-    // to e2e/node/proxy.ts, which admits the real node's kubelet only and dials its qemu hostfwd
-    // port on 127.0.0.1: the guest's own address is not routable from here.
-    writeFileSync(file, JSON.stringify({
-      apiVersion: 'apiserver.k8s.io/v1beta1',
-      kind: 'EgressSelectorConfiguration',
-      egressSelections: [{ name: 'cluster', connection: { proxyProtocol: 'HTTPConnect', transport: { uds: { udsName: egressSocket(this.dir) } } } }]
-    }, null, 2) + '\n')
-    const pki = this.pki
-    return [
-      `--egress-selector-config-file=${file}`, '--kubelet-preferred-address-types=InternalIP',
-      // The kubelet admits x509 clients of the cluster's CA (e2e/node/guest/kubelet.yaml).
-      `--kubelet-client-certificate=${pki.adminCert}`, `--kubelet-client-key=${pki.adminKey}`
-    ]
-  }
+  pidPath (name: ComponentName | ExtraComponent): string { return this.processes.pidPath(name) }
 
   private state (): { targetNamespace?: string, realNode?: boolean } {
     try { return JSON.parse(readFileSync(this.statePath, 'utf8')) as { targetNamespace?: string, realNode?: boolean } } catch { return {} }
@@ -171,12 +137,7 @@ export class LocalCluster {
   }
 
   /** The pid of a component this cluster started, if that very process still runs. */
-  pidOf (name: ComponentName | ExtraComponent): number | undefined {
-    if (!existsSync(this.pidPath(name))) return undefined
-    const [pid, startTime] = readFileSync(this.pidPath(name), 'utf8').trim().split(' ').map(Number)
-    // A pid file can outlive its process and the pid be reused: the start time tells them apart.
-    return pid !== undefined && startTime !== undefined && processStartTime(pid) === startTime ? pid : undefined
-  }
+  pidOf (name: ComponentName | ExtraComponent): number | undefined { return this.processes.pidOf(name) }
 
   status (): ComponentStatus[] {
     return COMPONENTS.map(name => {
@@ -185,96 +146,28 @@ export class LocalCluster {
     })
   }
 
-  private command (name: ComponentName, ports: Ports, targetNamespace: string): { bin: string, args: string[], env?: Record<string, string> } {
-    const pki = this.pki
-    const kc = this.kubeconfigPath
-    const tool = (t: Tool): string => toolPath(t) as string
-    const secureComponent = (port: number): string[] => [
-      `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-      // Without these, both components retry reading the extension-apiserver CA bundle forever.
-      '--authentication-skip-lookup=true', `--client-ca-file=${pki.ca}`,
-      '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${path.join(this.dir, 'certs', name)}`,
-      '--leader-elect=false'
-    ]
-    switch (name) {
-      case 'etcd':
-        return {
-          bin: tool('etcd'),
-          args: [
-            '--name=local', `--data-dir=${path.join(this.dir, 'etcd')}`,
-            `--listen-client-urls=http://127.0.0.1:${ports.etcd}`, `--advertise-client-urls=http://127.0.0.1:${ports.etcd}`,
-            `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
-            `--initial-cluster=local=http://127.0.0.1:${ports.etcdPeer}`,
-            // A throw-away test cluster: durability is not worth an fsync per write here.
-            '--unsafe-no-fsync', '--log-level=warn'
-          ]
-        }
-      case 'kube-apiserver':
-        return {
-          bin: tool('kube-apiserver'),
-          args: [
-            `--etcd-servers=http://127.0.0.1:${ports.etcd}`,
-            '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${ports.apiserver}`,
-            `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.ca}`,
-            '--service-account-issuer=https://kubernetes.default.svc', `--service-account-key-file=${pki.saPub}`,
-            `--service-account-signing-key-file=${pki.saKey}`, '--service-cluster-ip-range=10.96.0.0/16',
-            '--authorization-mode=Node,RBAC', '--allow-privileged=true', '--enable-priority-and-fairness=false',
-            // The kubernetes Service's endpoints may not point at loopback; nothing here needs them.
-            '--endpoint-reconciler-type=none', '--profiling=false', `--cert-dir=${path.join(this.dir, 'certs', name)}`,
-            ...this.realNodeArgs()
-          ]
-        }
-      case 'kube-controller-manager':
-        return {
-          bin: tool('kube-controller-manager'),
-          args: [
-            ...secureComponent(ports.controllerManager),
-            `--service-account-private-key-file=${pki.saKey}`, `--root-ca-file=${pki.ca}`,
-            // Each controller as its own ServiceAccount, as kubeadm runs it: the chart's admission
-            // policy admits installer pods created by the DaemonSet controller's identity only.
-            '--use-service-account-credentials=true', '--concurrent-daemonset-syncs=5',
-            // No real kubelets or volumes: node IPAM and the volume controllers have nothing to do.
-            '--controllers=*,-node-ipam-controller,-persistentvolume-binder-controller,-persistentvolume-expander-controller,-persistentvolume-attach-detach-controller'
-          ]
-        }
-      case 'kube-scheduler':
-        return { bin: tool('kube-scheduler'), args: secureComponent(ports.scheduler) }
-      case 'kwok':
-        return {
-          bin: tool('kwok'),
-          args: [
-            `--kubeconfig=${kc}`, `--server-address=127.0.0.1:${ports.kwok}`,
-            '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-            '--enable-crds=Stage', '--node-lease-duration-seconds=40',
-            ...this.options.kwokArgs ?? []
-          ]
-        }
-      case 'metacontroller':
-        return {
-          bin: path.join(METACONTROLLER_DIR, 'metacontroller'),
-          args: [
-            `--kubeconfig=${kc}`, `--metrics-address=127.0.0.1:${ports.metacontrollerMetrics}`,
-            `--health-probe-bind-address=127.0.0.1:${ports.metacontrollerHealth}`,
-            // A CompositeController installed a moment ago is picked up within seconds.
-            '--discovery-interval=5s', '--zap-log-level=info', '--client-go-qps=50', '--client-go-burst=100'
-          ]
-        }
-      case 'hooks':
-        return {
-          bin: process.execPath,
-          args: [path.join(REPO, 'dist/hooks/server/main.js')],
-          env: { HOST: '127.0.0.1', PORT: String(ports.hooks), TARGET_NAMESPACE: targetNamespace, LOG_LEVEL: 'info' }
-        }
-    }
-  }
-
   /** Starts one component unless it already runs; resolves once it answers its health check. */
   async start (name: ComponentName): Promise<void> {
     if (this.pidOf(name) !== undefined) return
-    const ports = await this.ports()
-    const { bin, args, env } = this.command(name, ports, this.targetNamespace())
+    const context = await this.componentContext()
+    const { bin, args, env } = COMPONENT_TABLE[name].command(context)
     this.spawnRecorded(name, bin, args, { log: this.logPath(name), env: { ...process.env, ...env } })
-    await this.waitReady(name, ports)
+    await this.waitReady(name, context)
+  }
+
+  /** What the component table needs to know of this cluster, as `up` recorded it. */
+  private async componentContext (): Promise<ComponentContext> {
+    const ports = await this.ports()
+    const state = this.state()
+    return {
+      dir: this.dir,
+      kubeconfig: this.kubeconfigPath,
+      pki: this.pki,
+      ports,
+      targetNamespace: state.targetNamespace ?? DEFAULT_TARGET_NAMESPACE,
+      realNode: state.realNode === true,
+      kwokArgs: this.options.kwokArgs ?? []
+    }
   }
 
   /**
@@ -282,36 +175,13 @@ export class LocalCluster {
    * its pid with its start time, so `pidOf` and `stop` know exactly that process.
    */
   spawnRecorded (name: ComponentName | ExtraComponent, bin: string, args: readonly string[], options: { log: string, cwd?: string, env?: NodeJS.ProcessEnv }): number {
-    mkdirSync(path.dirname(this.pidPath(name)), { recursive: true })
-    mkdirSync(path.dirname(options.log), { recursive: true })
-    const out = openSync(options.log, 'a')
-    const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], cwd: options.cwd, env: options.env ?? process.env })
-    closeSync(out)
-    child.unref()
-    if (child.pid === undefined) throw new Error(`${name}: could not start ${bin}`)
-    writeFileSync(this.pidPath(name), `${child.pid} ${String(processStartTime(child.pid))}`)
-    return child.pid
+    return this.processes.spawn(name, bin, args, options)
   }
 
-  /** The installer namespace `up` recorded; the hook server is always started with it. */
-  private targetNamespace (): string { return this.state().targetNamespace ?? DEFAULT_TARGET_NAMESPACE }
-
-  private async healthy (name: ComponentName, ports: Ports): Promise<boolean> {
-    switch (name) {
-      case 'etcd': return await httpOk(`http://127.0.0.1:${ports.etcd}/health`)
-      case 'kube-apiserver': return await httpsOk(`https://127.0.0.1:${ports.apiserver}/readyz`, this.pki)
-      case 'kube-controller-manager': return await httpsOk(`https://127.0.0.1:${ports.controllerManager}/healthz`)
-      case 'kube-scheduler': return await httpsOk(`https://127.0.0.1:${ports.scheduler}/healthz`)
-      case 'kwok': return await httpOk(`http://127.0.0.1:${ports.kwok}/healthz`)
-      case 'metacontroller': return await httpOk(`http://127.0.0.1:${ports.metacontrollerHealth}/readyz`)
-      case 'hooks': return await httpOk(`http://127.0.0.1:${ports.hooks}/readyz`)
-    }
-  }
-
-  private async waitReady (name: ComponentName, ports: Ports, timeoutMs = 120_000): Promise<void> {
+  private async waitReady (name: ComponentName, context: ComponentContext, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      if (await this.healthy(name, ports)) return
+      if (await COMPONENT_TABLE[name].healthy(context)) return
       if (this.pidOf(name) === undefined) throw new Error(`${name} exited during start-up; the end of ${this.logPath(name)}:\n${this.logTail(name)}`)
       await sleep(200)
     }
@@ -323,17 +193,7 @@ export class LocalCluster {
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; only the process this cluster started. */
-  async stop (name: ComponentName | ExtraComponent, graceMs = 10_000): Promise<void> {
-    const pid = this.pidOf(name)
-    if (pid !== undefined) {
-      process.kill(pid, 'SIGTERM')
-      const deadline = Date.now() + graceMs
-      while (this.pidOf(name) !== undefined && Date.now() < deadline) await sleep(100)
-      if (this.pidOf(name) !== undefined) process.kill(pid, 'SIGKILL')
-      while (this.pidOf(name) !== undefined) await sleep(50)
-    }
-    rmSync(this.pidPath(name), { force: true })
-  }
+  async stop (name: ComponentName | ExtraComponent, graceMs = 10_000): Promise<void> { await this.processes.stop(name, graceMs) }
 
   /** Kills a component without warning (SIGKILL), as a crash would. */
   async kill (name: ComponentName): Promise<void> { await this.stop(name, 0) }
@@ -399,34 +259,14 @@ export class LocalCluster {
    * heals it (`fault` undefined). The node's label and annotations are the record; the kwok
    * Stages that act on them are rebuilt from all nodes' records.
    */
-  async setNodeFault (node: string, fault?: { reason: InstallerReason, message: string, mode?: FaultMode }): Promise<void> {
-    if (fault === undefined) {
-      await this.kubectl(['label', 'node', node, `${FAULT_LABEL}-`])
-      await this.kubectl(['annotate', 'node', node, `${FAULT_MESSAGE_ANNOTATION}-`, `${FAULT_MODE_ANNOTATION}-`])
-    } else {
-      await this.kubectl(['annotate', '--overwrite', 'node', node, `${FAULT_MESSAGE_ANNOTATION}=${fault.message}`, `${FAULT_MODE_ANNOTATION}=${fault.mode ?? 'crashloop'}`])
-      await this.kubectl(['label', '--overwrite', 'node', node, `${FAULT_LABEL}=${fault.reason}`])
-    }
-    const listed = JSON.parse(await this.kubectl(['get', 'nodes', '-l', FAULT_LABEL, '-o', 'json'])) as { items: Array<{ metadata: { name: string, labels: Record<string, string>, annotations?: Record<string, string> } }> }
-    const faults: NodeFault[] = listed.items.map(n => ({
-      node: n.metadata.name,
-      reason: n.metadata.labels[FAULT_LABEL] as InstallerReason,
-      message: n.metadata.annotations?.[FAULT_MESSAGE_ANNOTATION] ?? '',
-      mode: n.metadata.annotations?.[FAULT_MODE_ANNOTATION] === 'terminated' ? 'terminated' : 'crashloop'
-    }))
-    await this.apply(podStages(faults), ['--server-side', '--force-conflicts'])
-    const stale = JSON.parse(await this.kubectl(['get', 'stages.kwok.x-k8s.io', '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> }
-    const wanted = new Set(faults.map(f => `gtp5g-e2e-fault-${f.node}`))
-    const gone = stale.items.map(i => i.metadata.name).filter(n => n.startsWith('gtp5g-e2e-fault-') && !wanted.has(n))
-    if (gone.length > 0) await this.kubectl(['delete', 'stages.kwok.x-k8s.io', ...gone])
+  async setNodeFault (node: string, fault?: FaultSpec): Promise<void> {
+    await writeNodeFault(this, node, fault)
     if (!await this.kwokAppliesStages()) {
       // kwok's Stage cache is stale (see canaryStage): a new kwok lists every Stage afresh.
       await this.stop('kwok')
       await this.startKwok(line => { console.error(line) }, 2)
     }
-    // kwok weighs stages when a pod changes, not when a stage does: touch the node's pods, as
-    // its kubelet would act on them at once.
-    await this.kubectl(['annotate', 'pods', '--all-namespaces', '--overwrite', `--field-selector=spec.nodeName=${node}`, `${POKE_ANNOTATION}=${Date.now()}`])
+    await pokeNodePods(this, node)
   }
 
   /**
@@ -492,42 +332,4 @@ export class LocalCluster {
     for (const name of [...EXTRA_COMPONENTS, ...[...COMPONENTS].reverse()]) await this.stop(name)
     if (options.purge === true) rmSync(this.dir, { recursive: true, force: true })
   }
-}
-
-/** Field 22 of /proc/<pid>/stat (clock ticks after boot), or undefined when there is no such process. */
-function processStartTime (pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const state = fields[0]
-    return state === 'Z' || state === 'X' ? undefined : Number(fields[19])
-  } catch {
-    return undefined
-  }
-}
-
-async function httpOk (url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
-    return res.ok
-  } catch {
-    return false
-  }
-}
-
-/** An HTTPS health check; with a PKI it authenticates as the admin and verifies the server. */
-async function httpsOk (url: string, pki?: Pki): Promise<boolean> {
-  return await new Promise(resolve => {
-    const tls = pki === undefined
-      ? { rejectUnauthorized: false }
-      : { ca: readFileSync(pki.ca), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) }
-    const req = httpsRequest(url, { ...tls, timeout: 2000 }, res => {
-      res.resume()
-      resolve(res.statusCode === 200)
-    })
-    req.on('error', () => { resolve(false) })
-    req.on('timeout', () => { req.destroy(); resolve(false) })
-    req.end()
-  })
 }

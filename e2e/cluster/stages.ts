@@ -203,3 +203,48 @@ export function kwokStages (): { crd: string, stages: string } {
     stages: [...stock, ...podStages([]).map(s => JSON.stringify(s))].join('\n---\n')
   }
 }
+
+/** What setting node faults needs of a cluster (LocalCluster has both). */
+export interface StageWriter {
+  kubectl: (args: readonly string[], input?: string) => Promise<string>
+  apply: (objects: ReadonlyArray<Record<string, unknown>>, extra?: readonly string[]) => Promise<string>
+}
+
+/** A node fault as a caller gives it (`mode` defaults to crashloop). */
+export interface FaultSpec { reason: InstallerReason, message: string, mode?: FaultMode }
+
+/**
+ * Records a fault on a simulated node (`fault` undefined heals it) and rewrites our pod Stages
+ * from every node's record: the node's label and annotations are the record, so the Stages
+ * follow from the cluster alone. Fault stages of healed nodes are deleted. kwok acts on the new
+ * Stages once its cache has them and the pods change: see LocalCluster.setNodeFault.
+ */
+export async function writeNodeFault (cluster: StageWriter, node: string, fault?: FaultSpec): Promise<void> {
+  if (fault === undefined) {
+    await cluster.kubectl(['label', 'node', node, `${FAULT_LABEL}-`])
+    await cluster.kubectl(['annotate', 'node', node, `${FAULT_MESSAGE_ANNOTATION}-`, `${FAULT_MODE_ANNOTATION}-`])
+  } else {
+    await cluster.kubectl(['annotate', '--overwrite', 'node', node, `${FAULT_MESSAGE_ANNOTATION}=${fault.message}`, `${FAULT_MODE_ANNOTATION}=${fault.mode ?? 'crashloop'}`])
+    await cluster.kubectl(['label', '--overwrite', 'node', node, `${FAULT_LABEL}=${fault.reason}`])
+  }
+  const listed = JSON.parse(await cluster.kubectl(['get', 'nodes', '-l', FAULT_LABEL, '-o', 'json'])) as { items: Array<{ metadata: { name: string, labels: Record<string, string>, annotations?: Record<string, string> } }> }
+  const faults: NodeFault[] = listed.items.map(n => ({
+    node: n.metadata.name,
+    reason: n.metadata.labels[FAULT_LABEL] as InstallerReason,
+    message: n.metadata.annotations?.[FAULT_MESSAGE_ANNOTATION] ?? '',
+    mode: n.metadata.annotations?.[FAULT_MODE_ANNOTATION] === 'terminated' ? 'terminated' : 'crashloop'
+  }))
+  await cluster.apply(podStages(faults), ['--server-side', '--force-conflicts'])
+  const stale = JSON.parse(await cluster.kubectl(['get', 'stages.kwok.x-k8s.io', '-o', 'json'])) as { items: Array<{ metadata: { name: string } }> }
+  const wanted = new Set(faults.map(f => `gtp5g-e2e-fault-${f.node}`))
+  const gone = stale.items.map(i => i.metadata.name).filter(n => n.startsWith('gtp5g-e2e-fault-') && !wanted.has(n))
+  if (gone.length > 0) await cluster.kubectl(['delete', 'stages.kwok.x-k8s.io', ...gone])
+}
+
+/**
+ * kwok weighs stages when a pod changes, not when a stage does: touch the node's pods, as its
+ * kubelet would act on them at once.
+ */
+export async function pokeNodePods (cluster: StageWriter, node: string): Promise<void> {
+  await cluster.kubectl(['annotate', 'pods', '--all-namespaces', '--overwrite', `--field-selector=spec.nodeName=${node}`, `${POKE_ANNOTATION}=${Date.now()}`])
+}
