@@ -5,8 +5,8 @@
 //   npm run fuzz -- --seed 123 --cases 1 --print   replay one case: prints the request and the answer
 // Case i uses seed base+i, so the seed a failure prints replays it alone.
 import { buildApp } from '../hooks/server/app.js'
-import { CONFIG, NOW } from '../test/hooks/fixtures.js'
-import { fuzzCase, reproduction, runCase } from '../test/hooks/fuzz.js'
+import { CONFIG, NOW } from '../test/support/hookfixtures.js'
+import { fuzzCase, reproduction, runCase } from '../test/support/fuzz.js'
 
 function flag (name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)

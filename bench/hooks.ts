@@ -4,7 +4,7 @@
 // measured in the same run; plus the request size and the heap growth.
 //   npm run bench:hooks
 import { buildApp } from '../hooks/server/app.js'
-import { CONFIG, currentTemplateHash, node, NOW, pod, syncRequest } from '../test/hooks/fixtures.js'
+import { CONFIG, currentTemplateHash, node, NOW, pod, syncRequest } from '../test/support/hookfixtures.js'
 
 const ROUNDS = 7
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN

@@ -7,8 +7,8 @@
 // all measured INSIDE the guest from process start to the installer's "done" log line.
 // TCG emulation is several times slower than the hardware: compare runs, not absolute values.
 // Usage: bash scripts/installer-test-deps.sh && npm run bench:installer
-import { vmEnv } from '../test/installer/realenv.js'
-import { bootScenario } from '../test/installer/vm.js'
+import { vmEnv } from '../test/support/realenv.js'
+import { bootScenario } from '../test/support/vm.js'
 
 const env = vmEnv()
 if (typeof env === 'string') {

@@ -16,9 +16,9 @@ import { execFileSync } from 'node:child_process'
 import { LABEL_NODE_VERSION } from '../contract/index.js'
 import { LocalCluster } from '../e2e/cluster/cluster.js'
 import { simulatedNodes } from '../e2e/cluster/nodes.js'
-import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../e2e/lib/harness.js'
-import { counter } from '../e2e/lib/kube.js'
-import { toolPath } from '../e2e/lib/tools.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
+import { counter } from '../test/support/metrics.js'
+import { toolPath } from '../e2e/cluster/tools.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const nodes = Number(process.argv[2] ?? 1000)

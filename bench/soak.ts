@@ -9,8 +9,8 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { listening } from '../test/hooks/serverprocess.js'
-import { controller, currentTemplateHash, gtp5gModule, node, pod, type PodState, syncRequest } from '../test/hooks/fixtures.js'
+import { listening } from '../test/support/serverprocess.js'
+import { controller, currentTemplateHash, gtp5gModule, node, pod, type PodState, syncRequest } from '../test/support/hookfixtures.js'
 
 function flag (name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)

@@ -6,8 +6,8 @@
 //   npm run bench:stall -- [nodes…]          (default 1000 5000)
 import { spawn } from 'node:child_process'
 import { Agent, request } from 'node:http'
-import { listening } from '../test/hooks/serverprocess.js'
-import { currentTemplateHash, node, pod, syncRequest } from '../test/hooks/fixtures.js'
+import { listening } from '../test/support/serverprocess.js'
+import { currentTemplateHash, node, pod, syncRequest } from '../test/support/hookfixtures.js'
 
 const sizes = process.argv.slice(2).map(Number).filter(n => n > 0)
 

@@ -6,10 +6,11 @@
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
-import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, startHarness, whyNot } from './lib/harness.js'
+import { type Harness, startHarness, whyNot } from './lib/harness.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE } from '../test/support/release.js'
 import { LABEL_MODULE } from '../contract/index.js'
 import { getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor } from './lib/kube.js'
-import { METACONTROLLER_DIR } from './lib/tools.js'
+import { METACONTROLLER_DIR } from './cluster/tools.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 
 const runs = prerequisiteMet(whyNot() ?? (process.env.E2E_KUBECONFIG !== undefined ? 'the chart suite installs its own release: it runs on the local cluster only' : undefined))

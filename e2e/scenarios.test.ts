@@ -8,9 +8,11 @@ import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { parse } from 'yaml'
 import { ENV, LABEL_ENABLED, LABEL_MODULE, LABEL_TEMPLATE_HASH } from '../contract/index.js'
-import { INVALID_SPECS, VALID_SPECS } from '../test/hooks/invalidspecs.js'
-import { CHART, type Harness, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE, startHarness, whyNot } from './lib/harness.js'
-import { condition, counter, getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor, waitForModule } from './lib/kube.js'
+import { INVALID_SPECS, VALID_SPECS } from '../test/support/invalidspecs.js'
+import { type Harness, startHarness, whyNot } from './lib/harness.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
+import { condition, getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor, waitForModule } from './lib/kube.js'
+import { counter } from '../test/support/metrics.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 
 const runs = prerequisiteMet(whyNot())
@@ -61,7 +63,7 @@ scenario('the CRD is served with its descriptions and refuses an invalid version
   t.match(explain, /The desired gtp5g module and the nodes it belongs on/)
   t.match(explain, /version\s+<string> -required-/)
   await t.rejects(applyModule('bad', { version: 'latest' }), /spec\.version.*should match/s, 'version: latest is refused by the API server')
-  // The same table the hook's unit tests refuse (test/hooks/invalidspecs.ts): CEL rules and patterns at admission.
+  // The same table the hook's unit tests refuse (test/support/invalidspecs.ts): CEL rules and patterns at admission.
   for (const row of INVALID_SPECS) {
     await t.rejects(applyModule('bad', { version: 'v0.9.14', ...row.spec }), row.api, `${row.name}: refused, naming ${row.field}`)
   }

@@ -8,7 +8,7 @@
 #      registry is reachable from CI;
 #   3. installer/Dockerfile built with buildah from those bases, its filesystem exported;
 #   4. per kernel, an initramfs (busybox + virtio/ext4 modules) that boots it into an ext4 image.
-# Writes installer-test.env in the cache dir; the tests read it (test/installer/vm.ts).
+# Writes installer-test.env in the cache dir; the tests read it (test/support/realenv.ts).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)

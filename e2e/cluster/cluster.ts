@@ -10,15 +10,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_TARGET_NAMESPACE } from '../../contract/index.js'
-import { CACHE_DIR, METACONTROLLER_DIR, METACONTROLLER_VERSION, type Tool, TOOLS_BIN, toolPath } from '../lib/tools.js'
+import { CACHE_DIR, METACONTROLLER_DIR, METACONTROLLER_VERSION, REPO, type Tool, TOOLS_BIN, toolPath } from './tools.js'
 import { ensurePki, kubeconfig, type Pki } from './certs.js'
-import { COMPONENT_TABLE, type ComponentContext, type ComponentName, COMPONENTS, type Ports, REPO } from './components.js'
+import { COMPONENT_TABLE, type ComponentContext, type ComponentName, COMPONENTS, type Ports } from './components.js'
 import { CANARY_NODE, canaryNode, simulatedNodes } from './nodes.js'
 import { Processes } from './processes.js'
 import { CANARY_POD, canaryMessage, canaryPod, canaryStage, type FaultSpec, kwokStages, pokeNodePods, POKE_ANNOTATION, writeNodeFault } from './stages.js'
-import { freePort, runTool, sleep } from '../lib/loopback.js'
+import { freePort, runTool, sleep } from './loopback.js'
 
-export { COMPONENTS, type ComponentName, egressSocket, REPO } from './components.js'
+export { COMPONENTS, type ComponentName, egressSocket } from './components.js'
+export { REPO } from './tools.js'
 export const DEFAULT_CLUSTER_DIR = path.join(CACHE_DIR, 'clusters', 'demo')
 
 /** Processes of the real node (e2e/node/realnode.ts) that share the pid files, so `down` stops them too. */

@@ -3,11 +3,8 @@
 import { writeFileSync, readFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { METACONTROLLER_DIR, type Tool, toolPath } from '../lib/tools.js'
+import { METACONTROLLER_DIR, REPO, type Tool, toolPath } from './tools.js'
 import type { Pki } from './certs.js'
-
-export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
 export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'metacontroller' | 'hooks'
 export const COMPONENTS: readonly ComponentName[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'metacontroller', 'hooks']

@@ -5,7 +5,7 @@
 // GTP5G_CLUSTER_DIR picks the cluster directory (default: the demo's, in the cache).
 import { parseArgs } from 'node:util'
 import { LocalCluster, MissingPrerequisite } from './cluster.js'
-import { TOOLS_BIN } from '../lib/tools.js'
+import { TOOLS_BIN } from './tools.js'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { sleep } from '../lib/loopback.js'
+import { sleep } from './loopback.js'
 
 export class Processes<Name extends string> {
   /** `dir/pids/<name>.pid` holds "<pid> <start time>". */

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { formatTerminationMessage, type InstallerReason, LABEL_AGENT, LABEL_MODULE } from '../../contract/index.js'
-import { TOOLS_BIN } from '../lib/tools.js'
+import { TOOLS_BIN } from './tools.js'
 
 /** Node label that gives a simulated node a fault; its value is the installer's reason code. */
 export const FAULT_LABEL = 'e2e.gtp5g.gthulhu.io/fault'

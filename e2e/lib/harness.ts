@@ -8,19 +8,12 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { DEFAULT_TARGET_NAMESPACE, type InstallerReason } from '../../contract/index.js'
-import { LocalCluster, missingPrerequisite, REPO } from '../cluster/cluster.js'
+import type { InstallerReason } from '../../contract/index.js'
+import { LocalCluster, missingPrerequisite } from '../cluster/cluster.js'
 import type { FaultMode } from '../cluster/stages.js'
-import { toolPath } from './tools.js'
-import { runTool } from './loopback.js'
-
-export const CHART = path.join(REPO, 'helm/gtp5g-operator')
-export const RELEASE = 'gtp5g-operator'
-export const HOOK_NAMESPACE = 'gtp5g-system'
-/** The chart's default installer namespace (values.yaml installer.namespace; a chart test keeps them equal). */
-export const INSTALLER_NAMESPACE = DEFAULT_TARGET_NAMESPACE
-/** The sample module, one copy in the chart (its NOTES print it), applied by the demo and the suites alike. */
-export const SAMPLE = path.join(REPO, 'helm/gtp5g-operator/examples/sample.yaml')
+import { toolPath } from '../cluster/tools.js'
+import { runTool } from '../cluster/loopback.js'
+import { HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE } from '../../test/support/release.js'
 
 export interface Harness {
   readonly kind: 'local' | 'external'

@@ -2,7 +2,7 @@
 // condition, failing with the last thing seen (a timeout that says nothing is useless).
 import { parseAllDocuments } from 'yaml'
 import type { Harness } from './harness.js'
-import { sleep } from './loopback.js'
+import { sleep } from '../cluster/loopback.js'
 
 export interface Obj {
   apiVersion?: string
@@ -68,17 +68,6 @@ export async function waitForModule (h: Harness, name: string, what: string, acc
 
 export const condition = (m: Obj, type: string): { status: string, reason: string, message: string } | undefined =>
   (m.status?.conditions as Array<{ type: string, status: string, reason: string, message: string }> | undefined)?.find(c => c.type === type)
-
-/** The sum of a Prometheus counter's samples whose labels include `labels`. */
-export function counter (metrics: string, name: string, labels: Record<string, string>): number {
-  let sum = 0
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue
-    const body = line.slice(name.length + 1, line.lastIndexOf('}'))
-    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1))
-  }
-  return sum
-}
 
 /** Every object a Helm release made, of every kind, as Helm recorded it (`helm get manifest`). */
 export async function releaseObjects (h: Harness, release: string, namespace: string): Promise<Obj[]> {

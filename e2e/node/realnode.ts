@@ -14,9 +14,9 @@ import { connect, createServer } from 'node:net'
 import path from 'node:path'
 import { egressSocket, type LocalCluster, REPO } from '../cluster/cluster.js'
 import { nodeClientCert, pkiPaths } from '../cluster/certs.js'
-import { CACHE_DIR } from '../lib/tools.js'
+import { CACHE_DIR } from '../cluster/tools.js'
 import type { Routes } from './proxy.js'
-import { runTool, sleep } from '../lib/loopback.js'
+import { runTool, sleep } from '../cluster/loopback.js'
 
 /** The guest's address on qemu's user network (and so the node's InternalIP). */
 export const GUEST_IP = '10.0.2.15'

@@ -3,15 +3,13 @@
 import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { parse, parseAllDocuments } from 'yaml'
-import { TOOLS_BIN, toolPath } from '../../e2e/lib/tools.js'
+import { TOOLS_BIN, toolPath } from '../../e2e/cluster/tools.js'
 import { prerequisiteMet } from '../support/prerequisite.js'
+import { CHART as CHART_DIR, HOOK_NAMESPACE as NAMESPACE, RELEASE } from '../support/release.js'
 
-export const CHART_DIR = fileURLToPath(new URL('../../helm/gtp5g-operator', import.meta.url))
 /** The release name and namespace the README recommends; the plain CompositeController is this rendering. */
-export const RELEASE = 'gtp5g-operator'
-export const NAMESPACE = 'gtp5g-system'
+export { CHART_DIR, NAMESPACE, RELEASE }
 
 export const chart = parse(readFileSync(path.join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { name: string, version: string, appVersion: string, kubeVersion: string }
 export const values = parse(readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8')) as Record<string, unknown>

@@ -7,8 +7,8 @@ import type { GTP5GModuleStatus } from '../../hooks/core/api.js'
 import { customize, sync } from '../../hooks/core/hooks.js'
 import type { KubeObject, Pod } from '../../hooks/core/k8s.js'
 import { DEPLOYMENT_KEY, type SyncRequest } from '../../hooks/core/metacontroller.js'
-import { CONFIG, currentTemplateHash, DEFAULT_SPEC, gtp5gModule, LATER, node, NOW, objectMap, pod, syncRequest } from './fixtures.js'
-import { RULE, scheduling } from './invalidspecs.js'
+import { CONFIG, currentTemplateHash, DEFAULT_SPEC, gtp5gModule, LATER, node, NOW, objectMap, pod, syncRequest } from '../support/hookfixtures.js'
+import { RULE, scheduling } from '../support/invalidspecs.js'
 
 const withScheduling = (rule: Record<string, unknown> = {}): Record<string, unknown> => ({ ...DEFAULT_SPEC, ...scheduling(rule) })
 

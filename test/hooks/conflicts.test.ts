@@ -4,7 +4,7 @@ import { sync } from '../../hooks/core/hooks.js'
 import { resolveConflicts } from '../../hooks/core/conflicts.js'
 import { MAX_EXCLUSION_BYTES } from '../../hooks/core/daemonset.js'
 import { nodeAffinityProblems } from './apivalidation.js'
-import { CONFIG, gtp5gModule, node, NOW, observedDaemonSet, syncRequest } from './fixtures.js'
+import { CONFIG, gtp5gModule, node, NOW, observedDaemonSet, syncRequest } from '../support/hookfixtures.js'
 
 const upf = (name: string, created: string, selector: Record<string, string>, extra: Record<string, unknown> = {}): ReturnType<typeof gtp5gModule> =>
   gtp5gModule({ name, created, spec: { version: 'v0.9.14', nodeSelector: selector, ...extra } })

@@ -4,7 +4,7 @@ import { stringify } from 'yaml'
 import { daemonSetName, ENV, HOST_LIB, HOST_PATHS, INSTALLER_BINARY, isDnsLabel } from '../../contract/index.js'
 import { buildDaemonSet } from '../../hooks/core/daemonset.js'
 import { parseSpec } from '../../hooks/core/spec.js'
-import { CONFIG } from './fixtures.js'
+import { CONFIG } from '../support/hookfixtures.js'
 import { golden } from './golden.js'
 
 function specOf (raw: Record<string, unknown>): Parameters<typeof buildDaemonSet>[0]['spec'] {

@@ -7,7 +7,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../hooks/server/app.js'
 import type { ServerLimits } from '../../hooks/server/config.js'
-import { CONFIG, NOW, syncRequest } from './fixtures.js'
+import { CONFIG, NOW, syncRequest } from '../support/hookfixtures.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const MiB = 1024 * 1024

@@ -3,7 +3,7 @@ import t from 'tap'
 import { ENV } from '../../contract/index.js'
 import { finalize, FINALIZE_RESYNC_SECONDS, sync } from '../../hooks/core/hooks.js'
 import type { KubeObject } from '../../hooks/core/k8s.js'
-import { CONFIG, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from './fixtures.js'
+import { CONFIG, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from '../support/hookfixtures.js'
 
 const DELETED = '2026-11-20T09:58:00Z'
 const deleting = (spec?: Record<string, unknown>): ReturnType<typeof gtp5gModule> =>

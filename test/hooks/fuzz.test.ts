@@ -4,8 +4,8 @@
 // FUZZ_SEED and FUZZ_CASES override the defaults; a failure prints the seed that replays it.
 import t from 'tap'
 import { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, NOW } from './fixtures.js'
-import { fuzzCase, reproduction, runCase } from './fuzz.js'
+import { CONFIG, NOW } from '../support/hookfixtures.js'
+import { fuzzCase, reproduction, runCase } from '../support/fuzz.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261120)
 const CASES = Number(process.env.FUZZ_CASES ?? 20_000)

@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from './fixtures.js'
+import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from '../support/hookfixtures.js'
 
 type App = ReturnType<typeof buildApp>['app']
 

@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { CACHE_DIR as CACHE } from '../installer/realenv.js'
+import { CACHE_DIR as CACHE } from '../../e2e/cluster/tools.js'
 import { prerequisiteMet } from '../support/prerequisite.js'
-import { node, syncRequest } from './fixtures.js'
-import { listening, postSync } from './serverprocess.js'
+import { node, syncRequest } from '../support/hookfixtures.js'
+import { listening, postSync } from '../support/serverprocess.js'
 
 const ENV_FILE = path.join(CACHE, 'hook-image.env')
 const dir = existsSync(ENV_FILE) ? /^HOOK_IMAGE_DIR=(.*)$/m.exec(readFileSync(ENV_FILE, 'utf8'))?.[1] : undefined

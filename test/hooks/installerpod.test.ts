@@ -5,7 +5,7 @@ import t from 'tap'
 import { sync } from '../../hooks/core/hooks.js'
 import { DEFAULT_INSTALLER_POD, type HookConfig } from '../../hooks/core/config.js'
 import { loadConfig } from '../../hooks/server/config.js'
-import { CONFIG, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
+import { CONFIG, gtp5gModule, node, NOW, syncRequest } from '../support/hookfixtures.js'
 
 interface PodSpec { priorityClassName?: string, imagePullSecrets?: Array<{ name: string }>, tolerations: unknown[], containers: Array<{ resources: unknown }> }
 const podOf = (config: HookConfig, spec: Record<string, unknown> = {}, nodes = [node('upf-1')]): { pod: PodSpec, desired: number } => {

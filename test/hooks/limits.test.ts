@@ -9,8 +9,8 @@ import { parse } from 'yaml'
 import { defaultLimits } from '../../hooks/server/answer.js'
 import { buildApp } from '../../hooks/server/app.js'
 import { DEFAULT_BODY_LIMIT_BYTES, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../hooks/server/config.js'
-import { CONFIG, currentTemplateHash, node, NOW, pod, syncRequest } from './fixtures.js'
-import { listening } from './serverprocess.js'
+import { CONFIG, currentTemplateHash, node, NOW, pod, syncRequest } from '../support/hookfixtures.js'
+import { listening } from '../support/serverprocess.js'
 
 const MiB = 1024 * 1024
 

@@ -6,7 +6,7 @@ import { sync } from '../../hooks/core/hooks.js'
 import { MODULE_KEY, type NodeSyncRequest } from '../../hooks/core/metacontroller.js'
 import { nodeCustomize, nodeSync } from '../../hooks/core/nodelabels.js'
 import { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, controller, currentTemplateHash, gtp5gModule, type ModuleOptions, node, NOW, pod, syncRequest } from './fixtures.js'
+import { CONFIG, controller, currentTemplateHash, gtp5gModule, type ModuleOptions, node, NOW, pod, syncRequest } from '../support/hookfixtures.js'
 
 const installedOn = (nodes: string[], extra: Record<string, unknown> = {}): Record<string, unknown> =>
   ({ phase: 'Installed', version: 'v0.9.14', installed: nodes.length, desired: nodes.length, installedNodes: nodes, ...extra })

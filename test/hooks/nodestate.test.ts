@@ -1,7 +1,7 @@
 // Per-node status from the related pods, one row per situation an installer pod can be in.
 import t from 'tap'
 import { nodeState } from '../../hooks/core/nodestate.js'
-import { pod, type PodState } from './fixtures.js'
+import { pod, type PodState } from '../support/hookfixtures.js'
 
 const CURRENT = 'aaaaaaaaaa'
 const OLD = 'bbbbbbbbbb'

@@ -7,7 +7,7 @@ import type { HookConfig, InstallerPolicy } from '../../hooks/core/config.js'
 import { finalize, sync } from '../../hooks/core/hooks.js'
 import type { KubeObject } from '../../hooks/core/k8s.js'
 import { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, gtp5gModule, node, NOW, observedDaemonSet, syncRequest } from './fixtures.js'
+import { CONFIG, gtp5gModule, node, NOW, observedDaemonSet, syncRequest } from '../support/hookfixtures.js'
 
 const SHA = 'a'.repeat(64)
 const POLICY: InstallerPolicy = {

@@ -5,7 +5,7 @@ import { daemonSetName, isDnsLabel, labelValue } from '../../contract/index.js'
 import { sync } from '../../hooks/core/hooks.js'
 import { holds } from '../support/property.js'
 import { nodeAffinityProblems } from './apivalidation.js'
-import { CONFIG, gtp5gModule, node, NOW, LATER, observedDaemonSet, pod, syncRequest, currentTemplateHash } from './fixtures.js'
+import { CONFIG, gtp5gModule, node, NOW, LATER, observedDaemonSet, pod, syncRequest, currentTemplateHash } from '../support/hookfixtures.js'
 
 const RUNS = { numRuns: 200 }
 

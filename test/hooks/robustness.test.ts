@@ -6,7 +6,7 @@ import { daemonSetName } from '../../contract/index.js'
 import { sync } from '../../hooks/core/hooks.js'
 import { DAEMONSET_KEY, LAST_APPLIED_ANNOTATION, MODULE_KEY, NODE_KEY, POD_KEY } from '../../hooks/core/metacontroller.js'
 import { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from './fixtures.js'
+import { CONFIG, currentTemplateHash, gtp5gModule, node, NOW, observedDaemonSet, pod, syncRequest } from '../support/hookfixtures.js'
 
 type Req = ReturnType<typeof syncRequest> & Record<string, any>
 

@@ -1,8 +1,8 @@
 // The real server process: starts from env config, logs JSON, and stops cleanly on SIGTERM.
 import { spawn } from 'node:child_process'
 import t from 'tap'
-import { CONFIG, node, syncRequest } from './fixtures.js'
-import { listening, postSync } from './serverprocess.js'
+import { CONFIG, node, syncRequest } from '../support/hookfixtures.js'
+import { listening, postSync } from '../support/serverprocess.js'
 
 t.test('serves hooks, one JSON log line per call, exits 0 on SIGTERM', async t => {
   const child = spawn(process.execPath, ['--import', '@tapjs/typescript/import', 'hooks/server/main.ts'], {

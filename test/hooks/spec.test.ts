@@ -7,8 +7,8 @@ import { customize, sync } from '../../hooks/core/hooks.js'
 import { resolveConflicts } from '../../hooks/core/conflicts.js'
 import { parseSpec } from '../../hooks/core/spec.js'
 import { buildCrd } from '../../hooks/crd/crd.js'
-import { CONFIG, controller, gtp5gModule, node, NOW, syncRequest } from './fixtures.js'
-import { INVALID_SPECS, VALID_SPECS } from './invalidspecs.js'
+import { CONFIG, controller, gtp5gModule, node, NOW, syncRequest } from '../support/hookfixtures.js'
+import { INVALID_SPECS, VALID_SPECS } from '../support/invalidspecs.js'
 
 const specOf = (raw: unknown): ReturnType<typeof parseSpec> & { ok: true } => {
   const parsed = parseSpec(raw)

@@ -3,7 +3,7 @@ import t from 'tap'
 import { LABEL_TEMPLATE_HASH } from '../../contract/index.js'
 import { sync } from '../../hooks/core/hooks.js'
 import type { Condition, GTP5GModuleStatus } from '../../hooks/core/api.js'
-import { CONFIG, currentTemplateHash, gtp5gModule, LATER, node, NOW, observedDaemonSet, pod, syncRequest } from './fixtures.js'
+import { CONFIG, currentTemplateHash, gtp5gModule, LATER, node, NOW, observedDaemonSet, pod, syncRequest } from '../support/hookfixtures.js'
 
 const cond = (status: GTP5GModuleStatus, type: string): Condition | undefined => status.conditions?.find(c => c.type === type)
 

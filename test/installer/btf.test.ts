@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { type Config } from '../../installer/config.js'
 import { check, install } from '../../installer/flow.js'
-import { type FakeKmod, type HasTeardown, fakeElf, fakeHeaders, fakeKmod, fakeKo, packFixture, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { type FakeKmod, type HasTeardown, fakeElf, fakeHeaders, fakeKmod, fakeKo, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { packFixture } from '../support/fixturesource.js'
 
 const KERNEL = '6.1.0-28-amd64'
 

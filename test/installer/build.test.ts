@@ -9,7 +9,8 @@ import t from 'tap'
 import { formatTerminationMessage, parseTerminationMessage, TERMINATION_MESSAGE_MAX_BYTES } from '../../contract/index.js'
 import { firstError, kbuild } from '../../installer/build.js'
 import { run } from '../../installer/exec.js'
-import { FIXTURE_SRC, tempDir } from './helpers.js'
+import { tempDir } from './helpers.js'
+import { FIXTURE_SRC } from '../support/fixturesource.js'
 
 const exec = promisify(execFile)
 const opts = { timeoutMs: 60_000, maxLogBytes: 1024 * 1024 }

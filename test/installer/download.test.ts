@@ -4,7 +4,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { download } from '../../installer/download.js'
-import { loopback, tempDir } from './helpers.js'
+import { tempDir } from './helpers.js'
+import { loopback } from '../support/loopbackhttp.js'
 
 const body = Buffer.from('tarball bytes '.repeat(1000))
 const sha = createHash('sha256').update(body).digest('hex')

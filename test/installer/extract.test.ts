@@ -10,7 +10,8 @@ import t from 'tap'
 import * as tar from 'tar'
 import { extractSource } from '../../installer/extract.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
-import { FIXTURES, packFixture, tempDir } from './helpers.js'
+import { tempDir } from './helpers.js'
+import { FIXTURES, packFixture } from '../support/fixturesource.js'
 import { needs } from '../support/prerequisite.js'
 
 const limits = { extractBytes: DEFAULT_LIMITS.extractBytes, extractEntries: DEFAULT_LIMITS.extractEntries }

@@ -7,7 +7,8 @@ import t from 'tap'
 import { type Config } from '../../installer/config.js'
 import { type Runner } from '../../installer/exec.js'
 import { check, install, unload } from '../../installer/flow.js'
-import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, fakeMake, packFixture, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { type FakeKmod, type HasTeardown, fakeHeaders, fakeKo, fakeMake, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { packFixture } from '../support/fixturesource.js'
 
 const KERNEL = '6.1.0-28-amd64'
 

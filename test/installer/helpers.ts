@@ -1,32 +1,19 @@
-// Shared test scaffolding: a temporary host root, a fake kernel (sysfs files + a fake kmod),
-// fixture tarballs and a loopback HTTP server. Nothing here touches the real host.
+// The installer tests' scaffolding: a temporary host root, a fake kernel (sysfs files + a fake
+// kmod, a fake make) and the installer's ports over them. Nothing here touches the real host.
+// The fixture tarballs and the loopback HTTP server are in test/support (e2e uses them too).
 import { existsSync } from 'node:fs'
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import http from 'node:http'
-import { type AddressInfo } from 'node:net'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import * as tar from 'tar'
 import { MODULE_NAME } from '../../contract/index.js'
 import { type Config } from '../../installer/config.js'
 import { elfSectionNames } from '../../installer/elf.js'
 import { InstallerError } from '../../installer/errors.js'
 import { type Runner } from '../../installer/exec.js'
 import { type Kmod } from '../../installer/kmod.js'
-import { compareKernel, parseKernelRelease } from '../../installer/kernel.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { hostPaths } from '../../installer/paths.js'
 import { type Host, hostPorts, type Ports } from '../../installer/ports.js'
-
-export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures')
-export const FIXTURE_SRC = path.join(FIXTURES, 'gtp5g-fixture')
-
-/** Linux 6.12 removed NETIF_F_LLTX, which fixtures/gtp5g-lltx uses: it builds only below 6.12. */
-export function lacksNetifLltx (release: string): boolean {
-  const k = parseKernelRelease(release)
-  return k !== undefined && compareKernel(k, { major: 6, minor: 12, patch: 0 }) >= 0
-}
 
 export interface HasTeardown { teardown: (fn: () => unknown) => void }
 
@@ -205,49 +192,5 @@ export function testConfig (root: string, sourceUrl: string, extra: Partial<Conf
     terminationLog: path.join(root, 'termination-log'),
     limits: { ...DEFAULT_LIMITS },
     ...extra
-  }
-}
-
-/**
- * Packs the fixture like a GitHub release archive (`gtp5g-<ver>/...`), with version.h rewritten
- * for `version` ("v0.0.2" → DRV_VERSION "0.0.2") and optionally a compile error.
- */
-export async function packFixture (outDir: string, version: string, opts: { broken?: boolean, src?: string, overlay?: string } = {}): Promise<string> {
-  const bare = version.replace(/^v/, '')
-  const stage = await mkdtemp(path.join(tmpdir(), 'gtp5g-pack-'))
-  const top = `gtp5g-${bare}`
-  await cp(opts.src ?? FIXTURE_SRC, path.join(stage, top), { recursive: true })
-  // Files of another fixture directory on top (its README stays out of the source).
-  if (opts.overlay !== undefined) {
-    await cp(path.join(FIXTURES, opts.overlay), path.join(stage, top), { recursive: true, filter: f => !f.endsWith('README.md') })
-  }
-  const broken = opts.broken === true ? '\n#error "BROKEN fixture: this line is the injected compile error"\n' : ''
-  await writeFile(path.join(stage, top, 'version.h'), `#define DRV_VERSION "${bare}"\n${broken}`)
-  const file = path.join(outDir, `gtp5g-${version}${opts.broken === true ? '-broken' : ''}.tar.gz`)
-  await tar.c({ gzip: true, file, cwd: stage, portable: true }, [top])
-  await rm(stage, { recursive: true, force: true })
-  return file
-}
-
-export interface Loopback { base: string, close: () => Promise<void>, hits: string[] }
-
-/** An HTTP server on 127.0.0.1 only: `routes` maps a path to file contents or a redirect ({base} = its own URL). */
-export async function loopback (routes: Record<string, Buffer | { redirect: string } | { status: number } | 'stall'>): Promise<Loopback> {
-  const hits: string[] = []
-  const server = http.createServer((req, res) => {
-    hits.push(req.url ?? '')
-    const route = routes[req.url ?? '']
-    if (route === undefined) { res.writeHead(404).end('not found'); return }
-    if (route === 'stall') { res.writeHead(200, { 'content-length': '100' }); res.write('x'); return }
-    if (Buffer.isBuffer(route)) { res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': route.length }).end(route); return }
-    if ('redirect' in route) { res.writeHead(302, { location: route.redirect.replace('{base}', base) }).end(); return }
-    res.writeHead(route.status).end()
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return {
-    base,
-    hits,
-    close: () => new Promise(resolve => { server.closeAllConnections(); server.close(() => resolve()) })
   }
 }

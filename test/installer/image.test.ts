@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ENV_FILE, readEnvFile } from './realenv.js'
+import { ENV_FILE, readEnvFile } from '../support/realenv.js'
 import { prerequisiteMet } from '../support/prerequisite.js'
 
 const SIZE_BUDGET_MB = 250

@@ -11,7 +11,8 @@ import { run, type Runner } from '../../installer/exec.js'
 import { install } from '../../installer/flow.js'
 import { type Limits } from '../../installer/limits.js'
 import { acquireLock } from '../../installer/lock.js'
-import { type FakeKmod, type HasTeardown, fakeHeaders, packFixture, setLoaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { type FakeKmod, type HasTeardown, fakeHeaders, setLoaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { packFixture } from '../support/fixturesource.js'
 
 const KERNEL = '6.1.0-28-amd64'
 

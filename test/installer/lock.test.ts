@@ -7,7 +7,8 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { acquireLock } from '../../installer/lock.js'
-import { FIXTURES, tempDir } from './helpers.js'
+import { tempDir } from './helpers.js'
+import { FIXTURES } from '../support/fixturesource.js'
 
 const exec = promisify(execFile)
 

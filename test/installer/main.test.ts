@@ -8,7 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
 import { ENV, ENV_TERMINATION_LOG, parseTerminationMessage } from '../../contract/index.js'
 import { watch } from '../../installer/watch.js'
-import { fakeHeaders, packFixture, setLoaded, tempDir } from './helpers.js'
+import { fakeHeaders, setLoaded, tempDir } from './helpers.js'
+import { packFixture } from '../support/fixturesource.js'
 
 const KERNEL = '6.1.0-28-amd64'
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../installer/main.ts')

@@ -8,7 +8,8 @@ import { type Config } from '../../installer/config.js'
 import { sha256File } from '../../installer/cache.js'
 import { sidecarLine } from '../../installer/core/provenance.js'
 import { install } from '../../installer/flow.js'
-import { type FakeKmod, type HasTeardown, fakeHeaders, packFixture, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { type FakeKmod, type HasTeardown, fakeHeaders, setLoaded, setUnloaded, tempDir, testConfig, testPorts } from './helpers.js'
+import { packFixture } from '../support/fixturesource.js'
 
 const KERNEL = '6.1.0-28-amd64'
 

@@ -11,10 +11,10 @@
 import { existsSync } from 'node:fs'
 import t from 'tap'
 import { parseTerminationMessage } from '../../contract/index.js'
-import { lacksNetifLltx } from './helpers.js'
-import { vmEnv } from './realenv.js'
+import { lacksNetifLltx } from '../support/fixturesource.js'
+import { vmEnv } from '../support/realenv.js'
 import { prerequisiteMet } from '../support/prerequisite.js'
-import { bootScenario } from './vm.js'
+import { bootScenario } from '../support/vm.js'
 
 const env = vmEnv()
 if (typeof env === 'string') {

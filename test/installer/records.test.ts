@@ -1,6 +1,6 @@
-// How the qemu suite reads the guest's "@@GTP5G key=value ..." lines (test/installer/vm.ts).
+// How the qemu suite reads the guest's "@@GTP5G key=value ..." lines (test/support/vm.ts).
 import t from 'tap'
-import { parseRecords } from './vm.js'
+import { parseRecords } from '../support/vm.js'
 
 t.test('fields, values with spaces, and a termination message that holds "key=" text', async t => {
   const term = '{"reason":"BuildFailed","message":"make exit 2: x.c:1:2: error: y; last lines:\\nmake -C /tmp/h M=/tmp/src modules"}'

@@ -1,13 +1,13 @@
-// Structure-aware fuzzing of the hook routes: realistic Metacontroller requests (fixtures.ts),
+// Structure-aware fuzzing of the hook routes: realistic Metacontroller requests (hookfixtures.ts),
 // then a few mutations at random places — drop, retype, duplicate, deepen, enlarge, prototype
 // keys — posted through app.inject. Every case is derived from one 32-bit seed, so a failure is
-// reproduced by its seed alone. Used by fuzz.test.ts (CI) and bench/fuzz.ts (`npm run fuzz`).
+// reproduced by its seed alone. Used by test/hooks/fuzz.test.ts (CI) and bench/fuzz.ts (`npm run fuzz`).
 import { isDeepStrictEqual } from 'node:util'
 import { daemonSetName, LABEL_TEMPLATE_HASH } from '../../contract/index.js'
 import { isObject, type KubeObject } from '../../hooks/core/k8s.js'
 import { DAEMONSET_KEY, LAST_APPLIED_ANNOTATION } from '../../hooks/core/metacontroller.js'
 import type { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, observedDaemonSet, pod, type PodState, syncRequest } from './fixtures.js'
+import { CONFIG, controller, currentTemplateHash, gtp5gModule, node, observedDaemonSet, pod, type PodState, syncRequest } from './hookfixtures.js'
 
 type App = ReturnType<typeof buildApp>['app']
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }

@@ -4,6 +4,10 @@
 import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository's root directory. */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
 export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'gtp5g-operator')
 

@@ -1,12 +1,11 @@
 // Finds what the real-kernel tests need (Debian's headers, the qemu assets and the installer
 // image prepared by scripts/installer-test-deps.sh). In CI a missing piece is a failure, not a
-// skip (see skip.ts): a green run must mean the real kernel was exercised. No tap import here:
+// skip (see prerequisite.ts): a green run must mean the real kernel was exercised. No tap import here:
 // the benchmark uses this file too.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import path from 'node:path'
+import { CACHE_DIR } from '../../e2e/cluster/tools.js'
 
-export const CACHE_DIR = path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache'), 'gtp5g-operator')
 export const ENV_FILE = path.join(CACHE_DIR, 'installer-test.env')
 
 /** A kernel the qemu suite boots: Debian's release, its vmlinuz and an initramfs made for it. */

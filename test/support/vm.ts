@@ -9,9 +9,10 @@ import { chmod, cp, mkdir, mkdtemp, readFile, readlink, realpath, rm, writeFile 
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { FIXTURES, packFixture } from './helpers.js'
+import { FIXTURES, packFixture } from './fixturesource.js'
 import { HOST_LIB } from '../../contract/index.js'
-import { CACHE_DIR, type RealEnv, type VmKernel } from './realenv.js'
+import { CACHE_DIR } from '../../e2e/cluster/tools.js'
+import { type RealEnv, type VmKernel } from './realenv.js'
 
 const exec = promisify(execFile)
 
