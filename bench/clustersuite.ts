@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { COMPONENTS, type ComponentName, LocalCluster } from '../e2e/cluster/cluster.js'
-import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../e2e/lib/harness.js'
-import { toolPath } from '../e2e/lib/tools.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
+import { toolPath } from '../e2e/cluster/tools.js'
 
 export interface ClusterRun {
   nodes: number

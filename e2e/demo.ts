@@ -15,7 +15,7 @@ import { METACONTROLLER_DIR, TOOLS_BIN, toolPath } from './cluster/tools.js'
 import { HOST_FROM_GUEST, nodeDisk, RealNode } from './node/realnode.js'
 import { AgentKubelet } from './lib/agentkubelet.js'
 import { GTHULHU_DEPS_BIN, GthulhuManager, gthulhuMissing } from './lib/gthulhu.js'
-import { loopback } from '../test/installer/helpers.js'
+import { loopback } from '../test/support/loopbackhttp.js'
 
 const NODES = Number(process.env.DEMO_NODES ?? 3)
 const { values: flags } = parseArgs({

@@ -4,7 +4,7 @@
 // addresses, capacity, allocatable, nodeInfo). Each node and pod gets its own addresses, as in
 // a real cluster; one pod in ten is crash-looping, so the status has failures to report.
 import type { Node, Pod } from '../../hooks/core/k8s.js'
-import { currentTemplateHash, node, pod, syncRequest } from '../../test/hooks/fixtures.js'
+import { currentTemplateHash, node, pod, syncRequest } from '../../test/support/hookfixtures.js'
 
 const ip = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`
 

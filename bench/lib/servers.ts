@@ -8,7 +8,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { DEFAULT_BODY_LIMIT_BYTES } from '../../hooks/server/config.js'
-import { listening, type Running } from '../../test/hooks/serverprocess.js'
+import { listening, type Running } from '../../test/support/serverprocess.js'
 
 export type ServerKind = 'hook' | 'inline' | 'route'
 

@@ -8,7 +8,7 @@ import path from 'node:path'
 import t from 'tap'
 import { defaultLimits } from '../../hooks/server/answer.js'
 import { HookPool, INLINE_MAX_BYTES, workerHeapLimitMb } from '../../hooks/server/pool.js'
-import { CONFIG, node, NOW, syncRequest } from './fixtures.js'
+import { CONFIG, node, NOW, syncRequest } from '../support/hookfixtures.js'
 
 const MiB = 1024 * 1024
 
