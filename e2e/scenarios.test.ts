@@ -10,7 +10,7 @@ import { parse } from 'yaml'
 import { ENV, LABEL_ENABLED, LABEL_MODULE, LABEL_TEMPLATE_HASH } from '../contract/index.js'
 import { INVALID_SPECS, VALID_SPECS } from '../test/support/invalidspecs.js'
 import { type Harness, startHarness, whyNot } from './lib/harness.js'
-import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, PINNED, RELEASE, SAMPLE } from '../test/support/release.js'
 import { condition, getJson, kindsOf, list, type Obj, releaseObjects, stillThere, waitFor, waitForModule } from './lib/kube.js'
 import { counter } from '../test/support/metrics.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
@@ -72,6 +72,7 @@ scenario('the CRD is served with its descriptions and refuses an invalid version
     const object = JSON.stringify({ apiVersion: sample.apiVersion, kind: sample.kind, metadata: { name: 'fine' }, spec: { version: 'v0.9.14', ...spec } })
     t.match(await h.kubectl(['apply', '--dry-run=server', '-f', '-'], object), /created \(server dry run\)/, `accepted: ${JSON.stringify(spec).slice(0, 60)}`)
   }
+  t.match(await h.kubectl(['apply', '--dry-run=server', '-f', PINNED]), /gtp5gmodule\.operator\.gthulhu\.io\/pinned created \(server dry run\)/, 'the chart\'s pinned example is accepted')
 })
 
 scenario('create: the DaemonSet has the contract\'s shape, pods become Ready, the module Installed', async t => {

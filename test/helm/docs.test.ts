@@ -3,6 +3,9 @@
 // diagram that says who installs what.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { parse } from 'yaml'
+import { DEFAULT_SOURCE_URL } from '../../contract/index.js'
+import { parseSpec } from '../../hooks/core/spec.js'
 
 const read = (p: string): string => readFileSync(new URL(`../../${p}`, import.meta.url), 'utf8')
 const sample = read('helm/gtp5g-operator/examples/sample.yaml')
@@ -21,4 +24,18 @@ t.test('the README describes the product, not the build machine', async t => {
   t.notMatch(readme, /reachable here|this machine|on this host/i)
   t.notMatch(readme, /installed by our chart\)/, 'our chart does not install Metacontroller')
   t.match(readme, /Metacontroller \(installed by Metacontroller's own chart: its controller and its CRDs\)\n\s+runs the CompositeController and DecoratorController objects our chart installs/)
+})
+
+t.test('the pinned example: a valid spec whose hash is set, for the URL its comment tells you to check', async t => {
+  const text = read('helm/gtp5g-operator/examples/pinned.yaml')
+  const module = parse(text) as { kind: string, spec: { version: string, source: { url: string, sha256: string } } }
+  t.equal(module.kind, 'GTP5GModule')
+  const parsed = parseSpec(module.spec)
+  t.ok(parsed.ok, 'the hook accepts its spec')
+  const { version, source } = module.spec
+  t.equal(source.url, DEFAULT_SOURCE_URL.replace('{version}', version), 'the default URL, written out')
+  t.match(source.sha256, /^[0-9a-f]{64}$/)
+  t.ok(text.includes(`curl -fsSL ${source.url} | sha256sum`), 'the comment checks the very URL the spec downloads')
+  t.ok(text.includes(`tag ${version} `), 'and names the same tag')
+  t.match(read('helm/gtp5g-operator/README.md'), '[`examples/pinned.yaml`](examples/pinned.yaml)')
 })

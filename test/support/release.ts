@@ -11,3 +11,4 @@ export const HOOK_NAMESPACE = 'gtp5g-system'
 export const INSTALLER_NAMESPACE = DEFAULT_TARGET_NAMESPACE
 /** The sample module, one copy in the chart (its NOTES print it), applied by the demo and the suites alike. */
 export const SAMPLE = path.join(REPO, 'helm/gtp5g-operator/examples/sample.yaml')
+export const PINNED = path.join(REPO, 'helm/gtp5g-operator/examples/pinned.yaml')
