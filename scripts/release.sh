@@ -12,13 +12,18 @@
 # --version V   refuse unless every file says V (a check before tagging)
 # --chart-only  package the chart only (no image build)
 # BASE_IMAGE / RUNTIME_IMAGE override the Dockerfiles' base images (e.g. a mirror); HELM and
-# BUILDAH name the binaries (default: helm and buildah on PATH).
+# BUILDAH name the binaries (default: helm and buildah on PATH; BUILDAH may carry options, e.g.
+# "buildah --storage-driver vfs"). Behind a TLS-intercepting proxy, NODE_EXTRA_CA_CERTS names the
+# CA bundle npm must trust during the builds (mounted for the build only, never in a layer).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CHART=$REPO/helm/gtp5g-operator
 HELM=${HELM:-helm}
-read -r -a BUILDAH <<<"${BUILDAH:-buildah}"
+buildah_command=${BUILDAH:-buildah}
+# shellcheck source=scripts/lib/buildah.sh
+. "$REPO/scripts/lib/buildah.sh"
+read -r -a BUILDAH <<<"$buildah_command"
 registry=ghcr.io/gthulhu out=$REPO/dist/release want='' chart_only=false push=false
 die () { printf 'release: %s\n' "$*" >&2; exit 1; }
 log () { printf '[release %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -65,10 +70,11 @@ images=("$registry/gtp5g-operator:$version" "$registry/gtp5g-installer:$version"
 if [[ $chart_only == false ]]; then
   base=() ; [[ -n ${BASE_IMAGE:-} ]] && base+=(--build-arg "BASE_IMAGE=$BASE_IMAGE")
   runtime=() ; [[ -n ${RUNTIME_IMAGE:-} ]] && runtime+=(--build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE")
+  ca=() ; read_build_ca ca
   for dockerfile in Dockerfile installer/Dockerfile; do
     image=${images[0]}; [[ $dockerfile == installer/* ]] && image=${images[1]}
     log "buildah bud $dockerfile -> $image"
-    "${BUILDAH[@]}" bud --quiet "${base[@]}" "${runtime[@]}" --build-arg "VERSION=$version" -f "$REPO/$dockerfile" -t "$image" "$REPO" >/dev/null
+    "${BUILDAH[@]}" bud --quiet "${base[@]}" "${runtime[@]}" "${ca[@]}" --build-arg "VERSION=$version" -f "$REPO/$dockerfile" -t "$image" "$REPO" >/dev/null
     archive=$out/$(basename "${image%%:*}")-$version.oci.tar
     rm -f "$archive"
     "${BUILDAH[@]}" push --quiet "$image" "oci-archive:$archive:$image"

@@ -5,6 +5,19 @@
 
 BUILDAH=(buildah --storage-driver vfs)
 
+# read_build_ca ARRAY
+# Behind a TLS-intercepting proxy npm must trust the proxy's CA: when NODE_EXTRA_CA_CERTS names a
+# readable bundle, sets ARRAY to the buildah arguments that mount it for the build only (the
+# Dockerfiles never copy it into a layer); otherwise leaves ARRAY empty.
+read_build_ca () {
+  local -n into=$1
+  into=()
+  if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -r ${NODE_EXTRA_CA_CERTS:-} ]]; then
+    # shellcheck disable=SC2034 # a nameref: the caller's array is the one read
+    into=(--volume "$NODE_EXTRA_CA_CERTS:/run/gtp5g-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/gtp5g-build-ca.crt)
+  fi
+}
+
 # build_and_export NAME DOCKERFILE KEY BASE_REF REPO CACHE [ARG=VALUE...]
 # Builds REPO/DOCKERFILE as localhost/NAME:KEY (BASE_IMAGE=BASE_REF, plus any further build args)
 # unless that image exists, exports its filesystem to CACHE/NAME-KEY/rootfs with inspect.json
@@ -18,12 +31,8 @@ build_and_export () {
   [[ -e $dir/.done ]] && return 0
   if ! "${BUILDAH[@]}" inspect --type image "$ref" >/dev/null 2>&1; then
     log "buildah bud $dockerfile -> $ref"
-    # Behind a TLS-intercepting proxy npm must trust the proxy's CA: the host's bundle is mounted
-    # for the build only (the Dockerfiles never copy it into a layer).
     local ca=()
-    if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -r ${NODE_EXTRA_CA_CERTS:-} ]]; then
-      ca=(--volume "$NODE_EXTRA_CA_CERTS:/run/gtp5g-build-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/gtp5g-build-ca.crt)
-    fi
+    read_build_ca ca
     "${BUILDAH[@]}" bud --isolation chroot --layers=false --quiet "${ca[@]}" \
       --build-arg "BASE_IMAGE=$base" "${args[@]}" --build-arg "VERSION=test-$key" \
       -f "$repo/$dockerfile" -t "$ref" "$repo" >"$cache/$name-build.log" 2>&1 \
