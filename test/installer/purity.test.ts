@@ -19,21 +19,6 @@ const resolve = (from: string, spec: string): string | undefined =>
 
 const CORE = readdirSync(path.join(INSTALLER, 'core')).filter(f => f.endsWith('.ts')).map(f => path.join(INSTALLER, 'core', f))
 
-t.test('the checker tells type imports from value imports', async t => {
-  const probe = moduleFacts('probe.ts', [
-    "import { type A, type B } from './types.js'",
-    "import type C from './c.js'",
-    "import { type D, e } from './mixed.js'",
-    "import './side-effect.js'",
-    "import f from './default.js'",
-    "export type { G } from './g.js'",
-    "export { h } from './h.js'",
-    "const i = await import('./dynamic.js')"
-  ].join('\n'))
-  t.same(probe.imports, ['./types.js', './c.js', './mixed.js', './side-effect.js', './default.js', './g.js', './h.js', './dynamic.js'])
-  t.same(probe.valueImports, ['./mixed.js', './side-effect.js', './default.js', './h.js', './dynamic.js'])
-})
-
 t.test('the core imports only its siblings, the kernel release parser and the contract', async t => {
   t.ok(CORE.length >= 3, `core files: ${CORE.map(rel).join(', ')}`)
   const allowed = new Set([...CORE, path.join(INSTALLER, 'kernel.ts'), CONTRACT])
