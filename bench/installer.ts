@@ -1,35 +1,35 @@
-// Installer benchmark (not a test): one qemu (TCG) boot of Debian's kernel on the installer
-// image, running the same scenario as test/installer/qemu.test.ts, and prints
-//   cold    = empty cache: download (file://) + sha256 + kbuild + load, until ready
-//   warm    = module not loaded, cache hit: load only
-//   restart = module already loaded at the desired version: the no-op path
-//   planted = a foreign .ko in the cache entry: rebuilt from source, then loaded
-// all measured INSIDE the guest from process start to the installer's "done" log line.
-// TCG emulation is several times slower than the hardware: compare runs, not absolute values.
-// Usage: bash scripts/installer-test-deps.sh && npm run bench:installer
+// The node benchmark on its own (section 3 of `npm run bench`, see bench/node.ts): one qemu
+// (TCG) boot of the newest prepared Debian kernel on the installer image, printed on the terminal.
+//   --compare-image   also run the installer as the image was built, beside this tree's
+//   --rounds=N        warm and restart runs per installer (default 3)
+// Usage: bash scripts/installer-test-deps.sh && npm run bench:installer [-- --compare-image]
+import { parseArgs } from 'node:util'
 import { vmEnv } from '../test/support/realenv.js'
-import { bootScenario } from '../test/support/vm.js'
+import { median, nodeRun, type InstallerRun } from './node.js'
 
+const { values } = parseArgs({ options: { 'compare-image': { type: 'boolean', default: false }, rounds: { type: 'string', default: '3' } } })
 const env = vmEnv()
 if (typeof env === 'string') {
   console.error(env)
   process.exit(1)
 }
-// The newest prepared kernel.
 const kernel = env.kernels.at(-1)
 if (kernel === undefined) process.exit(1)
-const run = await bootScenario(env, kernel)
-const ms = (step: string): string => {
-  const r = run.records.get(step)
-  if (r?.ms === undefined || r.ms === '-1') return 'n/a (step failed, see the guest console above)'
-  return `${(Number(r.ms) / 1000).toFixed(2)} s  (${r.outcome ?? '?'})`
+const run = await nodeRun(env, kernel, { rounds: Number(values.rounds), compareImage: values['compare-image'] })
+if (run.failure !== undefined) console.log(run.failure)
+const s = (ms: number): string => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a'
+const phases = (r: InstallerRun): string => Object.entries(r.phases).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`).join(', ')
+console.log(`gtp5g-installer on a node — kernel ${run.kernel}, ${run.cpus} vCPUs, qemu TCG, image ${env.IMAGE_REF}`)
+console.log(`  raw make + insmod   before ${s(run.rawBefore)}, after ${s(run.rawAfter)}`)
+console.log(`  cold install        ${s(run.cold.ms)}  (${run.cold.probe}; ${phases(run.cold)})`)
+console.log(`  warm floor (insmod) ${run.floorWarm.map(s).join(', ')}`)
+console.log(`  restart floor       ${run.floorRestart.map(s).join(', ')}`)
+for (const [name, runs] of Object.entries(run.warm)) {
+  console.log(`  warm [${name}]  median ${s(median(runs.map(r => r.ms)))}`)
+  for (const r of runs) console.log(`    ${s(r.ms)} ${r.outcome ?? '?'} (${r.probe}; ${phases(r)})`)
 }
-if (!run.records.has('end')) console.log(run.console.slice(-4000))
-console.log(`gtp5g-installer benchmark — kernel ${kernel.release}, image ${env.IMAGE_REF}, qemu TCG`)
-console.log(`  cold install    ${ms('cold')}`)
-const parts = run.records.get('cold-steps') ?? {}
-console.log(`    of which (ms): ${Object.entries(parts).filter(([k]) => k !== 'step').map(([k, v]) => `${k} ${v}`).join(', ')}`)
-console.log(`  warm install    ${ms('warm')}`)
-console.log(`  restart         ${ms('restart')}`)
-console.log(`  planted entry   ${ms('foreign')}  (provenance check failed: rebuilt from source)`)
-console.log(`  whole guest run ${(run.bootMs / 1000).toFixed(1)} s (boot, all scenario steps, disk staging)`)
+for (const [name, runs] of Object.entries(run.restart)) {
+  console.log(`  restart [${name}]  median ${s(median(runs.map(r => r.ms)))}`)
+  for (const r of runs) console.log(`    ${s(r.ms)} ${r.outcome ?? '?'} uevents ${r.uevents ?? '?'} unloads ${r.unloads ?? '?'} (${r.probe}; ${phases(r)})`)
+}
+console.log(`  whole guest run ${(run.guestMs / 1000).toFixed(1)} s`)

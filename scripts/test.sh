@@ -59,7 +59,7 @@ fi
 
 check typecheck npm run --silent typecheck
 check lint npm run --silent lint
-check shellcheck shellcheck .ci/run scripts/*.sh scripts/lib/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh e2e/cluster/*.sh e2e/kind/*.sh e2e/node/*.sh e2e/node/guest/*.sh
+check shellcheck shellcheck .ci/run scripts/*.sh scripts/lib/*.sh test/installer/fixtures/*.sh test/installer/fixtures/guest/*.sh bench/guest/*.sh e2e/cluster/*.sh e2e/kind/*.sh e2e/node/*.sh e2e/node/guest/*.sh
 check build npm run --silent build
 
 npx tap --reporter=tap 2>&1 | tee "$log_dir/tap.log"

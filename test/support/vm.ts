@@ -42,7 +42,15 @@ export async function buildHolder (kernel: VmKernel, work: string, tarball: stri
   return path.join(holder, 'gtp5g_holder.ko')
 }
 
-export async function prepareDisk (env: RealEnv, kernel: VmKernel, work: string): Promise<string> {
+/** Another guest program than the qemu suite's scenario, and more files on the disk (the benchmark's). */
+export interface GuestOptions {
+  /** A script run as the guest's PID 1 instead of fixtures/guest/scenario.sh. */
+  init?: string
+  /** Called with the staged root filesystem before the disk is made: add files, never change the image's (they are hard links). */
+  stage?: (root: string) => Promise<void>
+}
+
+export async function prepareDisk (env: RealEnv, kernel: VmKernel, work: string, guest: GuestOptions = {}): Promise<string> {
   const root = path.join(work, 'root')
   const release = kernel.release
   await copyTree(env.IMAGE_ROOTFS, root)
@@ -66,8 +74,9 @@ export async function prepareDisk (env: RealEnv, kernel: VmKernel, work: string)
   await cp(await buildHolder(kernel, work, v1), path.join(test, 'gtp5g_holder.ko'))
   // BAD_SHA256: a pin no tarball has (the provenance case). V3: the NETIF_F_LLTX source.
   await writeFile(path.join(test, 'env'), `V1=v0.0.1\nV1_SHA256=${sha}\nV2=v0.0.2\nV3=v0.0.3\nBAD_SHA256=${'0'.repeat(64)}\n`)
-  await cp(path.join(FIXTURES, 'guest/scenario.sh'), path.join(test, 'scenario.sh'))
+  await cp(guest.init ?? path.join(FIXTURES, 'guest/scenario.sh'), path.join(test, 'scenario.sh'))
   await chmod(path.join(test, 'scenario.sh'), 0o755)
+  await guest.stage?.(root)
 
   const disk = path.join(work, 'disk.img')
   const { stdout } = await exec('du', ['-sm', root])
@@ -96,11 +105,11 @@ export function parseRecords (consoleText: string): Map<string, GuestRecord> {
   return records
 }
 
-export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: { timeoutMs?: number, log?: (s: string) => void } = {}): Promise<GuestRun> {
+export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: { timeoutMs?: number, log?: (s: string) => void } & GuestOptions = {}): Promise<GuestRun> {
   const work = await mkdtemp(path.join(tmpdir(), 'gtp5g-vm-'))
   const release = kernel.release
   try {
-    const disk = await prepareDisk(env, kernel, work)
+    const disk = await prepareDisk(env, kernel, work, opts)
     const args = [
       '-accel', 'tcg', '-cpu', 'max', '-smp', '2', '-m', '2048', '-nographic', '-no-reboot', '-nic', 'none',
       '-kernel', kernel.vmlinuz, '-initrd', kernel.initrd,

@@ -1,0 +1,152 @@
+#!/bin/sh
+# PID 1 of the node benchmark's qemu guest (bench/node.ts boots it through test/support/vm.ts):
+# the installer's cold install, warm install and restart, beside gtp5g's own build and load by
+# hand (`make` + `insmod`) on the same tarball and headers, in the same boot. Prints
+# "@@GTP5G key=value ..." lines; every time is in ms, measured here with `date +%s%3N`, and the
+# installer's phases come from its own JSON log.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+# shellcheck disable=SC1091
+. /gtp5g-test/env
+# shellcheck disable=SC1091
+. /gtp5g-test/bench.env
+export GTP5G_TERMINATION_LOG=/tmp/termination-log GTP5G_WATCH_INTERVAL_SECONDS=10 NODE_OPTIONS=--max-old-space-size=256
+export GTP5G_SOURCE_URL='file:///gtp5g-test/gtp5g-{version}.tar.gz'
+export GTP5G_READY_FILE=/tmp/gtp5g-ready
+KERNEL=$(uname -r)
+KDIR=/lib/modules/$KERNEL/build
+TARBALL=/gtp5g-test/gtp5g-$V1.tar.gz
+ENTRY=/var/lib/gtp5g/$V1/$KERNEL
+JOBS=$(nproc)
+
+say () { printf '%s\n' "@@GTP5G $*"; }
+now_ms () { date +%s%3N; }
+ver () { cat /sys/module/gtp5g/version 2>/dev/null || echo none; }
+seqnum () { cat /sys/kernel/uevent_seqnum; }
+# The fixture's module_exit prints "gtp5g fixture <v> unloaded": the kernel's own count of unloads.
+unloads () { dmesg 2>/dev/null | grep -c 'gtp5g fixture .* unloaded'; }
+# The node as it is after a reboot: neither gtp5g nor udp_tunnel loaded.
+clean_kernel () { rmmod gtp5g 2>/dev/null; rmmod udp_tunnel 2>/dev/null; }
+
+# By hand, as gtp5g's README has it: unpack, make against the headers, load. Debian's headers
+# reach their kbuild tools through /usr/lib/linux-kbuild-*, which the pod (and so this guest)
+# has at /host/usr/lib: linked for the build and unlinked after it, so the installer links them
+# itself. Same make command line as the installer's (-j as many jobs as CPUs).
+raw () { # $1 = record name
+  rm -rf /tmp/raw && mkdir -p /tmp/raw
+  for k in /host/usr/lib/linux-kbuild-*; do ln -s "$k" /usr/lib/; done
+  T0=$(now_ms)
+  tar -xzf "$TARBALL" -C /tmp/raw --strip-components=1
+  T1=$(now_ms)
+  make -C /tmp/raw "-j$JOBS" "KVER=$KERNEL" "KDIR=$KDIR" >/tmp/raw.log 2>&1
+  MAKE_EXIT=$?
+  T2=$(now_ms)
+  modprobe udp_tunnel && insmod /tmp/raw/gtp5g.ko
+  T3=$(now_ms)
+  say step="$1" ms=$((T3 - T0)) extract=$((T1 - T0)) make=$((T2 - T1)) load=$((T3 - T2)) exit=$MAKE_EXIT version="$(ver)"
+  [ $MAKE_EXIT = 0 ] || tail -n 20 /tmp/raw.log
+  for k in /host/usr/lib/linux-kbuild-*; do rm -f "/usr/lib/$(basename "$k")"; done
+  clean_kernel
+}
+
+# The point the pod's readiness probe first passes. An installer that writes its readiness file
+# (GTP5G_READY_FILE; the probe reads it): when the file appears. One that has none (the probe is
+# `gtp5g-installer check`, a Node.js start): when its log says "done", plus one check run right
+# then, as if the kubelet probed at that very moment (the probe period's wait is left out).
+has_ready_file () { grep -q GTP5G_READY_FILE "$1/../contract/index.js"; }
+# The installer's phases, from its JSON log: the first line's time (Node.js start-up and module
+# loading), each step's durationMs, and "done".
+phases () { # $1 = log, $2 = T0
+  first=$(grep -o '"time":[0-9]*' "$1" | head -n1 | cut -d: -f2)
+  printf 'first=%s ' $((${first:-$2} - $2))
+  for s in kernel inspect lock cache-lookup load-dependency load verify; do
+    d=$(grep -o "\"step\":\"$s\",\"durationMs\":[0-9]*" "$1" | head -n1 | sed 's/.*://'); printf '%s=%s ' "$s" "${d:--}"
+  done
+  st=$(grep -o '"startupMs":[0-9]*' "$1" | head -n1 | cut -d: -f2); printf 'startup=%s ' "${st:--}"
+  done_t=$(grep -o '"time":[0-9]*[^}]*"step":"done"' "$1" | head -n1 | sed 's/"time":\([0-9]*\).*/\1/')
+  printf 'done=%s' $((${done_t:-$2} - $2))
+}
+# Starts `install` like the kubelet would, with the pod's capabilities, and waits until ready.
+install_run () { # $1 = installer dir (holds main.js), $2 = log name, $3 = timeout s
+  rm -f /tmp/termination-log "$GTP5G_READY_FILE"
+  T0=$(now_ms)
+  GTP5G_VERSION=$V1 GTP5G_SOURCE_SHA256=$V1_SHA256 setpriv --inh-caps=-all --bounding-set=-all,+sys_module \
+    "$1/main.js" install >"/tmp/$2.log" 2>&1 &
+  PID=$!
+  deadline=$(($(now_ms) + $3 * 1000)); READY=-1
+  if has_ready_file "$1"; then
+    while [ "$(now_ms)" -lt $deadline ] && kill -0 $PID 2>/dev/null; do
+      if [ -e "$GTP5G_READY_FILE" ]; then READY=$(($(now_ms) - T0)); break; fi
+      sleep 0.02
+    done
+    PROBE='file'
+  else
+    while [ "$(now_ms)" -lt $deadline ] && kill -0 $PID 2>/dev/null; do
+      if grep -q '"step":"done"' "/tmp/$2.log"; then
+        C0=$(now_ms)
+        GTP5G_VERSION=$V1 "$1/main.js" check 2>/dev/null && READY=$(($(grep -o '"time":[0-9]*[^}]*"step":"done"' "/tmp/$2.log" | sed 's/"time":\([0-9]*\).*/\1/') - T0 + $(now_ms) - C0))
+        break
+      fi
+      sleep 0.02
+    done
+    PROBE='check'
+  fi
+}
+stop_install () { kill -TERM $PID; wait $PID; }
+
+say boot kernel="$KERNEL" cpus="$JOBS" variants="$VARIANTS"
+# Warm-up, not counted: the first build reads gcc, the headers and the image's Node.js from disk.
+# Every measured run after it finds them in the page cache, the hand-run ones and the installer's alike.
+raw raw-warmup
+raw raw-before
+# Cold: empty cache → download (file://, sha256 checked), extract, kbuild, store, load.
+COLD_DIR=$(echo "$VARIANTS" | cut -d' ' -f1 | cut -d= -f2)
+install_run "$COLD_DIR" cold 900
+say step=cold ms=$READY probe=$PROBE version="$(ver)" "$(phases /tmp/cold.log "$T0")"
+[ "$READY" -ge 0 ] || { tail -n 30 /tmp/cold.log; cat /tmp/termination-log 2>/dev/null; }
+stop_install
+clean_kernel
+raw raw-after
+
+# By hand from the cached module: the warm install's floor.
+for i in $(seq 1 "$ROUNDS"); do
+  T0=$(now_ms); modprobe udp_tunnel && insmod "$ENTRY/gtp5g.ko"; T1=$(now_ms)
+  say step="floor-warm-$i" ms=$((T1 - T0)) version="$(ver)"
+  clean_kernel
+done
+# Reading the version by hand: the restart's floor.
+insmod_loaded () { modprobe udp_tunnel && insmod "$ENTRY/gtp5g.ko"; }
+insmod_loaded
+for i in $(seq 1 "$ROUNDS"); do
+  T0=$(now_ms); v=$(cat /sys/module/gtp5g/version); T1=$(now_ms)
+  say step="floor-restart-$i" ms=$((T1 - T0)) version="$v"
+done
+clean_kernel
+
+for variant in $VARIANTS; do
+  name=${variant%%=*}; dir=${variant#*=}
+  # Warm: the node rebooted (nothing loaded), the cache holds the module.
+  for i in $(seq 1 "$ROUNDS"); do
+    install_run "$dir" "warm-$name-$i" 120
+    say step="warm-$name-$i" ms=$READY probe=$PROBE version="$(ver)" "$(phases "/tmp/warm-$name-$i.log" "$T0")" outcome="$(grep -o '"outcome":"[a-z-]*"' "/tmp/warm-$name-$i.log" | cut -d'"' -f4)"
+    stop_install
+    clean_kernel
+  done
+  # Restart: the module loaded at the desired version; nothing may be unloaded or loaded again.
+  insmod_loaded
+  for i in $(seq 1 "$ROUNDS"); do
+    S0=$(seqnum); U0=$(unloads)
+    install_run "$dir" "restart-$name-$i" 120
+    say step="restart-$name-$i" ms=$READY probe=$PROBE version="$(ver)" uevents=$(($(seqnum) - S0)) unloads=$(($(unloads) - U0)) "$(phases "/tmp/restart-$name-$i.log" "$T0")" outcome="$(grep -o '"outcome":"[a-z-]*"' "/tmp/restart-$name-$i.log" | cut -d'"' -f4)"
+    stop_install
+  done
+  clean_kernel
+done
+
+say step=end
+sync
+echo o >/proc/sysrq-trigger
+sleep 10
