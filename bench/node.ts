@@ -14,6 +14,8 @@ import { chmod, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type Bar } from './lib/plot.js'
+import { type Row, type Section } from './lib/report.js'
 import { type RealEnv, type VmKernel } from '../test/support/realenv.js'
 import { bootScenario, type GuestRecord } from '../test/support/vm.js'
 
@@ -116,5 +118,92 @@ export async function nodeRun (env: RealEnv, kernel: VmKernel, opts: { rounds?: 
     }
   } finally {
     await rm(compiled, { recursive: true, force: true })
+  }
+}
+
+/** The parts of one run, in order, adding up to its time to ready (ms). */
+export function runParts (r: InstallerRun): Array<{ part: string, value: number }> {
+  const p = r.phases
+  const v = (k: string): number => p[k] ?? 0
+  const startup = p.startup ?? p.first ?? 0
+  const named = [
+    { part: 'Node.js start-up and module loading', value: startup },
+    { part: 'kernel release, /sys/module read', value: v('kernel') + v('inspect') },
+    { part: 'cache entry lock (flock)', value: v('lock') },
+    { part: 'cache lookup (sha256, provenance)', value: v('cache-lookup') },
+    { part: 'modprobe udp_tunnel', value: v('load-dependency') },
+    { part: 'insmod', value: v('load') },
+    { part: 'verify', value: v('verify') }
+  ]
+  const done = p.done ?? r.ms
+  const counted = named.reduce((a, b) => a + b.value, 0)
+  return [
+    ...named,
+    { part: 'other (logging, scheduling)', value: Math.max(0, done - counted) },
+    { part: r.probe === 'file' ? 'readiness file written and seen' : 'one `check` (a Node.js start)', value: Math.max(0, r.ms - done) }
+  ]
+}
+
+/** The run whose time is the median of `runs` (the lower middle one for an even count). */
+export function medianRun (runs: readonly InstallerRun[]): InstallerRun | undefined {
+  const ok = runs.filter(r => Number.isFinite(r.ms)).sort((a, b) => a.ms - b.ms)
+  return ok[Math.floor((ok.length - 1) / 2)]
+}
+
+const VARIANT_LABEL: Record<string, string> = { tree: 'installer', image: 'installer as the image was built' }
+
+/** Section 3 of the report, its bars (figures beside floors) and the warm and restart runs split into parts. */
+export function nodeSection (run: NodeRun, imageRef: string): { section: Section, bars: Bar[], parts: Array<{ run: string, part: string, order: number, value: number }> } {
+  const s = (ms: number): number => ms / 1000
+  const raw = (run.rawBefore + run.rawAfter) / 2
+  const names = Object.keys(run.warm)
+  const rows: Row[] = [
+    { figure: 'cold install → ready (download, sha256, extract, kbuild, store, load)', value: s(run.cold.ms), unit: 's', floor: { name: '`make` + `insmod` by hand (mean of before and after)', value: s(raw) }, target: { kind: 'ratio<=', limit: 1.15 } }
+  ]
+  const bars: Bar[] = [
+    { group: 'cold install', series: 'floor: by hand', value: s(raw) },
+    { group: 'cold install', series: VARIANT_LABEL.tree as string, value: s(run.cold.ms) }
+  ]
+  const parts: Array<{ run: string, part: string, order: number, value: number }> = []
+  bars.push({ group: 'warm install', series: 'floor: by hand', value: s(median(run.floorWarm)) })
+  bars.push({ group: 'restart', series: 'floor: by hand', value: s(median(run.floorRestart)) })
+  for (const name of names) {
+    const label = VARIANT_LABEL[name] ?? name
+    const warm = run.warm[name] ?? []
+    const restart = run.restart[name] ?? []
+    const suffix = name === 'tree' ? '' : ` [${label}]`
+    rows.push(
+      { figure: `warm install (cache hit) → ready, median of ${warm.length}${suffix}`, value: s(median(warm.map(r => r.ms))), unit: 's', floor: { name: '`modprobe udp_tunnel` + `insmod` of the cached module by hand', value: s(median(run.floorWarm)) }, target: { kind: 'value<=', limit: 2 } },
+      { figure: `restart (module loaded) → ready, median of ${restart.length}${suffix}`, value: s(median(restart.map(r => r.ms))), unit: 's', floor: { name: 'reading /sys/module/gtp5g/version by hand', value: s(median(run.floorRestart)) }, target: { kind: 'value<=', limit: 1 } },
+      { figure: `gtp5g unloads during the restarts (the module's exit message in the kernel log)${suffix}`, value: restart.reduce((a, r) => a + (r.unloads ?? Number.NaN), 0), unit: 'unloads', target: { kind: 'value<=', limit: 0 } },
+      { figure: `kernel uevents during the restarts (a module load or unload makes at least one)${suffix}`, value: restart.reduce((a, r) => a + (r.uevents ?? Number.NaN), 0), unit: 'events', target: { kind: 'value<=', limit: 0 } }
+    )
+    bars.push({ group: 'warm install', series: label, value: s(median(warm.map(r => r.ms))) })
+    bars.push({ group: 'restart', series: label, value: s(median(restart.map(r => r.ms))) })
+    for (const [what, runs] of [['warm', warm], ['restart', restart]] as const) {
+      const m = medianRun(runs)
+      if (m === undefined) continue
+      runParts(m).forEach((p, order) => parts.push({ run: `${what} install, ${label}`.replace('restart install', 'restart'), part: p.part, order, value: s(p.value) }))
+    }
+  }
+  const notes: string[] = []
+  const warmTree = medianRun(run.warm.tree ?? [])
+  if (warmTree !== undefined) {
+    const ps = runParts(warmTree).filter(p => p.value > 0).sort((a, b) => b.value - a.value)
+    notes.push(`**Where the warm install's ${(warmTree.ms / 1000).toFixed(2)} s go** (its median run, from the installer's own log): ${ps.map(p => `${p.part} ${(p.value / 1000).toFixed(2)} s`).join(', ')}. By hand the same load takes ${(median(run.floorWarm) / 1000).toFixed(2)} s: the rest is the price of a Node.js program, its checks (the lock, the cache entry's checksum and provenance) and the readiness signal.`)
+  }
+  return {
+    section: {
+      title: '3. Node',
+      intro: [
+        `The installer on a node: one qemu boot of Debian's ${run.kernel} on the installer image (${run.cpus} vCPUs, **TCG emulation without KVM**, several times slower than hardware: the ratios travel, the seconds do not), the same guest as the qemu suite (\`test/support/vm.ts\`), driven by \`bench/guest/node.sh\`. The installer is this tree's, compiled and run on the image \`${imageRef}\`, with the pod's capabilities (CAP_SYS_MODULE only). Each time runs from the process start to the readiness the pod's probe reads (the installer's readiness file appearing; a kubelet adds at most one probe period, 2 s). The source is the tests' gtp5g stand-in (\`test/installer/fixtures/gtp5g-fixture\`, same Makefile interface), served as \`file://\` with its sha256 pinned.`,
+        `**Floors**, by hand in the same boot: for cold, the same tarball unpacked with \`tar\`, \`make -jN KVER= KDIR=\` (the installer's command line) against the same headers, \`modprobe udp_tunnel\` and \`insmod\`, measured before and after the installer's cold run (${(run.rawBefore / 1000).toFixed(1)} s and ${(run.rawAfter / 1000).toFixed(1)} s), after one warm-up build that is not counted, so that gcc, the headers and Node.js are in the page cache for every measured run; gtp5g and udp_tunnel are unloaded before each. For warm, \`modprobe udp_tunnel\` + \`insmod\` of the cached module; for restart, one read of /sys/module/gtp5g/version. Unloads during a restart are counted by the kernel: the module's exit message in the kernel log, and every kernel uevent (a module load or unload makes at least one).`
+      ],
+      rows,
+      plots: [],
+      notes
+    },
+    bars,
+    parts
   }
 }

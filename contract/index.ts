@@ -217,8 +217,16 @@ export const HOST_PATHS = Object.freeze({
  */
 export const HOST_LIB = Object.freeze({ host: '/usr/lib', mount: '/host/usr/lib' } as const)
 
-/** The installer's entrypoint inside its image; the readiness probe runs `<this> check`. */
+/** The installer's entrypoint inside its image (`<this> check` answers the probe's question by hand). */
 export const INSTALLER_BINARY = '/usr/local/bin/gtp5g-installer'
+/**
+ * The installer's readiness file in its container: present exactly while the running installer
+ * last found the node in the state its action wants (it re-reads /sys/module after every step
+ * and every watch interval). The readiness probe only reads it: a `cat`, not a Node.js start.
+ */
+export const READY_FILE = '/tmp/gtp5g-ready'
+/** Overrides READY_FILE; for tests and local runs only. */
+export const ENV_READY_FILE = 'GTP5G_READY_FILE'
 export const TERMINATION_LOG = '/dev/termination-log'
 /** Overrides TERMINATION_LOG; for tests and local runs only (a pod always uses the kubelet's file). */
 export const ENV_TERMINATION_LOG = 'GTP5G_TERMINATION_LOG'

@@ -2,7 +2,7 @@
 // passes argv and env in, so every rule here is a table test.
 import {
   type Action, ACTIONS, type Command, COMMANDS, DEFAULT_SOURCE_URL, ENV, ENV_TERMINATION_LOG,
-  KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, sourceUrlFor, TERMINATION_LOG, versionRegExp
+  ENV_READY_FILE, KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, READY_FILE, sourceUrlFor, TERMINATION_LOG, versionRegExp
 } from '../contract/index.js'
 import { InstallerError } from './errors.js'
 import { isKernelRelease } from './kernel.js'
@@ -25,6 +25,8 @@ export interface Config {
   watchIntervalMs: number
   logLevel: string
   terminationLog: string
+  /** Present while the node is in the state the action wants; the readiness probe reads it. */
+  readyFile: string
   /** Not configurable from the pod: the defaults are the contract; tests pass smaller ones. */
   limits: Limits
 }
@@ -95,6 +97,7 @@ export function parseConfig (argv: readonly string[], env: Env): Config {
     watchIntervalMs: Math.round(interval * 1000),
     logLevel: env[ENV.logLevel] || 'info',
     terminationLog: env[ENV_TERMINATION_LOG] || TERMINATION_LOG,
+    readyFile: env[ENV_READY_FILE] || READY_FILE,
     limits: { ...DEFAULT_LIMITS }
   }
 }

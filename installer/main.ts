@@ -1,149 +1,35 @@
 #!/usr/bin/env node
-// The installer's process shell: env, logger, clock, signals, exit codes and the termination
-// message. Decisions live in core/, carried out by flow.ts; this file only wires the real ports to them.
-import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { release, tmpdir } from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { pino } from 'pino'
-import { ENV, ENV_TERMINATION_LOG, MODULE_NAME, TERMINATION_LOG } from '../contract/index.js'
-import { exitWithTerminationMessage } from '../contract/termination.js'
+// The installer's entry point: reads the configuration, then either answers `check` from
+// /sys/module alone or starts the long-running install/unload process (service.ts). A check
+// loads no more than it reads: the logger and the build pipeline are loaded by service.ts only.
+import { ENV_TERMINATION_LOG, MODULE_NAME, TERMINATION_LOG } from '../contract/index.js'
 import { type Config, parseConfig } from './config.js'
+import { readiness } from './core/module.js'
 import { toTermination } from './errors.js'
-import { run } from './exec.js'
-import { satisfies } from './core/module.js'
-import { check, install, unload } from './flow.js'
-import { realKmod } from './kmod.js'
 import { hostPaths } from './paths.js'
-import { type Host, hostPorts, type Ports } from './ports.js'
-import { watch } from './watch.js'
+import { readModuleState } from './sysfs.js'
 
-const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' })
-
-/** After SIGTERM, how long cleanup may take before the process exits anyway (the kubelet waits 30 s). */
-const SHUTDOWN_GRACE_MS = 10_000
-
-/**
- * The release in the package.json beside the installer (/opt/gtp5g-installer in the image, the
- * repository root in tests): recorded in each cache entry, so a new installer rebuilds.
- */
-function installerVersion (): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown, version?: unknown }
-      if (pkg.name === 'gtp5g-operator' && typeof pkg.version === 'string') return pkg.version
-    } catch {
-      // not here: look further up
-    }
-    const up = path.dirname(dir)
-    if (up === dir) return 'unknown'
-    dir = up
-  }
-}
-
-async function fail (err: unknown, terminationLog: string): Promise<never> {
-  const { reason, message } = toTermination(err)
-  return await exitWithTerminationMessage(log, terminationLog, reason, message, 'installer')
-}
-
-function realHost (config: Config): Host {
-  return {
-    paths: hostPaths(config.hostRoot),
-    kmod: realKmod(run, config.hostRoot),
-    runner: run,
-    workDir: async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'gtp5g-build-'))
-      return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) }
-    }
-  }
-}
-
-function realPorts (config: Config, signal: AbortSignal): Ports {
-  return {
-    log,
-    now: () => performance.now(),
-    runningKernel: () => release(),
-    installerVersion: installerVersion(),
-    signal,
-    ...hostPorts(realHost(config))
-  }
-}
-
-async function main (): Promise<void> {
-  let config: Config
+async function configOrExit (): Promise<Config> {
   try {
-    config = parseConfig(process.argv.slice(2), process.env)
+    return parseConfig(process.argv.slice(2), process.env)
   } catch (err) {
     // A probe must not write the container's termination message: just "not ready".
     if (process.argv[2] === 'check') {
       process.stderr.write(`not ready: ${toTermination(err).message}\n`)
       process.exit(1)
     }
-    return fail(err, process.env[ENV_TERMINATION_LOG] || TERMINATION_LOG)
+    const { fail } = await import('./service.js')
+    return await fail(err, process.env[ENV_TERMINATION_LOG] || TERMINATION_LOG)
   }
-  log.level = config.logLevel
-
-  if (config.command === 'check') {
-    // The readiness probe: silent on success, one line on stderr when not ready.
-    const result = await check(config, hostPorts(realHost(config)))
-    if (!result.ready) process.stderr.write(`not ready: ${result.detail}\n`)
-    process.exit(result.ready ? 0 : 1)
-  }
-
-  // SIGTERM means the pod is going away (rollout, drain, node shutdown). The data plane must
-  // stay up: nothing is unloaded. Work in progress is aborted (make's process group killed,
-  // downloads and lock waits stopped) and unwinds through its cleanup (temporary files, the
-  // scratch directory, the entry's lock) before the process exits 0; process.exit at once would
-  // skip that. If cleanup hangs, the grace timer exits anyway and the next holder of the entry's
-  // lock sweeps what is left.
-  const shutdown = new AbortController()
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (shutdown.signal.aborted) return
-      log.info({ signal }, 'stopping; the module stays loaded')
-      shutdown.abort(new DOMException(`stopping on ${signal}`, 'AbortError'))
-      setTimeout(() => {
-        log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'cleanup did not finish in time; exiting')
-        process.exit(0)
-      }, SHUTDOWN_GRACE_MS).unref()
-    })
-  }
-  const stopped = (): never => {
-    log.info('stopped')
-    process.exit(0)
-  }
-
-  const ports = realPorts(config, shutdown.signal)
-  try {
-    if (config.action === 'install') {
-      await install(config, ports)
-      if (shutdown.signal.aborted) stopped()
-      log.info({ intervalMs: config.watchIntervalMs }, 'ready; watching that the module stays loaded')
-      const needsRepair = async (): Promise<boolean> => {
-        return !satisfies(config, await ports.module.state())
-      }
-      const w = watch(config.watchIntervalMs, needsRepair, async () => {
-        log.warn({ module: MODULE_NAME }, 'module no longer loaded at the desired version; loading it again')
-        await install(config, ports)
-      })
-      shutdown.signal.addEventListener('abort', () => w.stop(), { once: true })
-      await w.done
-    } else {
-      await unload(ports)
-      log.info('ready; nothing more to do until the pod is deleted')
-      // Nothing to watch: stay alive (a timer keeps the event loop busy) so the pod keeps
-      // reporting ready; a bare pending promise would let Node exit.
-      const idle = setInterval(() => {}, 2 ** 30)
-      await new Promise(resolve => shutdown.signal.addEventListener('abort', resolve, { once: true }))
-      clearInterval(idle)
-    }
-  } catch (err) {
-    if (shutdown.signal.aborted) stopped()
-    await fail(err, config.terminationLog)
-  }
-  stopped()
 }
 
-await main()
+const config = await configOrExit()
+if (config.command === 'check') {
+  // The readiness question by hand (`kubectl exec … gtp5g-installer check`): silent when ready,
+  // one line on stderr when not. The pod's probe reads the running installer's READY_FILE instead.
+  const result = readiness(config, await readModuleState(hostPaths(config.hostRoot), MODULE_NAME))
+  if (!result.ready) process.stderr.write(`not ready: ${result.detail}\n`)
+  process.exit(result.ready ? 0 : 1)
+}
+const { serve } = await import('./service.js')
+await serve(config)

@@ -2,21 +2,20 @@
 // the real ones over a host: its sysfs, kmod's tools, the build cache, the lock and the build
 // pipeline. Tests build the same ports over a temporary root with a fake kmod and make.
 import { mkdir } from 'node:fs/promises'
-import { MODULE_NAME } from '../contract/index.js'
-import { type BuildOptions, type BuildResult, kbuild } from './build.js'
+import { MODULE_DEPENDENCY, MODULE_NAME } from '../contract/index.js'
+import { type BuildOptions, type BuildResult } from './build.js'
 import { evict, lookup, store, sweepTemporaries, writeAtomic } from './cache.js'
 import { type ModuleState } from './core/module.js'
 import { type Lookup, type Provenance, type Wanted } from './core/provenance.js'
-import { download, type DownloadOptions, type Downloaded } from './download.js'
-import { elfSectionNames } from './elf.js'
+import { type DownloadOptions, type Downloaded } from './download.js'
 import { type Runner } from './exec.js'
-import { type ExtractLimits, extractSource } from './extract.js'
-import { btfHeadersTree, type BtfBuild, linkHostKbuild, requireHeaders } from './headers.js'
+import { type ExtractLimits } from './extract.js'
+import { type BtfBuild } from './headers.js'
 import { type Kmod } from './kmod.js'
 import { acquireLock, type Lock, type LockOptions } from './lock.js'
 import { type CacheEntry, type HostPaths } from './paths.js'
 import { type Clock, type StepLogger } from './steps.js'
-import { readModuleState } from './sysfs.js'
+import { isLive, readModuleState } from './sysfs.js'
 
 /** gtp5g in the kernel: what /sys/module shows, and kmod's tools. */
 export interface ModulePort extends Kmod {
@@ -75,12 +74,20 @@ export interface Host {
   workDir: BuildPort['workDir']
 }
 
-/** The ports over `host`. Each reads `host`'s fields when called, so a test may swap its kmod or runner. */
+/**
+ * The ports over `host`. Each reads `host`'s fields when called, so a test may swap its kmod or
+ * runner. The build pipeline (tar, the HTTP client, kbuild, the ELF reader) is imported on its
+ * first use: a warm install or a restart never builds, and loading it cost them start-up time.
+ */
 export function hostPorts (host: Host): Pick<Ports, 'module' | 'cache' | 'build'> {
   return {
     module: {
       state: () => readModuleState(host.paths, MODULE_NAME),
-      loadDependency: kernel => host.kmod.loadDependency(kernel),
+      // Already in the kernel (a node where gtp5g was loaded before, or another user of it): one
+      // sysfs read instead of starting modprobe.
+      loadDependency: async kernel => {
+        if (!await isLive(host.paths, MODULE_DEPENDENCY)) await host.kmod.loadDependency(kernel)
+      },
       insmod: ko => host.kmod.insmod(ko),
       remove: () => host.kmod.remove()
     },
@@ -99,16 +106,17 @@ export function hostPorts (host: Host): Pick<Ports, 'module' | 'cache' | 'build'
     build: {
       workDir: () => host.workDir(),
       headers: async kernel => {
+        const { linkHostKbuild, requireHeaders } = await import('./headers.js')
         const linked = await linkHostKbuild(host.paths)
         const kdir = host.paths.kdir(kernel)
         await requireHeaders(kdir, kernel)
         return { kdir, linked }
       },
-      btfBase: (kdir, kernel, running, into) => btfHeadersTree(host.paths, kdir, kernel, running, into),
-      download,
-      extract: extractSource,
-      make: (srcDir, kernel, kdir, logFile, opts) => kbuild(host.runner, srcDir, kernel, kdir, logFile, opts),
-      sections: elfSectionNames
+      btfBase: async (kdir, kernel, running, into) => (await import('./headers.js')).btfHeadersTree(host.paths, kdir, kernel, running, into),
+      download: async (url, dest, opts) => (await import('./download.js')).download(url, dest, opts),
+      extract: async (tarball, destDir, limits, signal) => (await import('./extract.js')).extractSource(tarball, destDir, limits, signal),
+      make: async (srcDir, kernel, kdir, logFile, opts) => (await import('./build.js')).kbuild(host.runner, srcDir, kernel, kdir, logFile, opts),
+      sections: async ko => (await import('./elf.js')).elfSectionNames(ko)
     }
   }
 }

@@ -32,3 +32,8 @@ export async function readModuleState (paths: HostPaths, name: string): Promise<
   const btf = await exists(paths.sysBtf(name))
   return { loaded: true, version: await readTrimmed(`${dir}/version`), refcnt: Number.isFinite(refcnt) ? refcnt : 0, holders, btf }
 }
+
+/** Whether a loadable module is in the kernel and live (not still loading or going away). */
+export async function isLive (paths: HostPaths, name: string): Promise<boolean> {
+  return await readTrimmed(`${paths.sysModule(name)}/initstate`) === 'live'
+}

@@ -53,3 +53,56 @@ export async function renderSvg (spec: TopLevelSpec): Promise<string> {
     view.finalize()
   }
 }
+
+export interface Bar {
+  /** The group on the x axis, e.g. "warm install". */
+  group: string
+  /** The bar within its group, e.g. "floor: insmod by hand". */
+  series: string
+  value: number
+}
+
+/** Grouped bars (one bar per series within each group), for figures beside their floors. */
+export function barSpec (plot: { title: string, yTitle: string, bars: Bar[], log?: boolean }): TopLevelSpec {
+  const groups = [...new Set(plot.bars.map(b => b.group))]
+  const series = [...new Set(plot.bars.map(b => b.series))]
+  const values = plot.bars.map(b => b.value).filter(v => Number.isFinite(v) && v > 0)
+  // A log axis has no zero for bars to stand on: whole decades around the data instead.
+  const decades = values.length === 0 ? undefined : [10 ** Math.floor(Math.log10(Math.min(...values))), 10 ** Math.ceil(Math.log10(Math.max(...values)))]
+  const scale = plot.log === true ? { type: 'log' as const, ...(decades === undefined ? {} : { domain: decades }) } : {}
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: plot.title,
+    width: 520,
+    height: 300,
+    background: 'white',
+    data: { values: plot.bars.filter(b => Number.isFinite(b.value) && b.value > 0) },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'group', type: 'nominal', title: null, sort: groups, axis: { labelAngle: 0 } },
+      xOffset: { field: 'series', type: 'nominal', sort: series },
+      y: { field: 'value', type: 'quantitative', title: plot.yTitle, scale, stack: null },
+      color: { field: 'series', type: 'nominal', title: null, sort: series, legend: { orient: 'bottom', columns: 1, labelLimit: 400 } }
+    }
+  }
+}
+
+/** One horizontal bar per run, split into its consecutive parts (where the time of a run goes). */
+export function stackSpec (plot: { title: string, xTitle: string, parts: Array<{ run: string, part: string, order: number, value: number }> }): TopLevelSpec {
+  const runs = [...new Set(plot.parts.map(p => p.run))]
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: plot.title,
+    width: 520,
+    height: { step: 28 },
+    background: 'white',
+    data: { values: plot.parts.filter(p => Number.isFinite(p.value) && p.value > 0) },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'run', type: 'nominal', title: null, sort: runs, axis: { labelLimit: 300 } },
+      x: { field: 'value', type: 'quantitative', title: plot.xTitle, stack: 'zero' },
+      color: { field: 'part', type: 'nominal', title: null, sort: { field: 'order' }, legend: { orient: 'bottom', columns: 4, labelLimit: 300 } },
+      order: { field: 'order', type: 'quantitative' }
+    }
+  }
+}

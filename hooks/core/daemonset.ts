@@ -1,8 +1,8 @@
 // Builds the one child of a GTP5GModule: the installer DaemonSet. Pure: same input, same object,
 // same key order, so Metacontroller sees no diff when nothing changed.
 import {
-  type Action, childLabels, daemonSetName, ENV, HOST_LIB, HOST_PATHS, INSTALLER_BINARY, INSTALLER_CONTAINER,
-  LABEL_TEMPLATE_HASH, selectorLabels, shortHash, sourceUrlFor, TERMINATION_LOG
+  type Action, childLabels, daemonSetName, ENV, HOST_LIB, HOST_PATHS, INSTALLER_CONTAINER,
+  LABEL_TEMPLATE_HASH, READY_FILE, selectorLabels, shortHash, sourceUrlFor, TERMINATION_LOG
 } from '../../contract/index.js'
 import type { GTP5GModuleSpec } from './api.js'
 import { DEFAULT_INSTALLER_POD, type HookConfig } from './config.js'
@@ -108,13 +108,15 @@ function podSpec (input: DaemonSetInput): Record<string, unknown> {
       // with CMD ["install"] ran the unload DaemonSet's pods as installs under a real kubelet).
       args: [action],
       env: env(spec, action, config),
-      // The check is a Node.js start: on a slow node (a VM without KVM, measured under a real
-      // kubelet) it took 9 to 17 s, and 5 s kept a loaded module's pod not-ready for good. One
-      // slow start is not "gtp5g is gone"; three failures in a row still report a module that
-      // really disappeared within about a minute.
+      // The running installer keeps READY_FILE in step with /sys/module (after its install and
+      // every watch interval), so the probe only reads it: a `cat`, where `gtp5g-installer check`
+      // was a Node.js start on every probe (9 to 17 s on a VM without KVM under a real kubelet, a
+      // few hundred ms on hardware). Cheap enough to run every 2 s: a loaded module's pod turns Ready at most 2 s
+      // after the installer wrote the file, where a 10 s period made warm installs wait up to 10 s.
+      // The generous timeout and threshold stay: a starved node's runtime may take seconds to exec.
       readinessProbe: {
-        exec: { command: [INSTALLER_BINARY, 'check'] },
-        periodSeconds: 10,
+        exec: { command: ['cat', READY_FILE] },
+        periodSeconds: 2,
         timeoutSeconds: 30,
         failureThreshold: 3
       },

@@ -1,7 +1,7 @@
 // The installer DaemonSet: a golden file for the whole object, plus the rules that matter most.
 import t from 'tap'
 import { stringify } from 'yaml'
-import { daemonSetName, ENV, HOST_LIB, HOST_PATHS, INSTALLER_BINARY, isDnsLabel } from '../../contract/index.js'
+import { daemonSetName, ENV, HOST_LIB, HOST_PATHS, isDnsLabel, READY_FILE } from '../../contract/index.js'
 import { buildDaemonSet } from '../../hooks/core/daemonset.js'
 import { parseSpec } from '../../hooks/core/spec.js'
 import { CONFIG } from '../support/hookfixtures.js'
@@ -81,19 +81,19 @@ t.test('host paths: modules, sources and the node\'s /usr/lib read-only, the cac
   t.not(HOST_LIB.mount, HOST_LIB.host, 'the node\'s /usr/lib beside the image\'s, never over it')
 })
 
-t.test('readiness runs the installer\'s own check; failures reach status through the termination message', async t => {
-  t.same(container.readinessProbe.exec.command, [INSTALLER_BINARY, 'check'])
+t.test('readiness reads the running installer\'s readiness file; failures reach status through the termination message', async t => {
+  t.same(container.readinessProbe.exec.command, ['cat', READY_FILE], 'a cat, not a Node.js start per probe')
   t.equal(container.terminationMessagePolicy, 'FallbackToLogsOnError')
 })
 
-t.test('one slow check does not flip a loaded node to not-ready', async t => {
-  // Seen under a real kubelet (e2e/realnode.test.ts): the check starts Node.js, which took 9 to
-  // 17 s on a slow node (qemu without KVM), so 5 s kept a pod whose module was loaded not-ready
-  // for good, and failureThreshold 1 made any slow start a verdict. A small edge node, or one
-  // whose UPF keeps its cores busy, is no faster.
+t.test('the probe runs often enough that Ready follows the load within seconds, and one slow exec is no verdict', async t => {
+  // What a user waits for after the installer wrote the file is at most one period. The exec
+  // itself may still take seconds on a starved node (a VM without KVM), so the timeout stays
+  // long and one failure is not a verdict.
   const probe = container.readinessProbe
-  t.ok(probe.timeoutSeconds >= 30, `timeoutSeconds ${probe.timeoutSeconds} leaves room for the slowest start measured (17 s)`)
-  t.ok(probe.failureThreshold >= 3, `failureThreshold ${probe.failureThreshold}: one slow check is not a verdict`)
+  t.ok(probe.periodSeconds <= 2, `periodSeconds ${probe.periodSeconds}: Ready at most 2 s after the module is loaded`)
+  t.ok(probe.timeoutSeconds >= 10, `timeoutSeconds ${probe.timeoutSeconds} leaves room for a slow exec`)
+  t.ok(probe.failureThreshold >= 3, `failureThreshold ${probe.failureThreshold}: one slow exec is not a verdict`)
   t.ok(probe.periodSeconds * probe.failureThreshold + probe.timeoutSeconds <= 90, 'a module that really went away is reported within about a minute')
 })
 

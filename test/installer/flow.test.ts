@@ -43,11 +43,19 @@ t.test('cold install builds, caches and loads; a restart does nothing', async t 
 t.test('module gone but cached: loads from the cache without building', async t => {
   const { root, config, ports, kmod, builds } = await setup(t)
   await install(config, ports)
+  // A node reboot: neither gtp5g nor its dependency is in the kernel.
   await setUnloaded(root, 'gtp5g')
+  await setUnloaded(root, 'udp_tunnel')
   kmod.calls.length = 0
   t.equal(await install(config, ports), 'loaded-from-cache')
   t.equal(builds(), 1)
-  t.equal(kmod.calls.length, 2)
+  t.same(kmod.calls, [`modprobe udp_tunnel ${KERNEL}`, `insmod ${root}/var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`])
+
+  // gtp5g removed by hand, udp_tunnel still live: /sys/module says so, modprobe is not started.
+  await setUnloaded(root, 'gtp5g')
+  kmod.calls.length = 0
+  t.equal(await install(config, ports), 'loaded-from-cache')
+  t.same(kmod.calls, [`insmod ${root}/var/lib/gtp5g/v0.0.1/${KERNEL}/gtp5g.ko`], 'only insmod')
 })
 
 t.test('a corrupt cache entry is rebuilt', async t => {

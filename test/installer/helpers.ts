@@ -190,6 +190,7 @@ export function testConfig (root: string, sourceUrl: string, extra: Partial<Conf
     watchIntervalMs: 1000,
     logLevel: 'silent',
     terminationLog: path.join(root, 'termination-log'),
+    readyFile: path.join(root, 'ready'),
     limits: { ...DEFAULT_LIMITS },
     ...extra
   }

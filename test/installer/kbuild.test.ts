@@ -52,6 +52,7 @@ for (const kver of KERNELS) {
       watchIntervalMs: 1000,
       logLevel: 'info',
       terminationLog: path.join(root, 'termination-log'),
+      readyFile: path.join(root, 'ready'),
       limits: { ...DEFAULT_LIMITS },
       ...over
     })

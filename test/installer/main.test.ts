@@ -6,9 +6,9 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
-import { ENV, ENV_TERMINATION_LOG, parseTerminationMessage } from '../../contract/index.js'
+import { ENV, ENV_READY_FILE, ENV_TERMINATION_LOG, parseTerminationMessage } from '../../contract/index.js'
 import { watch } from '../../installer/watch.js'
-import { fakeHeaders, setLoaded, tempDir } from './helpers.js'
+import { fakeHeaders, setLoaded, setUnloaded, tempDir } from './helpers.js'
 import { packFixture } from '../support/fixturesource.js'
 
 const KERNEL = '6.1.0-28-amd64'
@@ -17,7 +17,10 @@ const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../inst
 interface Ran { code: number | null, stdout: string, stderr: string }
 
 function installer (args: string[], env: Record<string, string>, onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Ran> & { kill: (s: NodeJS.Signals) => boolean } {
-  const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // The readiness file beside the host root, never the container's path on this machine.
+  const root = env[ENV.hostRoot]
+  const ready = root === undefined ? {} : { [ENV_READY_FILE]: path.join(root, 'ready') }
+  const child = spawn(process.execPath, [...process.execArgv, MAIN, ...args], { env: { ...process.env, ...ready, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); onStdout?.(stdout, s => child.kill(s)) })
@@ -75,18 +78,54 @@ t.test('check with a broken configuration is "not ready" and writes no terminati
 t.test('restart with the right version loaded: no work; SIGTERM exits 0 and unloads nothing', async t => {
   const root = await tempDir(t)
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 2 })
+  let readyText: string | undefined
   const ran = await installer(['install'], {
     [ENV.version]: 'v0.0.1',
     [ENV.hostRoot]: root,
     [ENV.kernelVersion]: '6.1.0-28-amd64',
     [ENV.sourceUrl]: 'http://127.0.0.1:1/never-fetched.tgz',
     [ENV_TERMINATION_LOG]: path.join(root, 'tl')
-  }, (out, kill) => { if (out.includes('watching that the module stays loaded')) kill('SIGTERM') })
+  }, (out, kill) => {
+    if (out.includes('watching that the module stays loaded') && readyText === undefined) {
+      readyText = readFileSync(path.join(root, 'ready'), 'utf8')
+      kill('SIGTERM')
+    }
+  })
   t.equal(ran.code, 0)
-  const steps = ran.stdout.trim().split('\n').map(l => JSON.parse(l) as { step?: string, outcome?: string })
-  t.same(steps.filter(s => s.step !== undefined).map(s => s.step), ['kernel', 'inspect', 'done'])
+  const steps = ran.stdout.trim().split('\n').map(l => JSON.parse(l) as { step?: string, outcome?: string, startupMs?: number })
+  t.same(steps.filter(s => s.step !== undefined).map(s => s.step), ['start', 'kernel', 'inspect', 'done', 'ready'])
+  t.type(steps[0]?.startupMs, 'number', 'the first line says how long Node.js and the modules took to start')
   t.match(steps.find(s => s.step === 'done'), { outcome: 'already-loaded' })
+  t.equal(readyText, 'gtp5g 0.0.1 loaded\n', 'the readiness file the probe reads, once ready')
   t.equal((await readFile(path.join(root, 'sys/module/gtp5g/version'), 'utf8')).trim(), '0.0.1', 'still loaded')
+})
+
+t.test('the readiness file follows /sys/module, and a stale one is removed at start', async t => {
+  const root = await tempDir(t)
+  const ready = path.join(root, 'ready')
+  // Left by an earlier container (a /tmp volume outlives it): says nothing about this one.
+  await writeFile(ready, 'gtp5g 0.0.1 loaded\n')
+  await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1 })
+  const seen: string[] = []
+  const poll = async (want: boolean): Promise<void> => {
+    for (let i = 0; i < 100 && existsSync(ready) !== want; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    seen.push(existsSync(ready) ? readFileSync(ready, 'utf8').trim() : '(none)')
+  }
+  // In use: the unload is refused (ModuleInUse) and the process exits; the stale file went first.
+  const ran = await installer(['unload'], { [ENV.hostRoot]: root, [ENV_TERMINATION_LOG]: path.join(root, 'tl') })
+  t.equal(ran.code, 1, 'in use: the unload is refused')
+  t.notOk(existsSync(ready), 'the stale readiness file was removed, and no new one written')
+
+  await setUnloaded(root, 'gtp5g')
+  const running = installer(['unload'], { [ENV.hostRoot]: root, [ENV.watchIntervalSeconds]: '0.1', [ENV_TERMINATION_LOG]: path.join(root, 'tl') })
+  await poll(true)
+  await setLoaded(root, 'gtp5g', { version: '0.0.1' })
+  await poll(false)
+  await setUnloaded(root, 'gtp5g')
+  await poll(true)
+  running.kill('SIGTERM')
+  t.equal((await running).code, 0)
+  t.same(seen, ['gtp5g not loaded', '(none)', 'gtp5g not loaded'], 'written, removed and written again as gtp5g comes and goes')
 })
 
 /**
