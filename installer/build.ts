@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { type InstallerReason, MODULE_FILE } from '../contract/index.js'
 import { InstallerError, tailLines } from './errors.js'
-import { type Runner, type RunResult } from './exec.js'
+import type { Runner, RunResult } from './exec.js'
 import { formatBytes, formatDuration } from './limits.js'
 
 export const BUILD_TAIL_LINES = 40

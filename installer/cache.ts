@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs'
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { judgeEntry, type Lookup, type Provenance, sidecarLine, type Wanted } from './core/provenance.js'
-import { type CacheEntry } from './paths.js'
+import type { CacheEntry } from './paths.js'
 
 /** Suffix of every temporary file: `<name>.tmp-<pid>-<random>`, swept by the next lock holder. */
 const TMP_MARK = '.tmp-'

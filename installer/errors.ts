@@ -1,6 +1,6 @@
 // The installer's failure vocabulary: every failure carries a contract reason code. Anything
 // else that escapes is a bug and is reported as InternalError, never swallowed.
-import { type InstallerReason, type TerminationMessage } from '../contract/index.js'
+import type { InstallerReason, TerminationMessage } from '../contract/index.js'
 
 export class InstallerError extends Error {
   readonly reason: InstallerReason

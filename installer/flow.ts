@@ -2,14 +2,14 @@
 // core/plan.ts what to do, and runs each step through `Ports` with one log line. It touches the
 // node only through them (ports.ts wires the real ones; test/installer/purity.test.ts keeps it so).
 import { MODULE_NAME } from '../contract/index.js'
-import { type Config } from './config.js'
+import type { Config } from './config.js'
 import { describeState, type ModuleState, readiness, type Want } from './core/module.js'
 import { checkBtfSections, type Failure, type InstallOutcome, isFailure, makeRoom, plan, removal, resolveKernel, type Step, verifyLoad } from './core/plan.js'
-import { type Lookup, type Wanted } from './core/provenance.js'
+import type { Lookup, Wanted } from './core/provenance.js'
 import { InstallerError } from './errors.js'
-import { type KernelRelease } from './kernel.js'
-import { type CacheEntry } from './paths.js'
-import { type Ports } from './ports.js'
+import type { KernelRelease } from './kernel.js'
+import type { CacheEntry } from './paths.js'
+import type { Ports } from './ports.js'
 import { step } from './steps.js'
 
 const raise = (f: Failure): never => { throw new InstallerError(f.reason, f.message) }

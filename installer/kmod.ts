@@ -2,7 +2,7 @@
 // and the caller reports ModuleInUse instead.
 import { MODULE_DEPENDENCY, MODULE_NAME } from '../contract/index.js'
 import { InstallerError, tailLines } from './errors.js'
-import { type Runner } from './exec.js'
+import type { Runner } from './exec.js'
 
 export interface Kmod {
   /** Loads the in-tree dependency from the host's /lib/modules/<kernel>. */

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
 import { ENV, MODULE_NAME } from '../contract/index.js'
 import { exitWithTerminationMessage } from '../contract/termination.js'
-import { type Config } from './config.js'
+import type { Config } from './config.js'
 import { toTermination } from './errors.js'
 import { run } from './exec.js'
 import { readiness } from './core/module.js'
@@ -74,8 +74,9 @@ function realPorts (config: Config, signal: AbortSignal): Ports {
 
 export async function serve (config: Config): Promise<void> {
   log.level = config.logLevel
-  // Since the process started: Node.js itself and every module loaded so far.
-  log.info({ step: 'start', startupMs: Math.round(performance.now()), action: config.action }, 'starting')
+  // Since the process started: Node.js's own bootstrap, then every module loaded so far.
+  const startupMs = Math.round(performance.now())
+  log.info({ step: 'start', startupMs, nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete), action: config.action }, 'starting')
   // Whatever an earlier container left in a /tmp that outlived it says nothing about now.
   const ready = readyFile(config.readyFile)
   await ready.set(false, '')

@@ -1,7 +1,7 @@
 // What the kernel says about a module, read from /sys/module/<name>. Read-only: loading and
 // unloading live in kmod.ts, judging the state in core/module.ts.
 import { readdir, readFile } from 'node:fs/promises'
-import { type ModuleState } from './core/module.js'
+import type { ModuleState } from './core/module.js'
 import { exists, type HostPaths } from './paths.js'
 
 async function readTrimmed (file: string): Promise<string | undefined> {

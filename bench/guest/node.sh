@@ -62,10 +62,11 @@ has_ready_file () { grep -q GTP5G_READY_FILE "$1/../contract/index.js"; }
 phases () { # $1 = log, $2 = T0
   first=$(grep -o '"time":[0-9]*' "$1" | head -n1 | cut -d: -f2)
   printf 'first=%s ' $((${first:-$2} - $2))
-  for s in kernel inspect lock cache-lookup load-dependency load verify; do
+  for s in kernel inspect lock cache-lookup headers download extract build cache-store load-dependency load verify; do
     d=$(grep -o "\"step\":\"$s\",\"durationMs\":[0-9]*" "$1" | head -n1 | sed 's/.*://'); printf '%s=%s ' "$s" "${d:--}"
   done
   st=$(grep -o '"startupMs":[0-9]*' "$1" | head -n1 | cut -d: -f2); printf 'startup=%s ' "${st:--}"
+  nb=$(grep -o '"nodeBootstrapMs":[0-9]*' "$1" | head -n1 | cut -d: -f2); printf 'bootstrap=%s ' "${nb:--}"
   done_t=$(grep -o '"time":[0-9]*[^}]*"step":"done"' "$1" | head -n1 | sed 's/"time":\([0-9]*\).*/\1/')
   printf 'done=%s' $((${done_t:-$2} - $2))
 }

@@ -80,6 +80,8 @@ export function met (row: Row): boolean | undefined {
 /** A figure for a table: three significant digits, thousands grouped, "n/a" for nothing. */
 export function formatNumber (n: number): string {
   if (!Number.isFinite(n)) return 'n/a'
+  // A count of nothing (unloads, kernel events) reads as 0, not 0.000.
+  if (n === 0) return '0'
   const abs = Math.abs(n)
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })

@@ -4,7 +4,7 @@
 import { type InstallerReason, KERNEL_RELEASE_MAX, KERNEL_RELEASE_PATTERN, MIN_KERNEL, MODULE_NAME } from '../../contract/index.js'
 import { isSupportedKernel, type KernelRelease, parseKernelRelease } from '../kernel.js'
 import { type ModuleState, satisfies, versionMatches, type Want } from './module.js'
-import { type Lookup } from './provenance.js'
+import type { Lookup } from './provenance.js'
 
 /** A refusal with its contract reason; flow.ts throws it as an InstallerError. */
 export interface Failure { reason: InstallerReason, message: string }

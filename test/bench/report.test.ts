@@ -36,6 +36,7 @@ t.test('numbers keep three significant digits', async t => {
   t.equal(formatNumber(25.77), '25.8')
   t.equal(formatNumber(1625.4), '1,625')
   t.equal(formatNumber(Number.NaN), 'n/a')
+  t.equal(formatNumber(0), '0', 'a count of nothing')
 })
 
 t.test('a ratio that would round onto its limit shows a third decimal', async t => {
