@@ -108,7 +108,8 @@ t.test('the readiness file follows /sys/module, and a stale one is removed at st
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1 })
   const seen: string[] = []
   const poll = async (want: boolean): Promise<void> => {
-    for (let i = 0; i < 100 && existsSync(ready) !== want; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    // Up to 30 s: the installer starts through the TypeScript loader, slow on a busy machine.
+    for (let i = 0; i < 600 && existsSync(ready) !== want; i++) await new Promise(resolve => setTimeout(resolve, 50))
     seen.push(existsSync(ready) ? readFileSync(ready, 'utf8').trim() : '(none)')
   }
   // In use: the unload is refused (ModuleInUse) and the process exits; the stale file went first.
