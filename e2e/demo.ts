@@ -90,7 +90,7 @@ async function main (): Promise<void> {
     node = new RealNode(cluster, disk, { labels: { [LABEL_ENABLED]: 'true' }, resolvConf: 'nameserver 10.0.2.3\n' })
     await node.start()
     say(`booting the REAL node ${node.name} (Debian 12, kernel ${disk.KERNEL}, qemu without KVM: a few minutes); console: ${node.consolePath}`)
-    await cluster.kubectl(['wait', '--for=condition=Ready', `node/${node.name}`, '--timeout=20m'])
+    await node.waitReady(20 * 60_000)
     say(`${node.name} joined Ready: ${(await cluster.kubectl(['get', 'node', node.name, '-o', 'wide'])).trim().split('\n').pop() ?? ''}`)
   }
 

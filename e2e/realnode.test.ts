@@ -110,10 +110,7 @@ else if (prerequisiteMet(problem)) {
     waitGuards.add(() => node.gone())
     const booted = Date.now()
     await node.start()
-    await waitFor(`node ${node.name} Ready`, async () => {
-      const n = await getJson(h, ['node', node.name])
-      return (n?.status?.conditions as Array<{ type: string, status: string }> | undefined)?.some(c => c.type === 'Ready' && c.status === 'True') === true ? n : undefined
-    }, { timeoutMs: 15 * MIN, intervalMs: 2000, describe: async () => node.consoleTail(20) })
+    await node.waitReady(15 * MIN)
     timings.joinMs = Date.now() - booted
     t.comment(`real node Ready ${(timings.joinMs / 1000).toFixed(0)} s after qemu started; guest marks ${JSON.stringify(node.marks())}`)
   })

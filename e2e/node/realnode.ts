@@ -17,6 +17,7 @@ import { nodeClientCert, pkiPaths } from '../cluster/certs.js'
 import { CACHE_DIR } from '../cluster/tools.js'
 import type { Routes } from './proxy.js'
 import { runTool, sleep } from '../cluster/loopback.js'
+import { waitFor, waitGuards } from '../lib/kube.js'
 
 /** The guest's address on qemu's user network (and so the node's InternalIP). */
 export const GUEST_IP = '10.0.2.15'
@@ -208,6 +209,24 @@ export class RealNode {
       // hostfwd binds 127.0.0.1 only: the kubelet's port is reachable from this machine's loopback alone.
       '-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${port}-:${KUBELET_PORT}`
     ], { log: this.consolePath })
+  }
+
+  /**
+   * Waits until the API server has this Node, registered by its kubelet, with Ready=True (a
+   * named `kubectl wait` fails at once while the kubelet has not registered it yet). Ends at once,
+   * with the console's tail, if the VM exits meanwhile.
+   */
+  async waitReady (timeoutMs: number): Promise<void> {
+    const guard = (): string | undefined => this.gone()
+    waitGuards.add(guard)
+    try {
+      await waitFor(`node ${this.name} Ready`, async () => {
+        const node = JSON.parse(await this.cluster.kubectl(['get', 'node', this.name, '-o', 'json', '--ignore-not-found']) || '{}') as { status?: { conditions?: Array<{ type: string, status: string }> } }
+        return node.status?.conditions?.some(c => c.type === 'Ready' && c.status === 'True') === true ? true : undefined
+      }, { timeoutMs, intervalMs: 2000, describe: async () => this.consoleTail(20) })
+    } finally {
+      waitGuards.delete(guard)
+    }
   }
 
   /** Stops the VM as a power cut would (qemu killed); the disk overlay stays. */
