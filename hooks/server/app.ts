@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { HookConfig } from '../core/config.js'
 import { fieldError } from '../core/schemaerror.js'
+import { readBody } from './body.js'
 import { badRequest, defaultLimits, type HookAnswer, type HookName } from './answer.js'
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './config.js'
 import { createMetrics, type HookMetrics } from './metrics.js'
@@ -95,7 +96,9 @@ export function buildApp (options: AppOptions): { app: FastifyInstance, metrics:
 
   // Hook bodies reach the worker as bytes: parsing them here would stall this event loop.
   app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    readBody(request.headers, payload, request.routeOptions.bodyLimit, done)
+  })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const code = error.statusCode ?? 500
