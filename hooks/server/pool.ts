@@ -82,10 +82,15 @@ export class HookPool {
    * still queued when `signal` aborts (its client hung up) is dropped with its body: nobody
    * would read the answer, and a queue of abandoned bodies is memory anyone could fill.
    */
+  /** Whether run() answers this body on the calling thread. */
+  answersInline (body: Uint8Array): boolean {
+    return body.byteLength <= (this.options.inlineMaxBytes ?? 0)
+  }
+
   async run (job: HookJob, signal?: AbortSignal): Promise<HookAnswer> {
     if (this.closed) return unavailable('the hook server is stopping')
     if (signal?.aborted === true) return unavailable('the client went away')
-    if (job.body.byteLength <= (this.options.inlineMaxBytes ?? 0)) return answerHook(job, this.options.config, this.options.limits)
+    if (this.answersInline(job.body)) return answerHook(job, this.options.config, this.options.limits)
     // The workers start with the first body too big to answer here: a small cluster never pays
     // their memory, and none is stopped while it is still starting.
     if (this.slots.length === 0) for (let i = 0; i < this.options.workers; i++) this.slots.push(this.spawn())
