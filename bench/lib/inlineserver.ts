@@ -4,11 +4,12 @@
 // ones (its /healthz stays answerable) is measured against this.
 import Fastify from 'fastify'
 import { answerHook, defaultLimits } from '../../hooks/server/answer.js'
+import { logDestination } from '../../hooks/server/app.js'
 import { loadConfig } from '../../hooks/server/config.js'
 
 const config = loadConfig()
 const limits = defaultLimits(config.bodyLimit)
-const app = Fastify({ bodyLimit: config.bodyLimit, logger: { level: 'info' }, disableRequestLogging: true })
+const app = Fastify({ bodyLimit: config.bodyLimit, logger: { level: 'info', stream: logDestination() }, disableRequestLogging: true })
 app.removeContentTypeParser('application/json')
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
 app.post('/sync', async (request, reply) => {

@@ -68,14 +68,37 @@ function countContainers (bytes: Uint8Array, stopAfter: number): number {
   return count
 }
 
+/** The body as text, or the answer that refuses it before it is parsed. */
+export type DecodedBody = { ok: true, text: string } | { ok: false, answer: HookAnswer }
+
+/**
+ * Decodes the body, refusing an empty one and one that would build too many containers. A
+ * body of at most `maxContainers` bytes cannot hold more, so it is not counted (every sync of a
+ * small cluster was).
+ */
+export function decodeBody (bytes: Uint8Array, limits: AnswerLimits): DecodedBody {
+  if (bytes.byteLength === 0) return { ok: false, answer: badRequest(fieldError('body', 'required')) }
+  if (bytes.byteLength > limits.maxContainers && countContainers(bytes, limits.maxContainers) > limits.maxContainers) {
+    return {
+      ok: false,
+      answer: json(413, {
+        statusCode: 413,
+        error: 'Payload Too Large',
+        code: 'TOO_MANY_OBJECTS',
+        message: `the body holds more than ${limits.maxContainers} JSON objects and arrays (one per 16 bytes of BODY_LIMIT_BYTES); real requests hold one per ~84 bytes`
+      })
+    }
+  }
+  return { ok: true, text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') }
+}
+
 /**
  * The body as fastify's own JSON parser reads it: secure-json-parse, which also refuses a
  * `__proto__` key or a `constructor` holding a `prototype`, however their names are escaped.
  */
-function parse (bytes: Uint8Array): { ok: true, value: unknown } | { ok: false, answer: HookAnswer } {
-  if (bytes.byteLength === 0) return { ok: false, answer: badRequest(fieldError('body', 'required')) }
+function parse (text: string): { ok: true, value: unknown } | { ok: false, answer: HookAnswer } {
   try {
-    return { ok: true, value: secureJsonParse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), undefined, { protoAction: 'error', constructorAction: 'error' }) }
+    return { ok: true, value: secureJsonParse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) }
   } catch (err) {
     return { ok: false, answer: badRequest(fieldError('body', `is not valid JSON (${(err as Error).message})`)) }
   }
@@ -112,16 +135,13 @@ function describeCustomize (res: CustomizeResponse): string {
 }
 
 export function answerHook (job: HookJob, config: HookConfig, limits: AnswerLimits): HookAnswer {
-  const containers = countContainers(job.body, limits.maxContainers)
-  if (containers > limits.maxContainers) {
-    return json(413, {
-      statusCode: 413,
-      error: 'Payload Too Large',
-      code: 'TOO_MANY_OBJECTS',
-      message: `the body holds more than ${limits.maxContainers} JSON objects and arrays (one per 16 bytes of BODY_LIMIT_BYTES); real requests hold one per ~84 bytes`
-    })
-  }
-  const parsed = parse(job.body)
+  const decoded = decodeBody(job.body, limits)
+  return decoded.ok ? answerText(job.hook, decoded.text, job.nowMs, config) : decoded.answer
+}
+
+/** answerHook after decodeBody: the worker drops the bytes in between (worker.ts). */
+export function answerText (hook: HookName, text: string, nowMs: number, config: HookConfig): HookAnswer {
+  const parsed = parse(text)
   if (!parsed.ok) return parsed.answer
   let body = parsed.value
   // v2 object maps may be null when empty; the schema spells them as maps only.
@@ -129,22 +149,22 @@ export function answerHook (job: HookJob, config: HookConfig, limits: AnswerLimi
     const { children, related, attachments, ...rest } = body
     body = { ...rest, ...(children === null ? {} : { children }), ...(related === null ? {} : { related }), ...(attachments === null ? {} : { attachments }) }
   }
-  if (job.hook === 'node-customize' || job.hook === 'node-sync') return answerNodeHook(job.hook, body)
-  const check = job.hook === 'customize' ? compiled.customize : compiled.sync
+  if (hook === 'node-customize' || hook === 'node-sync') return answerNodeHook(hook, body)
+  const check = hook === 'customize' ? compiled.customize : compiled.sync
   if (!check.Check(body)) {
     const error = check.Errors(body).First()
     if (error !== undefined) return badRequest(schemaError(error, body))
   }
   const request = body as SyncRequest
-  const deep = job.hook === 'customize' ? undefined : tooDeepChild(request)
+  const deep = hook === 'customize' ? undefined : tooDeepChild(request)
   if (deep !== undefined) return badRequest(deep)
   const parent = request.parent.metadata.name
   try {
-    if (job.hook === 'customize') {
+    if (hook === 'customize') {
       const res = customize(request, config)
       return { statusCode: 200, payload: JSON.stringify(res), parent, decision: describeCustomize(res) }
     }
-    const res = (job.hook === 'sync' ? sync : finalize)(request, config, new Date(job.nowMs))
+    const res = (hook === 'sync' ? sync : finalize)(request, config, new Date(nowMs))
     return { statusCode: 200, payload: JSON.stringify(res), parent, decision: describeSync(res) }
   } catch (err) {
     // 500 makes Metacontroller retry with backoff; it never applies a partial answer.

@@ -1,11 +1,11 @@
 // Entry point: configuration from the environment, listen, and a graceful stop on SIGTERM
 // (in-flight hook calls finish; Metacontroller retries anything refused meanwhile).
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
+import { buildApp, logDestination } from './app.js'
 import { loadConfig } from './config.js'
 
 const config = loadConfig()
-const { app } = buildApp({ hooks: config.hooks, bodyLimit: config.bodyLimit, limits: config.limits, logLevel: config.logLevel })
+const { app } = buildApp({ hooks: config.hooks, bodyLimit: config.bodyLimit, limits: config.limits, logLevel: config.logLevel, logStream: logDestination() })
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'stopping after an error')
