@@ -6,7 +6,7 @@ import ts from 'typescript'
 export interface ModuleFacts {
   /** Every module specifier: static imports, re-exports, `import()` and `require()`. */
   imports: string[]
-  /** Those that bring in a value or run the module: all but `import type`, `import { type A }`, `export type`. */
+  /** Those that run the module: all but `import type` and `export type` (see typeOnly). */
   valueImports: string[]
   /** Where it reads `process` (its env, argv, cwd…), as `line: text`. */
   processReads: string[]
@@ -45,17 +45,12 @@ export function moduleFacts (fileName: string, source: string): ModuleFacts {
   return facts
 }
 
-/** Whether a declaration brings in types only (erased at compile time): nothing of the module runs. */
+/**
+ * Whether a declaration brings in types only, so nothing of the module runs. Under
+ * `verbatimModuleSyntax` (tsconfig.json) only `import type` and `export type` are erased:
+ * `import { type A }` is emitted as `import {} from`, which still loads and runs the module.
+ */
 function typeOnly (node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
-  if (ts.isExportDeclaration(node)) {
-    if (node.isTypeOnly) return true
-    const named = node.exportClause
-    return named !== undefined && ts.isNamedExports(named) && named.elements.length > 0 && named.elements.every(e => e.isTypeOnly)
-  }
-  const clause = node.importClause
-  if (clause === undefined) return false // `import './x.js'` runs the module
-  if (clause.isTypeOnly) return true
-  if (clause.name !== undefined) return false
-  const named = clause.namedBindings
-  return named !== undefined && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every(e => e.isTypeOnly)
+  if (ts.isExportDeclaration(node)) return node.isTypeOnly
+  return node.importClause?.isTypeOnly === true
 }
