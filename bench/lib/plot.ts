@@ -22,6 +22,10 @@ export interface LinePlot {
   log?: boolean
 }
 
+/** What every plot of the report shares: the schema, its title, size and a white background. */
+const frame = (title: string): { $schema: string, title: string, width: number, height: number, background: string } =>
+  ({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, width: 520, height: 300, background: 'white' })
+
 export function lineSpec (plot: LinePlot): TopLevelSpec {
   const scale = plot.log === true ? { type: 'log' as const } : { zero: false }
   // p50/p99 as dashes only where the points carry a statistic; the legend then shows strokes.
@@ -29,11 +33,7 @@ export function lineSpec (plot: LinePlot): TopLevelSpec {
     ? { strokeDash: { field: 'stat', type: 'nominal' as const, title: null, legend: { orient: 'bottom' as const, symbolType: 'stroke' } }, detail: { field: 'stat' } }
     : {}
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: plot.title,
-    width: 520,
-    height: 300,
-    background: 'white',
+    ...frame(plot.title),
     data: { values: plot.points.filter(p => Number.isFinite(p.value) && p.value > 0).map(p => ({ ...p, stat: p.stat ?? '' })) },
     mark: { type: 'line', point: true },
     encoding: {
@@ -71,11 +71,7 @@ export function barSpec (plot: { title: string, yTitle: string, bars: Bar[], log
   const decades = values.length === 0 ? undefined : [10 ** Math.floor(Math.log10(Math.min(...values))), 10 ** Math.ceil(Math.log10(Math.max(...values)))]
   const scale = plot.log === true ? { type: 'log' as const, ...(decades === undefined ? {} : { domain: decades }) } : {}
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: plot.title,
-    width: 520,
-    height: 300,
-    background: 'white',
+    ...frame(plot.title),
     data: { values: plot.bars.filter(b => Number.isFinite(b.value) && b.value > 0) },
     mark: { type: 'bar' },
     encoding: {
@@ -91,11 +87,8 @@ export function barSpec (plot: { title: string, yTitle: string, bars: Bar[], log
 export function stackSpec (plot: { title: string, xTitle: string, parts: Array<{ run: string, part: string, order: number, value: number }> }): TopLevelSpec {
   const runs = [...new Set(plot.parts.map(p => p.run))]
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: plot.title,
-    width: 520,
+    ...frame(plot.title),
     height: { step: 28 },
-    background: 'white',
     data: { values: plot.parts.filter(p => Number.isFinite(p.value) && p.value > 0) },
     mark: { type: 'bar' },
     encoding: {
