@@ -77,16 +77,16 @@ export class HookPool {
 
   constructor (private readonly options: PoolOptions) {}
 
-  /**
-   * Answers a job; never rejects (a worker that dies answers 503, Metacontroller retries). A job
-   * still queued when `signal` aborts (its client hung up) is dropped with its body: nobody
-   * would read the answer, and a queue of abandoned bodies is memory anyone could fill.
-   */
   /** Whether run() answers this body on the calling thread. */
   answersInline (body: Uint8Array): boolean {
     return body.byteLength <= (this.options.inlineMaxBytes ?? 0)
   }
 
+  /**
+   * Answers a job; never rejects (a worker that dies answers 503, Metacontroller retries). A job
+   * still queued when `signal` aborts (its client hung up) is dropped with its body: nobody
+   * would read the answer, and a queue of abandoned bodies is memory anyone could fill.
+   */
   async run (job: HookJob, signal?: AbortSignal): Promise<HookAnswer> {
     if (this.closed) return unavailable('the hook server is stopping')
     if (signal?.aborted === true) return unavailable('the client went away')
