@@ -180,7 +180,7 @@ export async function unload (ports: Ports): Promise<'not-loaded' | 'unloaded'> 
   return 'unloaded'
 }
 
-/** The readiness probe: is the node in the state the action wants? */
+/** Is the node in the state the action wants? What the readiness file (service.ts) publishes. */
 export async function check (config: Pick<Config, 'action' | 'version' | 'btf'>, ports: Pick<Ports, 'module'>): Promise<{ ready: boolean, detail: string }> {
   return readiness(config, await ports.module.state())
 }

@@ -12,8 +12,7 @@ import { exitWithTerminationMessage } from '../contract/termination.js'
 import type { Config } from './config.js'
 import { toTermination } from './errors.js'
 import { run } from './exec.js'
-import { readiness } from './core/module.js'
-import { install, unload } from './flow.js'
+import { check, install, unload } from './flow.js'
 import { realKmod } from './kmod.js'
 import { hostPaths } from './paths.js'
 import { type Host, hostPorts, type Ports } from './ports.js'
@@ -108,7 +107,7 @@ export async function serve (config: Config): Promise<void> {
   // The readiness file follows what the kernel shows, read again after each step, never what a
   // step returned: the probe's answer is /sys/module's.
   const publish = async (): Promise<boolean> => {
-    const r = readiness(config, await ports.module.state())
+    const r = await check(config, ports)
     await ready.set(r.ready, r.detail)
     return r.ready
   }
