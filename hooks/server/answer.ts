@@ -93,12 +93,27 @@ export function decodeBody (bytes: Uint8Array, limits: AnswerLimits): DecodedBod
 }
 
 /**
+ * Whether a key in `text` could spell `__proto__` or `constructor`. JSON can only write the
+ * letters of either as themselves or as a `\u00XX` escape, so a text with neither name and no
+ * such escape cannot hold one: for it JSON.parse builds exactly what secure-json-parse would,
+ * without that library's two regular-expression passes over the whole text (a tenth of the
+ * parse of a 10-node sync). Any other text goes through secure-json-parse.
+ */
+export function mayHoldPrototypeKey (text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u00')
+}
+
+/**
  * The body as fastify's own JSON parser reads it: secure-json-parse, which also refuses a
  * `__proto__` key or a `constructor` holding a `prototype`, however their names are escaped.
  */
-function parse (text: string): { ok: true, value: unknown } | { ok: false, answer: HookAnswer } {
+export function parse (text: string): { ok: true, value: unknown } | { ok: false, answer: HookAnswer } {
   try {
-    return { ok: true, value: secureJsonParse(text, undefined, { protoAction: 'error', constructorAction: 'error' }) }
+    const value = mayHoldPrototypeKey(text)
+      ? secureJsonParse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+      // secure-json-parse allows a leading byte order mark, and so does this.
+      : JSON.parse(text.charCodeAt(0) === 0xFEFF ? text.slice(1) : text)
+    return { ok: true, value }
   } catch (err) {
     return { ok: false, answer: badRequest(fieldError('body', `is not valid JSON (${(err as Error).message})`)) }
   }

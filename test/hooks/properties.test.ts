@@ -1,8 +1,10 @@
 // Invariants that must hold for any input, not just the ones we thought of (fast-check).
 import fc from 'fast-check'
 import t from 'tap'
+import { parse as secureJsonParse } from 'secure-json-parse'
 import { daemonSetName, isDnsLabel, labelValue } from '../../contract/index.js'
 import { sync } from '../../hooks/core/hooks.js'
+import { mayHoldPrototypeKey, parse } from '../../hooks/server/answer.js'
 import { holds } from '../support/property.js'
 import { nodeAffinityProblems } from './apivalidation.js'
 import { CONFIG, gtp5gModule, node, NOW, LATER, observedDaemonSet, pod, syncRequest, currentTemplateHash } from '../support/hookfixtures.js'
@@ -82,4 +84,32 @@ t.test('the DaemonSet of a module that overlaps an older one is one the API serv
     const spec = (res.children[0] as { spec: { template: { spec: { affinity?: unknown } } } }).spec.template.spec
     return nodeAffinityProblems(spec).length === 0 && res.status.desired === names.length - Math.min(shared, names.length)
   }), RUNS, '200 random fleets')
+})
+
+// The parse skips secure-json-parse when no key can spell __proto__ or constructor: for any
+// text, it must accept and refuse exactly what secure-json-parse accepts and refuses.
+t.test('the hooks parse a body as secure-json-parse does, however its keys are spelled', async t => {
+  const escaped = (name: string): fc.Arbitrary<string> => fc.array(fc.constantFrom('plain', 'lower', 'upper'), { minLength: name.length, maxLength: name.length })
+    .map(ways => [...name].map((c, i) => {
+      const hex = c.charCodeAt(0).toString(16).padStart(4, '0')
+      return ways[i] === 'plain' ? c : `\\u${ways[i] === 'lower' ? hex : hex.toUpperCase()}`
+    }).join(''))
+  const key = fc.constantFrom('__proto__', 'constructor', 'prototype', 'name', '_proto_').chain(escaped)
+  const json: fc.Arbitrary<string> = fc.letrec<{ value: string }>(tie => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.constantFrom('1', 'null', '"__proto__"', '"constructor"', '"x\\u0041"'),
+      fc.array(fc.tuple(key, tie('value')), { maxLength: 3 }).map(kv => `{${kv.map(([k, v]) => `"${k}":${v}`).join(',')}}`),
+      fc.array(tie('value'), { maxLength: 3 }).map(vs => `[${vs.join(',')}]`)
+    )
+  })).value
+  const outcome = (f: () => unknown): string => { try { return `ok ${JSON.stringify(f())}` } catch { return 'refused' } }
+  holds(t, fc.property(json, fc.boolean(), (text, bom) => {
+    const body = (bom ? '\uFEFF' : '') + text
+    const ours = parse(body)
+    const theirs = outcome(() => secureJsonParse(body, undefined, { protoAction: 'error', constructorAction: 'error' }))
+    return (ours.ok ? `ok ${JSON.stringify(ours.value)}` : 'refused') === theirs
+  }), { numRuns: 2000 }, '2,000 random bodies')
+  t.notOk(mayHoldPrototypeKey('{"name":"x","spec":{"version":"v0.9.14"}}'), 'an ordinary body takes the short way')
+  t.ok(mayHoldPrototypeKey('{"\\u005f_proto__":1}'), 'an escaped letter does not')
 })
