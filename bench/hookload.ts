@@ -8,9 +8,9 @@
 // to show what the pool costs at small sizes and what it saves at large ones.
 import type { Point } from './lib/plot.js'
 import { met, type Row, type Section } from './lib/report.js'
-import { load, type LoadResult, quantile, REQUESTS_PER_CONNECTION, timeSync } from './lib/load.js'
+import { combine, load, type LoadOptions, type LoadResult, quantile, REQUESTS_PER_CONNECTION, timeSync } from './lib/load.js'
 import { syncPayload } from './lib/payload.js'
-import { bodyLimitFor, type ServerKind, startServer } from './lib/servers.js'
+import { type BenchServer, bodyLimitFor, type ServerKind, startServer } from './lib/servers.js'
 
 export interface HookSuiteOptions {
   sizes: number[]
@@ -18,6 +18,8 @@ export interface HookSuiteOptions {
   seconds: number
   /** Requests at a size, for sizes answered in tens of milliseconds or more. */
   requests: (nodes: number) => number
+  /** Turns the servers and floor (a) take at each size (see measureSize). */
+  rounds: number
   /** Node flags for the hook server, e.g. --cpu-prof. */
   hookNodeFlags?: string[]
   log?: (line: string) => void
@@ -30,7 +32,6 @@ interface Measured {
   healthzIdle?: LoadResult
   healthzBusy?: LoadResult
   rssPeakMB: number
-  response?: string
 }
 
 const HEALTHZ_AT = 5000
@@ -44,30 +45,51 @@ const SERIES: Record<ServerKind | 'floor', string> = {
   floor: 'floor (a): JSON.parse + JSON.stringify'
 }
 
-async function measure (kind: ServerKind, nodes: number, body: Buffer, o: HookSuiteOptions): Promise<Measured> {
-  const server = await startServer(kind, bodyLimitFor(body.byteLength), kind === 'hook' ? o.hookNodeFlags : [])
+const KINDS: readonly ServerKind[] = ['route', 'inline', 'hook']
+
+/**
+ * The three servers at one size, started side by side and loaded in turns: each round runs
+ * every server (in a rotating order) and then floor (a) in this process, so a burst of other
+ * work on a shared machine falls on all of them instead of on whichever ran at that moment.
+ */
+async function measureSize (nodes: number, body: Buffer, o: HookSuiteOptions): Promise<Record<ServerKind, Measured> & { floorA: number[] }> {
+  const servers: Partial<Record<ServerKind, BenchServer>> = {}
   try {
-    const url = `${server.url}/sync`
+    for (const kind of KINDS) servers[kind] = await startServer(kind, bodyLimitFor(body.byteLength), kind === 'hook' ? o.hookNodeFlags : [])
+    const server = (kind: ServerKind): BenchServer => servers[kind] as BenchServer
     const small = nodes <= 100
-    const sync = { url, method: 'POST' as const, body, connections: 1 }
+    const sync = (kind: ServerKind): LoadOptions => ({ url: `${server(kind).url}/sync`, method: 'POST', body, connections: 1 })
+    const perRound = Math.max(2, Math.ceil(o.requests(nodes) / o.rounds))
     // Warm-up: the JIT, the worker's first job, the sockets.
-    await load({ ...sync, ...(small ? { duration: 1 } : { amount: 2 }) })
-    const result = await load({ ...sync, ...(small ? { duration: o.seconds } : { amount: o.requests(nodes) }) })
-    const m: Measured = { sync: result, rssPeakMB: 0 }
-    if (small) m.parallel = await load({ ...sync, connections: 4, duration: o.seconds })
-    if (nodes === HEALTHZ_AT && kind !== 'route') {
-      m.healthzIdle = await load({ url: `${server.url}/healthz`, connections: 1, duration: 2, rate: HEALTHZ_RATE })
-      const syncs = load({ ...sync, amount: o.requests(nodes) })
-      m.healthzBusy = await load({ url: `${server.url}/healthz`, connections: 1, rate: HEALTHZ_RATE, until: syncs })
-      await syncs
+    for (const kind of KINDS) await load({ ...sync(kind), ...(small ? { duration: 1 } : { amount: 2 }) })
+    const response = JSON.parse(await (await fetch(sync('hook').url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()) as unknown
+    const runs = { sync: new Map<ServerKind, LoadResult[]>(), parallel: new Map<ServerKind, LoadResult[]>() }
+    const push = (m: Map<ServerKind, LoadResult[]>, kind: ServerKind, r: LoadResult): void => { m.set(kind, [...(m.get(kind) ?? []), r]) }
+    const floorA: number[] = []
+    for (let round = 0; round < o.rounds; round++) {
+      const order = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length] as ServerKind)
+      for (const kind of order) push(runs.sync, kind, await load({ ...sync(kind), ...(small ? { duration: o.seconds / o.rounds } : { amount: perRound }) }))
+      if (small) for (const kind of order) push(runs.parallel, kind, await load({ ...sync(kind), connections: 4, duration: o.seconds / o.rounds }))
+      floorA.push(...timeSync(() => JSON.stringify(JSON.parse(body.toString('utf8')) === undefined ? null : response), Math.max(perRound, small ? 200 : 6)))
     }
-    if (kind === 'hook') m.response = await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()
-    m.rssPeakMB = server.rss().peak / MB
-    const failures = result.failures + (m.parallel?.failures ?? 0) + (m.healthzBusy?.failures ?? 0)
-    if (failures > 0) throw new Error(`${kind} at ${nodes} nodes: ${failures} responses were not 2xx; the figures would measure refusals, not work`)
-    return m
+    const measured = {} as Record<ServerKind, Measured>
+    for (const kind of KINDS) {
+      const m: Measured = { sync: combine(runs.sync.get(kind) ?? []), rssPeakMB: 0 }
+      if (small) m.parallel = combine(runs.parallel.get(kind) ?? [])
+      if (nodes === HEALTHZ_AT && kind !== 'route') {
+        m.healthzIdle = await load({ url: `${server(kind).url}/healthz`, connections: 1, duration: 2, rate: HEALTHZ_RATE })
+        const syncs = load({ ...sync(kind), amount: o.requests(nodes) })
+        m.healthzBusy = await load({ url: `${server(kind).url}/healthz`, connections: 1, rate: HEALTHZ_RATE, until: syncs })
+        await syncs
+      }
+      m.rssPeakMB = server(kind).rss().peak / MB
+      const failures = m.sync.failures + (m.parallel?.failures ?? 0) + (m.healthzBusy?.failures ?? 0)
+      if (failures > 0) throw new Error(`${kind} at ${nodes} nodes: ${failures} responses were not 2xx; the figures would measure refusals, not work`)
+      measured[kind] = m
+    }
+    return { ...measured, floorA }
   } finally {
-    await server.stop()
+    for (const kind of KINDS) await servers[kind]?.stop()
   }
 }
 
@@ -80,13 +102,7 @@ export async function hookSuite (o: HookSuiteOptions): Promise<{ section: Sectio
     const body = syncPayload(nodes)
     payloads.push(`${nodes.toLocaleString('en-US')} nodes: ${(body.length / 1024 / 1024).toFixed(2)} MiB`)
     log(`hook server: ${nodes} nodes, ${(body.length / 1024 / 1024).toFixed(1)} MiB`)
-    const route = await measure('route', nodes, body, o)
-    const inline = await measure('inline', nodes, body, o)
-    const hook = await measure('hook', nodes, body, o)
-    // Floor (a), in this process after the servers are gone: as many rounds as requests made.
-    const response = JSON.parse(hook.response ?? '{}') as unknown
-    const rounds = Math.max(hook.sync.requests, 30)
-    const a = timeSync(() => JSON.stringify(JSON.parse(body.toString('utf8')) === undefined ? null : response), rounds)
+    const { route, inline, hook, floorA: a } = await measureSize(nodes, body, o)
     const floorA = { p50: quantile(a, 0.5), p99: quantile(a, 0.99) }
     for (const [kind, m] of [['hook', hook], ['inline', inline], ['route', route]] as const) {
       latency.push({ nodes, series: SERIES[kind], stat: 'p50', value: m.sync.p50 }, { nodes, series: SERIES[kind], stat: 'p99', value: m.sync.p99 })
@@ -121,8 +137,8 @@ export async function hookSuite (o: HookSuiteOptions): Promise<{ section: Sectio
     section: {
       title: '1. Hook server over HTTP',
       intro: [
-        'The real hook server (built JavaScript, default settings, `LOG_LEVEL=info` as deployed; at 10,000 nodes `BODY_LIMIT_BYTES` raised to 64 MiB as the README says for clusters that large; the bare route gets the same limit) is loaded over loopback by [autocannon](https://github.com/mcollina/autocannon) with one connection and requests back to back, as one Metacontroller worker syncing one GTP5GModule does (each parent is synced by one worker at a time). Each server is a fresh process per size; response times are taken per response at hrtime resolution.',
-        'Beside it, measured at the same size in the same run: **floor (a)**, `JSON.parse` of the same request bytes and `JSON.stringify` of the same response, in process, as many rounds as the hook answered; **floor (b)**, a bare fastify route that parses the same body with fastify\'s own parser and answers `{"ok":true}`, under the same load; and the hook\'s own `answerHook` called on the event loop of a fastify route (**no pool**), to show what the worker pool costs and saves.',
+        'The real hook server (built JavaScript, default settings, `LOG_LEVEL=info` as deployed; at 10,000 nodes `BODY_LIMIT_BYTES` raised to 64 MiB as the README says for clusters that large; the bare route gets the same limit) is loaded over loopback by [autocannon](https://github.com/mcollina/autocannon) with one connection and requests back to back, as one Metacontroller worker syncing one GTP5GModule does (each parent is synced by one worker at a time). Each server is a fresh process per size; the three run side by side and are loaded in turns, ' + String(o.rounds) + ' rounds per size in a rotating order with floor (a) at the end of each round, so that a burst of other work on the machine falls on every series rather than on whichever ran at that moment (percentiles are over every response of every round, req/s is the median round\'s). Response times are taken per response at hrtime resolution.',
+        'Beside it, measured at the same size in the same run: **floor (a)**, `JSON.parse` of the same request bytes and `JSON.stringify` of the same response, in process, at the end of each round (at least as many times as the hook answered in it); **floor (b)**, a bare fastify route that parses the same body with fastify\'s own parser and answers `{"ok":true}`, under the same load; and the hook\'s own `answerHook` called on the event loop of a fastify route (**no pool**), to show what the worker pool costs and saves.',
         `Request: one GTP5GModule, N Nodes and N installer Pods, built from the unit-test fixtures, which copy \`kubectl get -o json\` of real kubelet nodes: 12 images each with a digest and a tag name, the four kubelet conditions with heartbeat times and messages, InternalIP and Hostname addresses (distinct per node), capacity, allocatable, nodeInfo, podCIDRs; pods with owner references, node affinity, four conditions and container statuses, one in ten crash-looping with a termination message. Sizes: ${payloads.join('; ')}.`,
         `The hook server answers the ${REQUESTS_PER_CONNECTION.toLocaleString('en-US')}th request on a connection with \`Connection: close\` (maxRequestsPerSocket) and a 503 to any request sent after it on that connection. That cap suits Metacontroller: its client is Go's net/http, which sends one request at a time per connection (no pipelining), honours \`Connection: close\` by dialing again for the next request, and so never meets the 503; one new TCP connection per 1,000 syncs costs nothing measurable, and it lets connections spread over the replicas again after a rollout. autocannon ignores the header, so it is told to reconnect after ${REQUESTS_PER_CONNECTION.toLocaleString('en-US')} requests (\`reconnectRate\`); a run with any non-2xx answer is refused rather than reported.`,
         `/healthz is probed ${HEALTHZ_RATE} times a second on its own connection, first idle (its floor), then while ${HEALTHZ_AT.toLocaleString('en-US')}-node syncs run back to back. RSS is the server process's peak (VmHWM), its worker threads included.`

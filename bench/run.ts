@@ -92,7 +92,8 @@ if (hookSections) {
     sizes,
     seconds: mode === 'full' ? 20 : 5,
     // Enough requests for a p99 at 1,000 nodes; a few at the sizes where one takes seconds.
-    requests: nodes => mode === 'full' ? Math.max(20, Math.round(200_000 / nodes)) : Math.max(6, Math.round(30_000 / nodes)),
+    requests: nodes => mode === 'full' ? Math.max(40, Math.round(200_000 / nodes)) : Math.max(10, Math.round(30_000 / nodes)),
+    rounds: mode === 'full' ? 8 : 5,
     hookNodeFlags: values['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${path.join('.cache', 'bench-profiles')}`] : [],
     log
   })

@@ -29,6 +29,8 @@ export interface LoadOptions {
 
 export interface LoadResult {
   requests: number
+  /** Each 2xx response's time, in milliseconds. */
+  samples: number[]
   /** 2xx responses per second over the run. */
   rps: number
   p50: number
@@ -71,11 +73,31 @@ export async function load (o: LoadOptions): Promise<LoadResult> {
   const seconds = (performance.now() - started) / 1000
   return {
     requests: samples.length,
+    samples,
     rps: samples.length / seconds,
     p50: quantile(samples, 0.5),
     p99: quantile(samples, 0.99),
     max: quantile(samples, 1),
     failures: result.non2xx + result.errors + result.timeouts
+  }
+}
+
+/**
+ * Runs measured in turns with others, as one: percentiles over every response of every run,
+ * and the median run's req/s (a run that met a burst of other work on the machine moves it
+ * least).
+ */
+export function combine (runs: readonly LoadResult[]): LoadResult {
+  const samples = runs.flatMap(r => r.samples)
+  const rates = runs.map(r => r.rps)
+  return {
+    requests: samples.length,
+    samples,
+    rps: quantile(rates, 0.5),
+    p50: quantile(samples, 0.5),
+    p99: quantile(samples, 0.99),
+    max: quantile(samples, 1),
+    failures: runs.reduce((n, r) => n + r.failures, 0)
   }
 }
 
