@@ -17,6 +17,9 @@ import { prerequisiteMet } from '../support/prerequisite.js'
 import { bootScenario } from '../support/vm.js'
 
 const env = vmEnv()
+// Two guest runs of 9 to 14 min each on a shared 2-core machine; each run is stopped when its
+// console goes silent (bootScenario), so this only bounds a run that keeps moving.
+t.setTimeout(60 * 60_000)
 if (typeof env === 'string') {
   prerequisiteMet(env)
 } else {

@@ -105,7 +105,20 @@ export function parseRecords (consoleText: string): Map<string, GuestRecord> {
   return records
 }
 
-export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: { timeoutMs?: number, log?: (s: string) => void } & GuestOptions = {}): Promise<GuestRun> {
+export interface ScenarioOptions extends GuestOptions {
+  /**
+   * The guest is stopped when its console stays silent this long (default 10 min): every step
+   * prints a line when it ends, and the longest, a cold kbuild of gtp5g in TCG, took under 4 min
+   * on a loaded machine. A fixed limit for the whole run failed CI once: on a machine busy with
+   * other work the same run took 660 s one day and over 840 s another, every step still moving.
+   */
+  silenceMs?: number
+  /** A limit for the whole run all the same (default 40 min). */
+  timeoutMs?: number
+  log?: (s: string) => void
+}
+
+export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: ScenarioOptions = {}): Promise<GuestRun> {
   const work = await mkdtemp(path.join(tmpdir(), 'gtp5g-vm-'))
   const release = kernel.release
   try {
@@ -121,12 +134,24 @@ export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: { time
     let text = ''
     // Also on disk while it runs: the place to look when a guest run hangs.
     const consoleLog = createWriteStream(path.join(CACHE_DIR, `last-guest-console-${release}.log`))
-    const onData = (c: Buffer): void => { text += c.toString('utf8'); consoleLog.write(c); opts.log?.(c.toString('utf8')) }
+    const stop = (why: string): void => {
+      text += `\n[test harness] ${why}: qemu stopped\n`
+      child.kill('SIGKILL')
+    }
+    const silenceMs = opts.silenceMs ?? 600_000
+    const silence = setTimeout(() => { stop(`no console output for ${silenceMs / 1000} s`) }, silenceMs)
+    const onData = (c: Buffer): void => {
+      text += c.toString('utf8')
+      consoleLog.write(c)
+      opts.log?.(c.toString('utf8'))
+      silence.refresh()
+    }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 840_000)
+    const limit = setTimeout(() => { stop(`the run took over ${(opts.timeoutMs ?? 2_400_000) / 1000} s`) }, opts.timeoutMs ?? 2_400_000)
     await new Promise(resolve => child.on('close', resolve))
-    clearTimeout(timer)
+    clearTimeout(silence)
+    clearTimeout(limit)
     consoleLog.end()
     return { records: parseRecords(text), console: text, bootMs: Date.now() - started }
   } finally {
