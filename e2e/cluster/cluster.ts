@@ -41,6 +41,11 @@ export interface UpOptions {
    * Recorded at the first `up`; the proxy and the VM themselves are e2e/node/realnode.ts's.
    */
   realNode?: boolean
+  /**
+   * How long `up` waits for the new simulated nodes to turn Ready (default 120 s, plenty for the
+   * e2e suites' few nodes); the cluster benchmark passes more for thousands of them.
+   */
+  nodesTimeoutSeconds?: number
 }
 
 export interface ClusterOptions {
@@ -126,6 +131,9 @@ export class LocalCluster {
   }
 
   async hooksUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).hooks}` }
+
+  /** Metacontroller's Prometheus endpoint (its --metrics-address, on loopback). */
+  async metacontrollerMetricsUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).metacontrollerMetrics}/metrics` }
 
   /** Environment for helm against this cluster: its kubeconfig, and Helm's own state kept in the cluster directory. */
   helmEnv (): Record<string, string> {
@@ -249,7 +257,7 @@ export class LocalCluster {
     const nodes = options.nodes ?? 3
     if (nodes > 0) {
       await this.apply(simulatedNodes(nodes))
-      await this.kubectl(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=120s'])
+      await this.kubectl(['wait', '--for=condition=Ready', 'nodes', '--all', `--timeout=${options.nodesTimeoutSeconds ?? 120}s`])
       say(`${nodes} simulated node(s) Ready`)
     }
     say('cluster up')
