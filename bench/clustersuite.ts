@@ -98,7 +98,9 @@ const HOOK_DURATION = 'gtp5g_hook_duration_seconds'
 
 /** One cluster of `nodes` kwok nodes in a directory of its own, always taken down again. */
 export async function clusterRun (nodes: number, options: ClusterRunOptions = {}): Promise<ClusterRun> {
-  const log = options.log ?? (() => {})
+  const started = Date.now()
+  // Each step stamped with the time since the start, so a slow size shows where its time went.
+  const log = (line: string): void => { options.log?.(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${line}`) }
   const convergedSeconds = options.convergedSeconds ?? 60
   // A minute per 100 nodes and at least ten, for each wait: generous, as a shared machine needs.
   const waitMs = Math.max(600_000, nodes * 600)
