@@ -41,11 +41,6 @@ export interface UpOptions {
    * Recorded at the first `up`; the proxy and the VM themselves are e2e/node/realnode.ts's.
    */
   realNode?: boolean
-  /**
-   * How long `up` waits for the new simulated nodes to turn Ready (default 120 s, plenty for the
-   * e2e suites' few nodes); the cluster benchmark passes more for thousands of them.
-   */
-  nodesTimeoutSeconds?: number
 }
 
 export interface ClusterOptions {
@@ -257,7 +252,7 @@ export class LocalCluster {
     const nodes = options.nodes ?? 3
     if (nodes > 0) {
       await this.apply(simulatedNodes(nodes))
-      await this.kubectl(['wait', '--for=condition=Ready', 'nodes', '--all', `--timeout=${options.nodesTimeoutSeconds ?? 120}s`])
+      await this.kubectl(['wait', '--for=condition=Ready', 'nodes', '--all', '--timeout=120s'])
       say(`${nodes} simulated node(s) Ready`)
     }
     say('cluster up')
