@@ -34,11 +34,13 @@ console.log(`  once converged (${run.converged.seconds} s), per minute: /sync ${
 console.log(`  /sync by Metacontroller's clock   ${run.metacontrollerSync.count} calls, mean ${ms(run.metacontrollerSync.meanMs)}, p50 ${ms(run.metacontrollerSync.p50Ms)}, p99 ${ms(run.metacontrollerSync.p99Ms)}`)
 console.log(`  /sync by the hook server's clock  ${run.hookSync.count} calls, mean ${ms(run.hookSync.meanMs)}, p50 ${ms(run.hookSync.p50Ms)}, p99 ${ms(run.hookSync.p99Ms)}`)
 console.log(`  .status ${(run.statusBytes / 1024).toFixed(1)} KiB, whole object ${(run.objectBytes / 1024).toFixed(1)} KiB (etcd's limit ${(ETCD_MAX_REQUEST_BYTES / 1024).toFixed(0)} KiB)`)
+console.log(`  Metacontroller API requests/s: ${run.metacontrollerApiRps.apply.toFixed(1)} during apply → Installed, ${run.metacontrollerApiRps.rollout.toFixed(1)} during the rollout`)
 let total = 0
 for (const name of COMPONENTS) {
   total += run.rssMiB[name]
   console.log(`  RSS ${name.padEnd(24)} ${run.rssMiB[name].toFixed(0).padStart(5)} MiB`)
 }
 console.log(`  RSS total                        ${total.toFixed(0).padStart(5)} MiB`)
+for (const name of COMPONENTS) console.log(`  CPU ${name.padEnd(24)} ${run.cpuSeconds[name].toFixed(0).padStart(5)} s`)
 console.log(excerpt('kubectl get gtp5gmodule', run.kubectlGet, 4))
 console.log(excerpt('kubectl describe gtp5gmodule sample', run.kubectlDescribe, 30))

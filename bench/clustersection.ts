@@ -22,7 +22,10 @@ export function clusterRows (r: ClusterRun): Row[] {
     { figure: '/sync calls in the whole run (Metacontroller)', nodes: r.nodes, value: r.metacontrollerSync.count, unit: 'calls' },
     { figure: 'the module\'s .status (compact JSON)', nodes: r.nodes, value: r.statusBytes / 1024, unit: 'KiB', target: { kind: 'value<', limit: ETCD_MAX_REQUEST_BYTES / 1024 } },
     { figure: 'the whole module object (compact JSON, managedFields included)', nodes: r.nodes, value: r.objectBytes / 1024, unit: 'KiB', target: { kind: 'value<', limit: ETCD_MAX_REQUEST_BYTES / 1024 } },
-    ...COMPONENTS.map(name => ({ figure: `RSS ${name}`, nodes: r.nodes, value: r.rssMiB[name], unit: 'MiB' }))
+    { figure: 'Metacontroller API requests/s during apply → Installed (its --client-go-qps is 50 here)', nodes: r.nodes, value: r.metacontrollerApiRps.apply, unit: '/s' },
+    { figure: 'Metacontroller API requests/s during the version rollout', nodes: r.nodes, value: r.metacontrollerApiRps.rollout, unit: '/s' },
+    ...COMPONENTS.map(name => ({ figure: `RSS ${name}`, nodes: r.nodes, value: r.rssMiB[name], unit: 'MiB' })),
+    ...COMPONENTS.map(name => ({ figure: `CPU time ${name}, whole run`, nodes: r.nodes, value: r.cpuSeconds[name], unit: 's' }))
   ]
 }
 
@@ -67,7 +70,7 @@ export function clusterSection (runs: readonly ClusterRun[], context: { cores: n
     title: '2. Cluster',
     intro: [
       'The local cluster of `npm run cluster` (real etcd, kube-apiserver, controller-manager, scheduler and Metacontroller v4.17.2, the hook server, kwok for the nodes), one fresh cluster per size with the chart installed. **Floor:** the very DaemonSet the hooks build, applied by hand under another name until every pod is Ready, on the same cluster in the same run, after one warm-up pass that is not counted; then its version changed by hand (the DaemonSet the hooks build for the new version) until the rollout is complete (`updatedNumberScheduled` = `numberReady` = the node count, `observedGeneration` current). **Operator:** `kubectl apply` of the README\'s sample GTP5GModule until its status is Installed on every node (Metacontroller\'s watch, /customize and /sync, its apply of the DaemonSet, the DaemonSet controller and kwok, then the status written back); then `spec.version` patched until the status, computed from that generation, says Installed on every node (the hooks count only ready pods of the current template). kwok marks pods Ready at once, so both measure the control plane, not an installer.',
-      `Both rollouts change \`maxUnavailable\` to ${ROLLOUT_MAX_UNAVAILABLE} with the version: the sample's default of 1 replaces one node at a time. **Once converged** counts the hook calls and status writes for ${runs[0]?.converged.seconds ?? 60} s after the rollout (the CompositeController resyncs every 60 s). Metacontroller's /sync latency is its own histogram (\`metacontroller_sync_request_duration_histogram_seconds\`, the composite controller's calls over the whole run) beside the hook server's (\`gtp5g_hook_duration_seconds\`); p99 is estimated from the buckets. RSS is each process at the end.`
+      `Both rollouts change \`maxUnavailable\` to ${ROLLOUT_MAX_UNAVAILABLE} with the version: the sample's default of 1 replaces one node at a time. **Once converged** counts the hook calls and status writes for ${runs[0]?.converged.seconds ?? 60} s after the rollout (the CompositeController resyncs every 60 s). Metacontroller's /sync latency is its own histogram (\`metacontroller_sync_request_duration_histogram_seconds\`, the composite controller's calls over the whole run) beside the hook server's (\`gtp5g_hook_duration_seconds\`); p99 is estimated from the buckets. RSS is each process at the end, CPU time each process's user + system time over the whole run (on a machine of few cores, where the time goes).`
     ],
     rows,
     plots,

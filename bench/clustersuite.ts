@@ -56,6 +56,14 @@ export interface ClusterRun {
   kubectlGet: string
   kubectlDescribe: string
   rssMiB: Record<ComponentName, number>
+  /** CPU time (user + system) each process used from its start to the end of the run. */
+  cpuSeconds: Record<ComponentName, number>
+  /**
+   * Metacontroller's API requests per second (client-go's rest_client_requests_total) during the
+   * operator's apply → Installed and during its rollout: near its --client-go-qps, its client's
+   * rate limiter is what it waits on.
+   */
+  metacontrollerApiRps: { apply: number, rollout: number }
 }
 
 export interface ClusterRunOptions {
@@ -81,6 +89,14 @@ const rssMiB = (pid: number | undefined): number => {
   if (pid === undefined) return 0
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m === null ? 0 : Number(m[1]) / 1024
+}
+
+/** utime + stime of /proc/<pid>/stat, in seconds (USER_HZ is 100 on Linux). */
+const cpuSeconds = (pid: number | undefined): number => {
+  if (pid === undefined) return 0
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 const scrape = async (url: string): Promise<string> => {
@@ -169,17 +185,23 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
       await until(cluster, ['pods', '-n', INSTALLER_NAMESPACE], l => l.items.length === 0, waitMs)
     }
 
+    const mcUrl = await cluster.metacontrollerMetricsUrl()
+    const mcRequests = async (): Promise<number> => counter(await scrape(mcUrl), 'rest_client_requests_total', {})
     log(`cluster ${nodes}: GTP5GModule apply → Installed`)
+    let requests = await mcRequests()
     t0 = Date.now()
     await cluster.kubectl(['apply', '-f', SAMPLE])
     await until(cluster, ['gtp5gmodule', 'sample'], m => m.status?.phase === 'Installed' && m.status.installed === nodes, waitMs)
     const operatorMs = Date.now() - t0
+    const applyRps = (await mcRequests() - requests) / (operatorMs / 1000)
+    requests = await mcRequests()
 
     log(`cluster ${nodes}: GTP5GModule ${FROM_VERSION} → ${TO_VERSION} (rollout)`)
     t0 = Date.now()
     await cluster.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { version: TO_VERSION, maxUnavailable: ROLLOUT_MAX_UNAVAILABLE } })])
     await until(cluster, ['gtp5gmodule', 'sample'], m => moduleRolledOut(m, TO_VERSION, nodes), waitMs)
     const operatorRolloutMs = Date.now() - t0
+    const metacontrollerApiRps = { apply: applyRps, rollout: (await mcRequests() - requests) / (operatorRolloutMs / 1000) }
 
     // Converged: whatever the rollout set off (the node labels, a last status write) is left a few
     // seconds to finish, then every hook call and status write for a while is counted.
@@ -200,7 +222,7 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     const calls = (hook: string): number => counter(hooksAfter, 'gtp5g_hook_requests_total', { hook }) - counter(hooksBefore, 'gtp5g_hook_requests_total', { hook })
     const converged = { seconds: convergedSeconds, syncs: calls('sync'), customizes: calls('customize'), nodeSyncs: calls('node-sync'), statusWrites }
 
-    const mcMetrics = await scrape(await cluster.metacontrollerMetricsUrl())
+    const mcMetrics = await scrape(mcUrl)
     const metacontrollerSync = latency(histogram(mcMetrics, MC_SYNC, MC_COMPOSITE))
     const hookSync = latency(histogram(hooksAfter, HOOK_DURATION, { hook: 'sync' }))
 
@@ -211,7 +233,8 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     const kubectlDescribe = await cluster.kubectl(['describe', 'gtp5gmodule', 'sample'])
 
     const rss = Object.fromEntries(COMPONENTS.map(name => [name, rssMiB(cluster.pidOf(name))])) as Record<ComponentName, number>
-    return { nodes, upMs, nodesMs, baselineMs, operatorMs, baselineRolloutMs, operatorRolloutMs, converged, metacontrollerSync, hookSync, statusBytes, objectBytes, kubectlGet, kubectlDescribe, rssMiB: rss }
+    const cpu = Object.fromEntries(COMPONENTS.map(name => [name, cpuSeconds(cluster.pidOf(name))])) as Record<ComponentName, number>
+    return { nodes, upMs, nodesMs, baselineMs, operatorMs, baselineRolloutMs, operatorRolloutMs, converged, metacontrollerSync, hookSync, statusBytes, objectBytes, kubectlGet, kubectlDescribe, rssMiB: rss, cpuSeconds: cpu, metacontrollerApiRps }
   } finally {
     await cluster.down({ purge: true })
   }

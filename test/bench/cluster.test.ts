@@ -91,6 +91,8 @@ const run = (nodes: number, over: Partial<ClusterRun> = {}): ClusterRun => ({
   kubectlGet: 'NAME     VERSION   READY   INSTALLED   DESIRED   PHASE       AGE\nsample   v0.9.13   True    100         100         Installed   2m\n',
   kubectlDescribe: Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n') + '\n',
   rssMiB: { etcd: 1, 'kube-apiserver': 2, 'kube-controller-manager': 3, 'kube-scheduler': 4, kwok: 5, metacontroller: 6, hooks: 7 },
+  cpuSeconds: { etcd: 1, 'kube-apiserver': 2, 'kube-controller-manager': 3, 'kube-scheduler': 4, kwok: 5, metacontroller: 6, hooks: 7 },
+  metacontrollerApiRps: { apply: 12, rollout: 30 },
   ...over
 })
 
@@ -105,6 +107,7 @@ t.test('section 2: both ratios judged, calls per minute, the size against etcd\'
   t.equal(met(by('the whole module object')), true)
   t.equal(met({ ...by('the whole module object'), value: 1536 }), false, 'etcd refuses a request of 1.5 MiB and more')
   t.equal(rows.filter(r => r.figure.startsWith('RSS')).length, 7)
+  t.equal(rows.filter(r => r.figure.startsWith('CPU time')).length, 7)
   const points = clusterPoints([run(100), run(1000)])
   t.equal(points.rollout.length, 4)
   t.equal(points.ready[0]?.value, 10.5)
