@@ -11,17 +11,20 @@
 //     as Metacontroller and the hook server time it; the status object's size; what
 //     `kubectl get` and `kubectl describe` show; the resident memory of every component.
 // `npm run bench -- --cluster=…` puts the same figures in docs/benchmarks.md (clustersuite.ts).
-//   npm run bench:cluster -- [nodes]        (default 100; 5,000 takes tens of minutes on two cores)
+//   npm run bench:cluster -- [nodes] [--no-node-labels]
+//     nodes: default 100; 5,000 takes tens of minutes on two cores. --no-node-labels installs the
+//     chart without its Node decorator (nodeLabels.enabled=false), to see what the labels cost.
 import { COMPONENTS } from '../e2e/cluster/cluster.js'
 import { excerpt } from './clustersection.js'
 import { clusterRun, ETCD_MAX_REQUEST_BYTES, FROM_VERSION, TO_VERSION } from './clustersuite.js'
 
 const nodes = Number(process.argv[2] ?? 100)
-const run = await clusterRun(nodes, { log: line => { console.error(line) } })
+const nodeLabels = !process.argv.includes('--no-node-labels')
+const run = await clusterRun(nodes, { log: line => { console.error(line) }, nodeLabels })
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 const ms = (v: number): string => `${v.toFixed(1)} ms`
 const perMin = (n: number): string => (n * 60 / run.converged.seconds).toFixed(1)
-console.log(`local cluster, ${nodes} simulated nodes`)
+console.log(`local cluster, ${nodes} simulated nodes${nodeLabels ? '' : ', chart without the Node decorator (nodeLabels.enabled=false)'}`)
 console.log(`  control plane up (etcd → hook server)      ${s(run.upMs)}`)
 console.log(`  ${String(nodes).padStart(4)} nodes created and Ready             ${s(run.nodesMs)}`)
 console.log(`  baseline: the DaemonSet alone, all Ready   ${s(run.baselineMs)}`)
@@ -35,6 +38,7 @@ console.log(`  /sync by Metacontroller's clock   ${run.metacontrollerSync.count}
 console.log(`  /sync by the hook server's clock  ${run.hookSync.count} calls, mean ${ms(run.hookSync.meanMs)}, p50 ${ms(run.hookSync.p50Ms)}, p99 ${ms(run.hookSync.p99Ms)}`)
 console.log(`  .status ${(run.statusBytes / 1024).toFixed(1)} KiB, whole object ${(run.objectBytes / 1024).toFixed(1)} KiB (etcd's limit ${(ETCD_MAX_REQUEST_BYTES / 1024).toFixed(0)} KiB)`)
 console.log(`  Metacontroller API requests/s: ${run.metacontrollerApiRps.apply.toFixed(1)} during apply → Installed, ${run.metacontrollerApiRps.rollout.toFixed(1)} during the rollout`)
+for (const [phase, c] of Object.entries(run.phaseCalls)) console.log(`  during ${phase}: /sync ${c.syncs} calls (${c.syncMiB.toFixed(1)} MiB sent), /node-sync ${c.nodeSyncs} calls (${c.nodeSyncMiB.toFixed(1)} MiB sent)`)
 let total = 0
 for (const name of COMPONENTS) {
   total += run.rssMiB[name]

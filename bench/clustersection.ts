@@ -24,6 +24,16 @@ export function clusterRows (r: ClusterRun): Row[] {
     { figure: 'the whole module object (compact JSON, managedFields included)', nodes: r.nodes, value: r.objectBytes / 1024, unit: 'KiB', target: { kind: 'value<', limit: ETCD_MAX_REQUEST_BYTES / 1024 } },
     { figure: 'Metacontroller API requests/s during apply → Installed (its --client-go-qps is 50 here)', nodes: r.nodes, value: r.metacontrollerApiRps.apply, unit: '/s' },
     { figure: 'Metacontroller API requests/s during the version rollout', nodes: r.nodes, value: r.metacontrollerApiRps.rollout, unit: '/s' },
+    ...(['apply', 'rollout'] as const).flatMap(phase => {
+      const c = r.phaseCalls[phase]
+      const during = phase === 'apply' ? 'during apply → Installed' : 'during the version rollout'
+      return [
+        { figure: `/sync calls ${during}`, nodes: r.nodes, value: c.syncs, unit: 'calls' },
+        { figure: `/node-sync calls ${during} (node labels)`, nodes: r.nodes, value: c.nodeSyncs, unit: 'calls' },
+        { figure: `bytes Metacontroller sent to /sync ${during}`, nodes: r.nodes, value: c.syncMiB, unit: 'MiB' },
+        { figure: `bytes Metacontroller sent to /node-sync ${during}`, nodes: r.nodes, value: c.nodeSyncMiB, unit: 'MiB' }
+      ]
+    }),
     ...COMPONENTS.map(name => ({ figure: `RSS ${name}`, nodes: r.nodes, value: r.rssMiB[name], unit: 'MiB' })),
     ...COMPONENTS.map(name => ({ figure: `CPU time ${name}, whole run`, nodes: r.nodes, value: r.cpuSeconds[name], unit: 's' }))
   ]

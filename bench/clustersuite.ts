@@ -64,12 +64,19 @@ export interface ClusterRun {
    * rate limiter is what it waits on.
    */
   metacontrollerApiRps: { apply: number, rollout: number }
+  /**
+   * Hook calls and the bytes Metacontroller sent with them during the operator's apply → Installed
+   * and its rollout: every status change of the module re-syncs every node's label decorator.
+   */
+  phaseCalls: Record<'apply' | 'rollout', { syncs: number, nodeSyncs: number, syncMiB: number, nodeSyncMiB: number }>
 }
 
 export interface ClusterRunOptions {
   log?: (line: string) => void
   /** How long to count syncs once converged (default 60 s, the CompositeController's resync period). */
   convergedSeconds?: number
+  /** Install the chart with its Node decorator (nodeLabels.enabled, the default) or without, to see what it costs. */
+  nodeLabels?: boolean
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -149,7 +156,7 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     const nodesMs = Date.now() - t0
     log(`cluster ${nodes}: nodes created and Ready`)
     const hooksUrl = await cluster.hooksUrl()
-    execFileSync(toolPath('helm') as string, ['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${hooksUrl}`, '--wait'],
+    execFileSync(toolPath('helm') as string, ['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${hooksUrl}`, '--set', `nodeLabels.enabled=${String(options.nodeLabels ?? true)}`, '--wait'],
       { env: { ...process.env, ...cluster.helmEnv() }, stdio: 'ignore' })
 
     // The floor: the very DaemonSet the hooks would return, applied by hand under another name.
@@ -188,13 +195,27 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     const mcUrl = await cluster.metacontrollerMetricsUrl()
     const mcRequests = async (): Promise<number> => counter(await scrape(mcUrl), 'rest_client_requests_total', {})
     log(`cluster ${nodes}: GTP5GModule apply → Installed`)
+    const hookTotals = async (): Promise<{ syncs: number, nodeSyncs: number, syncMiB: number, nodeSyncMiB: number }> => {
+      const text = await scrape(`${hooksUrl}/metrics`)
+      return {
+        syncs: counter(text, 'gtp5g_hook_requests_total', { hook: 'sync' }),
+        nodeSyncs: counter(text, 'gtp5g_hook_requests_total', { hook: 'node-sync' }),
+        syncMiB: counter(text, 'gtp5g_hook_request_bytes_total', { hook: 'sync' }) / 2 ** 20,
+        nodeSyncMiB: counter(text, 'gtp5g_hook_request_bytes_total', { hook: 'node-sync' }) / 2 ** 20
+      }
+    }
+    const minus = (a: Awaited<ReturnType<typeof hookTotals>>, b: Awaited<ReturnType<typeof hookTotals>>): Awaited<ReturnType<typeof hookTotals>> =>
+      ({ syncs: a.syncs - b.syncs, nodeSyncs: a.nodeSyncs - b.nodeSyncs, syncMiB: a.syncMiB - b.syncMiB, nodeSyncMiB: a.nodeSyncMiB - b.nodeSyncMiB })
     let requests = await mcRequests()
+    let totals = await hookTotals()
     t0 = Date.now()
     await cluster.kubectl(['apply', '-f', SAMPLE])
     await until(cluster, ['gtp5gmodule', 'sample'], m => m.status?.phase === 'Installed' && m.status.installed === nodes, waitMs)
     const operatorMs = Date.now() - t0
     const applyRps = (await mcRequests() - requests) / (operatorMs / 1000)
     requests = await mcRequests()
+    const applyCalls = minus(await hookTotals(), totals)
+    totals = await hookTotals()
 
     log(`cluster ${nodes}: GTP5GModule ${FROM_VERSION} → ${TO_VERSION} (rollout)`)
     t0 = Date.now()
@@ -202,6 +223,7 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     await until(cluster, ['gtp5gmodule', 'sample'], m => moduleRolledOut(m, TO_VERSION, nodes), waitMs)
     const operatorRolloutMs = Date.now() - t0
     const metacontrollerApiRps = { apply: applyRps, rollout: (await mcRequests() - requests) / (operatorRolloutMs / 1000) }
+    const phaseCalls = { apply: applyCalls, rollout: minus(await hookTotals(), totals) }
 
     // Converged: whatever the rollout set off (the node labels, a last status write) is left a few
     // seconds to finish, then every hook call and status write for a while is counted.
@@ -234,7 +256,7 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
 
     const rss = Object.fromEntries(COMPONENTS.map(name => [name, rssMiB(cluster.pidOf(name))])) as Record<ComponentName, number>
     const cpu = Object.fromEntries(COMPONENTS.map(name => [name, cpuSeconds(cluster.pidOf(name))])) as Record<ComponentName, number>
-    return { nodes, upMs, nodesMs, baselineMs, operatorMs, baselineRolloutMs, operatorRolloutMs, converged, metacontrollerSync, hookSync, statusBytes, objectBytes, kubectlGet, kubectlDescribe, rssMiB: rss, cpuSeconds: cpu, metacontrollerApiRps }
+    return { nodes, upMs, nodesMs, baselineMs, operatorMs, baselineRolloutMs, operatorRolloutMs, converged, metacontrollerSync, hookSync, statusBytes, objectBytes, kubectlGet, kubectlDescribe, rssMiB: rss, cpuSeconds: cpu, metacontrollerApiRps, phaseCalls }
   } finally {
     await cluster.down({ purge: true })
   }

@@ -93,6 +93,7 @@ const run = (nodes: number, over: Partial<ClusterRun> = {}): ClusterRun => ({
   rssMiB: { etcd: 1, 'kube-apiserver': 2, 'kube-controller-manager': 3, 'kube-scheduler': 4, kwok: 5, metacontroller: 6, hooks: 7 },
   cpuSeconds: { etcd: 1, 'kube-apiserver': 2, 'kube-controller-manager': 3, 'kube-scheduler': 4, kwok: 5, metacontroller: 6, hooks: 7 },
   metacontrollerApiRps: { apply: 12, rollout: 30 },
+  phaseCalls: { apply: { syncs: 9, nodeSyncs: 900, syncMiB: 1, nodeSyncMiB: 20 }, rollout: { syncs: 19, nodeSyncs: 1900, syncMiB: 2, nodeSyncMiB: 40 } },
   ...over
 })
 
@@ -108,6 +109,7 @@ t.test('section 2: both ratios judged, calls per minute, the size against etcd\'
   t.equal(met({ ...by('the whole module object'), value: 1536 }), false, 'etcd refuses a request of 1.5 MiB and more')
   t.equal(rows.filter(r => r.figure.startsWith('RSS')).length, 7)
   t.equal(rows.filter(r => r.figure.startsWith('CPU time')).length, 7)
+  t.equal(by('/node-sync calls during the version rollout').value, 1900)
   const points = clusterPoints([run(100), run(1000)])
   t.equal(points.rollout.length, 4)
   t.equal(points.ready[0]?.value, 10.5)
