@@ -9,7 +9,8 @@
 //   --sizes=a,b    other cluster sizes than 10,1000,5000,10000
 //   --cluster=a,b  also section 2 on the local cluster (e2e/cluster: real kube-apiserver and
 //                  Metacontroller, kwok nodes) at these node counts, e.g. --cluster=100,1000;
-//                  each size brings up its own cluster in a temporary directory and takes it down
+//                  each size brings up its own cluster in a temporary directory and takes it down;
+//                  5,000 takes well over half an hour on two busy cores
 //   --node         also section 3 (on by default with --full): the installer in a qemu (TCG) guest
 //                  beside make + insmod by hand (bench/node.ts; needs scripts/installer-test-deps.sh)
 //   --node-compare section 3 also runs the installer as the image was built, beside this tree's
@@ -132,7 +133,7 @@ if (hookSections) {
     report.sections.push({
       title: '2. Cluster (not in this run)',
       intro: [
-        'Apply → `condition=Ready` for a GTP5GModule against the same DaemonSet applied by hand, on the local cluster (real kube-apiserver, real Metacontroller, kwok nodes), runs with `npm run bench -- --quick --cluster=100,1000` (or one size at a time with `npm run bench:cluster -- <nodes>`). This run did not include it, so this report has no table for it and **no apply → Ready plot**.'
+        'Apply → `condition=Ready` and a version change → rollout complete for a GTP5GModule, each against the same DaemonSet applied by hand, on the local cluster (real kube-apiserver, real Metacontroller, kwok nodes), with the syncs once converged, Metacontroller\'s own hook latency and the status object\'s size, runs with `npm run bench -- --quick --cluster=100,1000` (or one size at a time with `npm run bench:cluster -- <nodes>`). This run did not include it, so this report has no table for it and **no apply → Ready or rollout plot**.'
       ],
       rows: [],
       plots: [],
