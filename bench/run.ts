@@ -9,21 +9,23 @@
 //   --sizes=a,b    other cluster sizes than 10,1000,5000,10000
 //   --cluster=a,b  also section 2 on the local cluster (e2e/cluster: real kube-apiserver and
 //                  Metacontroller, kwok nodes) at these node counts, e.g. --cluster=100,1000;
-//                  each size brings up its own cluster in a temporary directory and takes it down
+//                  each size brings up its own cluster in a temporary directory and takes it down;
+//                  5,000 takes well over half an hour on two busy cores
 //   --node         also section 3 (on by default with --full): the installer in a qemu (TCG) guest
 //                  beside make + insmod by hand (bench/node.ts; needs scripts/installer-test-deps.sh)
 //   --node-compare section 3 also runs the installer as the image was built, beside this tree's
 //   --node-only    section 3 alone, sections 1 and 2 left out (with --out=FILE, to check it)
+//   --cluster-only section 2 alone (with --cluster=…), sections 1 and 3 left out
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { COMPONENTS } from '../e2e/cluster/cluster.js'
+import { clusterPoints, clusterSection } from './clustersection.js'
 import { type ClusterRun, clusterRun } from './clustersuite.js'
 import { hookSuite } from './hookload.js'
 import { machine } from './lib/machine.js'
 import { barSpec, lineSpec, renderSvg, stackSpec } from './lib/plot.js'
-import { met, renderReport, type Report, type Row } from './lib/report.js'
+import { renderReport, type Report } from './lib/report.js'
 import { buildServers } from './lib/servers.js'
 import { nodeRun, nodeSection } from './node.js'
 import { type VmKernel, vmEnv } from '../test/support/realenv.js'
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     node: { type: 'boolean' },
     'node-compare': { type: 'boolean', default: false },
     'node-only': { type: 'boolean', default: false },
+    'cluster-only': { type: 'boolean', default: false },
     out: { type: 'string', default: 'docs/benchmarks.md' }
   }
 })
@@ -50,14 +53,17 @@ const sizes = values.sizes === undefined ? [10, 1000, 5000, 10000] : values.size
 if (sizes.some(n => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: "${values.sizes ?? ''}" is not a list of node counts`)
 const clusterSizes = values.cluster === undefined ? [] : values.cluster.split(',').map(Number)
 if (clusterSizes.some(n => !Number.isInteger(n) || n < 1)) throw new Error(`--cluster: "${values.cluster ?? ''}" is not a list of node counts`)
-const nodeSection3 = values.node ?? (mode === 'full' || values['node-only'] === true || values['node-compare'] === true)
+const clusterOnly = values['cluster-only'] === true
+if (clusterOnly && (clusterSizes.length === 0 || values['node-only'] === true)) throw new Error('--cluster-only needs --cluster=… and no --node-only')
+const nodeSection3 = !clusterOnly && (values.node ?? (mode === 'full' || values['node-only'] === true || values['node-compare'] === true))
 const hookSections = values['node-only'] !== true
 const flags = [
   values.sizes === undefined ? '' : ` --sizes=${values.sizes}`,
   values.cluster === undefined ? '' : ` --cluster=${values.cluster}`,
   values.node === true && mode !== 'full' ? ' --node' : '',
   values['node-compare'] === true ? ' --node-compare' : '',
-  values['node-only'] === true ? ' --node-only' : ''
+  values['node-only'] === true ? ' --node-only' : '',
+  clusterOnly ? ' --cluster-only' : ''
 ].join('')
 const command = `npm run bench -- --${mode}${flags}`
 const outFile = values.out
@@ -85,58 +91,50 @@ if (hookSections) {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'hooks/tsconfig.build.json'], { stdio: 'inherit' })
     for (const nodes of clusterSizes) {
       log(`cluster: ${nodes} kwok nodes`)
-      runs.push(await clusterRun(nodes, log))
+      runs.push(await clusterRun(nodes, { log, convergedSeconds: mode === 'full' ? 180 : 60 }))
     }
   }
-  const hooks = await hookSuite({
-    sizes,
-    seconds: mode === 'full' ? 20 : 5,
-    // Enough requests for a p99 at 1,000 nodes; a few at the sizes where one takes seconds.
-    requests: nodes => mode === 'full' ? Math.max(40, Math.round(200_000 / nodes)) : Math.max(10, Math.round(30_000 / nodes)),
-    rounds: mode === 'full' ? 8 : 5,
-    hookNodeFlags: values['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${path.join('.cache', 'bench-profiles')}`] : [],
-    log
-  })
-  mkdirSync(plotDir, { recursive: true })
-  const latencyPlot = path.join(plotDir, 'hook-latency.svg')
-  writeFileSync(latencyPlot, await renderSvg(lineSpec({ title: '/sync latency against cluster size', yTitle: 'milliseconds (log)', log: true, points: hooks.latency })))
-  hooks.section.plots.push({ file: path.relative(path.dirname(outFile), latencyPlot), caption: '/sync p50 (solid) and p99 (dashed) against nodes, for the hook server, the same hook without the worker pool, and floors (a) and (b); both axes logarithmic.' })
-  report.sections.push(hooks.section)
+  if (clusterOnly) {
+    report.sections.push({
+      title: '1. Hook server over HTTP (not in this run)',
+      intro: ['This run was `--cluster-only`: section 2 alone.'],
+      rows: [],
+      plots: [],
+      notes: []
+    })
+  } else {
+    const hooks = await hookSuite({
+      sizes,
+      seconds: mode === 'full' ? 20 : 5,
+      // Enough requests for a p99 at 1,000 nodes; a few at the sizes where one takes seconds.
+      requests: nodes => mode === 'full' ? Math.max(40, Math.round(200_000 / nodes)) : Math.max(10, Math.round(30_000 / nodes)),
+      rounds: mode === 'full' ? 8 : 5,
+      hookNodeFlags: values['cpu-prof'] === true ? ['--cpu-prof', `--cpu-prof-dir=${path.join('.cache', 'bench-profiles')}`] : [],
+      log
+    })
+    mkdirSync(plotDir, { recursive: true })
+    const latencyPlot = path.join(plotDir, 'hook-latency.svg')
+    writeFileSync(latencyPlot, await renderSvg(lineSpec({ title: '/sync latency against cluster size', yTitle: 'milliseconds (log)', log: true, points: hooks.latency })))
+    hooks.section.plots.push({ file: path.relative(path.dirname(outFile), latencyPlot), caption: '/sync p50 (solid) and p99 (dashed) against nodes, for the hook server, the same hook without the worker pool, and floors (a) and (b); both axes logarithmic.' })
+    report.sections.push(hooks.section)
+  }
 
   if (runs.length > 0) {
-    const rows: Row[] = runs.flatMap(r => [
-      { figure: 'GTP5GModule apply → Installed on every node', nodes: r.nodes, value: r.operatorMs / 1000, unit: 's', floor: { name: 'same DaemonSet by hand → all pods Ready', value: r.baselineMs / 1000 }, target: { kind: 'ratio<=', limit: 1.1 } },
-      ...COMPONENTS.map(name => ({ figure: `RSS ${name}`, nodes: r.nodes, value: r.rssMiB[name], unit: 'MiB' }))
-    ])
+    mkdirSync(plotDir, { recursive: true })
+    const points = clusterPoints(runs)
     const readyPlot = path.join(plotDir, 'cluster-ready.svg')
-    writeFileSync(readyPlot, await renderSvg(lineSpec({
-      title: 'apply → Ready against node count',
-      yTitle: 'seconds',
-      log: runs.length > 1,
-      points: runs.flatMap(r => [
-        { nodes: r.nodes, series: 'operator: GTP5GModule apply → Installed', value: r.operatorMs / 1000 },
-        { nodes: r.nodes, series: 'floor: the DaemonSet applied by hand → all pods Ready', value: r.baselineMs / 1000 }
-      ])
-    })))
-    report.sections.push({
-      title: '2. Cluster',
-      intro: [
-        'The local cluster of `npm run cluster` (real etcd, kube-apiserver, controller-manager, scheduler and Metacontroller v4.17.2, the hook server, kwok for the nodes), one fresh cluster per size with the chart installed. **Floor:** the very DaemonSet the hooks build, applied by hand under another name until every pod is Ready, on the same cluster in the same run, after one warm-up pass that is not counted. **Operator:** `kubectl apply` of the README\'s sample GTP5GModule until its status is Installed on every node (Metacontroller\'s watch, /customize and /sync, its apply of the DaemonSet, the DaemonSet controller and kwok, then the status written back). kwok marks pods Ready at once, so both measure the control plane, not an installer. RSS is each process at the end.'
-      ],
-      rows,
-      plots: [{ file: path.relative(path.dirname(outFile), readyPlot), caption: 'Apply → Ready against node count: the operator and the same DaemonSet applied by hand.' }],
-      notes: [
-        ...(rows.some(r => met(r) === false)
-          ? [`**Target missed in this run.** This run did not break the difference down (Metacontroller's watch and its client's rate limits, the /customize and /sync calls, its apply, the status write). The control plane, Metacontroller and the hook server share ${report.machine.cores} cores with whatever else runs on the machine (1-minute load average ${report.machine.loadAverage.toFixed(1)} at the start): the operator path has more processes taking turns on them than the DaemonSet alone, so a loaded machine stretches it more. Compare runs on a quiet machine before reading much into this ratio.`]
-          : []),
-        'Not measured here yet: a version change → rollout complete, syncs per minute once converged, Metacontroller\'s own hook latency from its /metrics, the status object\'s size at 5,000 nodes, and 5,000 nodes at all (the local cluster is sized for at most 1,000).'
-      ]
-    })
+    writeFileSync(readyPlot, await renderSvg(lineSpec({ title: 'apply → Ready against node count', yTitle: 'seconds', log: runs.length > 1, points: points.ready })))
+    const rolloutPlot = path.join(plotDir, 'cluster-rollout.svg')
+    writeFileSync(rolloutPlot, await renderSvg(lineSpec({ title: 'version change → rollout complete against node count', yTitle: 'seconds', log: runs.length > 1, points: points.rollout })))
+    report.sections.push(clusterSection(runs, report.machine, [
+      { file: path.relative(path.dirname(outFile), readyPlot), caption: 'Apply → Ready against node count: the operator and the same DaemonSet applied by hand.' },
+      { file: path.relative(path.dirname(outFile), rolloutPlot), caption: 'Version change → rollout complete against node count: the operator and the same DaemonSet changed by hand.' }
+    ]))
   } else {
     report.sections.push({
       title: '2. Cluster (not in this run)',
       intro: [
-        'Apply → `condition=Ready` for a GTP5GModule against the same DaemonSet applied by hand, on the local cluster (real kube-apiserver, real Metacontroller, kwok nodes), runs with `npm run bench -- --quick --cluster=100,1000` (or one size at a time with `npm run bench:cluster -- <nodes>`). This run did not include it, so this report has no table for it and **no apply → Ready plot**.'
+        'Apply → `condition=Ready` and a version change → rollout complete for a GTP5GModule, each against the same DaemonSet applied by hand, on the local cluster (real kube-apiserver, real Metacontroller, kwok nodes), with the syncs once converged, Metacontroller\'s own hook latency and the status object\'s size, runs with `npm run bench -- --quick --cluster=100,1000` (or one size at a time with `npm run bench:cluster -- <nodes>`). This run did not include it, so this report has no table for it and **no apply → Ready or rollout plot**.'
       ],
       rows: [],
       plots: [],

@@ -127,6 +127,9 @@ export class LocalCluster {
 
   async hooksUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).hooks}` }
 
+  /** Metacontroller's Prometheus endpoint (its --metrics-address, on loopback). */
+  async metacontrollerMetricsUrl (): Promise<string> { return `http://127.0.0.1:${(await this.ports()).metacontrollerMetrics}/metrics` }
+
   /** Environment for helm against this cluster: its kubeconfig, and Helm's own state kept in the cluster directory. */
   helmEnv (): Record<string, string> {
     return {
