@@ -6,11 +6,13 @@
 //   warm     nothing loaded, the cache holds the module (a node reboot); floor: insmod by hand
 //   restart  the module loaded at the desired version (a pod restart); floor: reading its version
 // each timed from the process start to the readiness the pod's probe reads. The installer run
-// is this working tree's, compiled and put beside the image's own (variant "tree"); with
-// `compareImage` the image's as it was built runs too (variant "image"), for before/after figures.
+// is this working tree's, bundled as the image bundles it (installer/bundle.mjs) and put beside
+// the image's own (variant "tree"); with `compareImage` the image's entrypoint as it was built
+// runs too (variant "image"), for before/after figures.
 // TCG is several times slower than hardware: the ratios travel, the seconds do not.
 import { execFileSync } from 'node:child_process'
-import { chmod, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { readlinkSync } from 'node:fs'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,8 +22,8 @@ import { type RealEnv, type VmKernel } from '../test/support/realenv.js'
 import { bootScenario, type GuestRecord } from '../test/support/vm.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const IMAGE_DIR = '/opt/gtp5g-installer'
 const TREE_DIR = '/opt/gtp5g-installer-tree'
+const ENTRYPOINT = '/usr/local/bin/gtp5g-installer'
 
 /** One installer run: ms to ready, and its phases (ms) from its own log. */
 export interface InstallerRun {
@@ -72,11 +74,17 @@ function installerRun (r: GuestRecord | undefined): InstallerRun {
   }
 }
 
-/** This tree's installer, compiled, for the guest: its dist beside the image's node_modules. */
-async function compileTree (): Promise<string> {
-  const out = await mkdtemp(path.join(tmpdir(), 'gtp5g-bench-dist-'))
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'installer/tsconfig.build.json'), '--outDir', path.join(out, 'dist')], { stdio: 'inherit' })
+/** This tree's installer, bundled as the image bundles it (no node_modules needed beside it). */
+async function bundleTree (): Promise<string> {
+  const out = await mkdtemp(path.join(tmpdir(), 'gtp5g-bench-bundle-'))
+  execFileSync(process.execPath, [path.join(ROOT, 'installer/bundle.mjs'), path.join(out, 'bundle')], { stdio: ['ignore', 'ignore', 'inherit'] })
   return out
+}
+
+/** The script the image's entrypoint runs, as a path in the image (whatever its layout). */
+function imageEntry (rootfs: string): string {
+  const target = readlinkSync(path.join(rootfs, ENTRYPOINT.slice(1)))
+  return path.posix.resolve(path.posix.dirname(ENTRYPOINT), target)
 }
 
 /** The figures from the guest's records (bench/guest/node.sh's "@@GTP5G" lines). */
@@ -102,27 +110,23 @@ export function fromRecords (records: Map<string, GuestRecord>, o: { rounds: num
 
 export async function nodeRun (env: RealEnv, kernel: VmKernel, opts: { rounds?: number, compareImage?: boolean, log?: (line: string) => void } = {}): Promise<NodeRun> {
   const rounds = opts.rounds ?? 3
-  const compiled = await compileTree()
-  const variants = [`tree=${TREE_DIR}/dist/installer`, ...(opts.compareImage === true ? [`image=${IMAGE_DIR}/dist/installer`] : [])]
+  const bundled = await bundleTree()
+  const variants = [`tree=${TREE_DIR}/main.mjs`, ...(opts.compareImage === true ? [`image=${imageEntry(env.IMAGE_ROOTFS)}`] : [])]
   try {
     const run = await bootScenario(env, kernel, {
       init: path.join(ROOT, 'bench/guest/node.sh'),
       timeoutMs: 1_800_000,
       stage: async root => {
         // New files only: the staged image is made of hard links to the shared one.
-        const tree = path.join(root, TREE_DIR.slice(1))
-        await mkdir(tree, { recursive: true })
-        await cp(path.join(compiled, 'dist'), path.join(tree, 'dist'), { recursive: true })
-        await chmod(path.join(tree, 'dist/installer/main.js'), 0o755)
-        await symlink(`${IMAGE_DIR}/node_modules`, path.join(tree, 'node_modules'))
-        await cp(path.join(ROOT, 'package.json'), path.join(tree, 'package.json'))
+        await mkdir(path.join(root, 'opt'), { recursive: true })
+        await cp(path.join(bundled, 'bundle'), path.join(root, TREE_DIR.slice(1)), { recursive: true })
         await writeFile(path.join(root, 'gtp5g-test/bench.env'), `VARIANTS='${variants.join(' ')}'\nROUNDS=${rounds}\n`)
       },
       ...(opts.log === undefined ? {} : { log: opts.log })
     })
     return fromRecords(run.records, { rounds, variants: variants.map(v => v.split('=')[0] as string), kernel: kernel.release, guestMs: run.bootMs, console: run.console })
   } finally {
-    await rm(compiled, { recursive: true, force: true })
+    await rm(bundled, { recursive: true, force: true })
   }
 }
 
@@ -221,7 +225,7 @@ export function nodeSection (run: NodeRun, imageRef: string): { section: Section
     section: {
       title: '3. Node',
       intro: [
-        `The installer on a node: one qemu boot of Debian's ${run.kernel} on the installer image (${run.cpus} vCPUs, **TCG emulation without KVM**, several times slower than hardware: the ratios travel, the seconds do not), the same guest as the qemu suite (\`test/support/vm.ts\`), driven by \`bench/guest/node.sh\`. The installer is this tree's, compiled and run on the image \`${imageRef}\`, with the pod's capabilities (CAP_SYS_MODULE only). Each time runs from the process start to the readiness the pod's probe reads (the installer's readiness file appearing; a kubelet adds at most one probe period, 2 s). The source is the tests' gtp5g stand-in (\`test/installer/fixtures/gtp5g-fixture\`, same Makefile interface), served as \`file://\` with its sha256 pinned.`,
+        `The installer on a node: one qemu boot of Debian's ${run.kernel} on the installer image (${run.cpus} vCPUs, **TCG emulation without KVM**, several times slower than hardware: the ratios travel, the seconds do not), the same guest as the qemu suite (\`test/support/vm.ts\`), driven by \`bench/guest/node.sh\`. The installer is this tree's, bundled as the image bundles it (\`installer/bundle.mjs\`) and run on the image \`${imageRef}\`, with the pod's capabilities (CAP_SYS_MODULE only). Each time runs from the process start to the readiness the pod's probe reads (the installer's readiness file appearing; a kubelet adds at most one probe period, 2 s). The source is the tests' gtp5g stand-in (\`test/installer/fixtures/gtp5g-fixture\`, same Makefile interface), served as \`file://\` with its sha256 pinned.`,
         `**Floors**, by hand in the same boot: for cold, the same tarball unpacked with \`tar\`, \`make -jN KVER= KDIR=\` (the installer's command line) against the same headers, \`modprobe udp_tunnel\` and \`insmod\`, measured before and after the installer's cold run (${(run.rawBefore / 1000).toFixed(1)} s and ${(run.rawAfter / 1000).toFixed(1)} s), after one warm-up build that is not counted, so that gcc, the headers and Node.js are in the page cache for every measured run; gtp5g and udp_tunnel are unloaded before each. For warm, \`modprobe udp_tunnel\` + \`insmod\` of the cached module; for restart, one read of /sys/module/gtp5g/version. Unloads during a restart are counted by the kernel: the module's exit message in the kernel log, and every kernel uevent (a module load or unload makes at least one).`
       ],
       rows,
