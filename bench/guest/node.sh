@@ -129,25 +129,30 @@ for i in $(seq 1 "$ROUNDS"); do
 done
 clean_kernel
 
-for variant in $VARIANTS; do
-  name=${variant%%=*}; script=${variant#*=}
-  # Warm: the node rebooted (nothing loaded), the cache holds the module.
-  for i in $(seq 1 "$ROUNDS"); do
+# The variants take turns within each round, so that a machine whose load changes during the
+# boot (a shared one) weighs on each alike.
+# Warm: the node rebooted (nothing loaded), the cache holds the module.
+for i in $(seq 1 "$ROUNDS"); do
+  for variant in $VARIANTS; do
+    name=${variant%%=*}; script=${variant#*=}
     install_run "$script" "warm-$name-$i" 120
     say step="warm-$name-$i" ms=$READY probe=$PROBE version="$(ver)" "$(phases "/tmp/warm-$name-$i.log" "$T0")" outcome="$(grep -o '"outcome":"[a-z-]*"' "/tmp/warm-$name-$i.log" | cut -d'"' -f4)"
     stop_install
     clean_kernel
   done
-  # Restart: the module loaded at the desired version; nothing may be unloaded or loaded again.
-  insmod_loaded
-  for i in $(seq 1 "$ROUNDS"); do
+done
+# Restart: the module loaded at the desired version; nothing may be unloaded or loaded again.
+insmod_loaded
+for i in $(seq 1 "$ROUNDS"); do
+  for variant in $VARIANTS; do
+    name=${variant%%=*}; script=${variant#*=}
     S0=$(seqnum); U0=$(unloads)
     install_run "$script" "restart-$name-$i" 120
     say step="restart-$name-$i" ms=$READY probe=$PROBE version="$(ver)" uevents=$(($(seqnum) - S0)) unloads=$(($(unloads) - U0)) "$(phases "/tmp/restart-$name-$i.log" "$T0")" outcome="$(grep -o '"outcome":"[a-z-]*"' "/tmp/restart-$name-$i.log" | cut -d'"' -f4)"
     stop_install
   done
-  clean_kernel
 done
+clean_kernel
 
 say step=end
 sync
