@@ -6,11 +6,13 @@
 //   warm     nothing loaded, the cache holds the module (a node reboot); floor: insmod by hand
 //   restart  the module loaded at the desired version (a pod restart); floor: reading its version
 // each timed from the process start to the readiness the pod's probe reads. The installer run
-// is this working tree's, compiled and put beside the image's own (variant "tree"); with
-// `compareImage` the image's as it was built runs too (variant "image"), for before/after figures.
+// is this working tree's, bundled as the image bundles it (installer/bundle.mjs) and put beside
+// the image's own (variant "tree"); with `compareImage` the image's entrypoint as it was built
+// runs too (variant "image"), for before/after figures.
 // TCG is several times slower than hardware: the ratios travel, the seconds do not.
 import { execFileSync } from 'node:child_process'
-import { chmod, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { readlinkSync } from 'node:fs'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,8 +22,8 @@ import { type RealEnv, type VmKernel } from '../test/support/realenv.js'
 import { bootScenario, type GuestRecord } from '../test/support/vm.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const IMAGE_DIR = '/opt/gtp5g-installer'
 const TREE_DIR = '/opt/gtp5g-installer-tree'
+const ENTRYPOINT = '/usr/local/bin/gtp5g-installer'
 
 /** One installer run: ms to ready, and its phases (ms) from its own log. */
 export interface InstallerRun {
@@ -72,11 +74,17 @@ function installerRun (r: GuestRecord | undefined): InstallerRun {
   }
 }
 
-/** This tree's installer, compiled, for the guest: its dist beside the image's node_modules. */
-async function compileTree (): Promise<string> {
-  const out = await mkdtemp(path.join(tmpdir(), 'gtp5g-bench-dist-'))
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'installer/tsconfig.build.json'), '--outDir', path.join(out, 'dist')], { stdio: 'inherit' })
+/** This tree's installer, bundled as the image bundles it (no node_modules needed beside it). */
+async function bundleTree (): Promise<string> {
+  const out = await mkdtemp(path.join(tmpdir(), 'gtp5g-bench-bundle-'))
+  execFileSync(process.execPath, [path.join(ROOT, 'installer/bundle.mjs'), path.join(out, 'bundle')], { stdio: ['ignore', 'ignore', 'inherit'] })
   return out
+}
+
+/** The script the image's entrypoint runs, as a path in the image (whatever its layout). */
+function imageEntry (rootfs: string): string {
+  const target = readlinkSync(path.join(rootfs, ENTRYPOINT.slice(1)))
+  return path.posix.resolve(path.posix.dirname(ENTRYPOINT), target)
 }
 
 /** The figures from the guest's records (bench/guest/node.sh's "@@GTP5G" lines). */
@@ -102,27 +110,23 @@ export function fromRecords (records: Map<string, GuestRecord>, o: { rounds: num
 
 export async function nodeRun (env: RealEnv, kernel: VmKernel, opts: { rounds?: number, compareImage?: boolean, log?: (line: string) => void } = {}): Promise<NodeRun> {
   const rounds = opts.rounds ?? 3
-  const compiled = await compileTree()
-  const variants = [`tree=${TREE_DIR}/dist/installer`, ...(opts.compareImage === true ? [`image=${IMAGE_DIR}/dist/installer`] : [])]
+  const bundled = await bundleTree()
+  const variants = [`tree=${TREE_DIR}/main.mjs`, ...(opts.compareImage === true ? [`image=${imageEntry(env.IMAGE_ROOTFS)}`] : [])]
   try {
     const run = await bootScenario(env, kernel, {
       init: path.join(ROOT, 'bench/guest/node.sh'),
       timeoutMs: 1_800_000,
       stage: async root => {
         // New files only: the staged image is made of hard links to the shared one.
-        const tree = path.join(root, TREE_DIR.slice(1))
-        await mkdir(tree, { recursive: true })
-        await cp(path.join(compiled, 'dist'), path.join(tree, 'dist'), { recursive: true })
-        await chmod(path.join(tree, 'dist/installer/main.js'), 0o755)
-        await symlink(`${IMAGE_DIR}/node_modules`, path.join(tree, 'node_modules'))
-        await cp(path.join(ROOT, 'package.json'), path.join(tree, 'package.json'))
+        await mkdir(path.join(root, 'opt'), { recursive: true })
+        await cp(path.join(bundled, 'bundle'), path.join(root, TREE_DIR.slice(1)), { recursive: true })
         await writeFile(path.join(root, 'gtp5g-test/bench.env'), `VARIANTS='${variants.join(' ')}'\nROUNDS=${rounds}\n`)
       },
       ...(opts.log === undefined ? {} : { log: opts.log })
     })
     return fromRecords(run.records, { rounds, variants: variants.map(v => v.split('=')[0] as string), kernel: kernel.release, guestMs: run.bootMs, console: run.console })
   } finally {
-    await rm(compiled, { recursive: true, force: true })
+    await rm(bundled, { recursive: true, force: true })
   }
 }
 
@@ -197,7 +201,7 @@ export function nodeSection (run: NodeRun, imageRef: string): { section: Section
   }
   const sec = (ms: number | undefined): string => `${((ms ?? Number.NaN) / 1000).toFixed(2)} s`
   const notes: string[] = [
-    '**What changed for this section.** The readiness probe reads a file the running installer keeps in step with /sys/module (`cat /tmp/gtp5g-ready`, every 2 s) instead of starting Node.js for `gtp5g-installer check` every 10 s: a warm install or a restart no longer waits for a second Node.js start, nor for a 10 s period. `check` loads only the configuration and the sysfs reader; the build pipeline (tar, the HTTP client, kbuild, the ELF reader) is imported on first use, and type-only imports are `import type` (with `verbatimModuleSyntax`, `import { type X }` still loaded the module at run time), so a warm install or a restart loads none of it. `modprobe udp_tunnel` is not started when /sys/module says it is live. The first log line carries Node.js\'s bootstrap time and the time to the installer\'s first line, which split the start-up in the parts below.'
+    '**What changed for this section.** The readiness probe reads a file the running installer keeps in step with /sys/module (`cat /tmp/gtp5g-ready`, every 2 s) instead of starting Node.js for `gtp5g-installer check` every 10 s: a warm install or a restart no longer waits for a second Node.js start, nor for a 10 s period. `check` loads only the configuration and the sysfs reader; the build pipeline (tar, the HTTP client, kbuild, the ELF reader) is imported on first use, and type-only imports are `import type` (with `verbatimModuleSyntax`, `import { type X }` still loaded the module at run time), so a warm install or a restart loads none of it. `modprobe udp_tunnel` is not started when /sys/module says it is live. The image runs the installer bundled by esbuild (`installer/bundle.mjs`): an entry script and a few chunks, split where the installer loads lazily, instead of every module file of the installer, pino and pino\'s dependencies, each resolved and read on its own; with `--node-compare` the image\'s own entrypoint runs beside this tree\'s bundle in the same boot. The first log line carries Node.js\'s bootstrap time and the time to the installer\'s first line, which split the start-up in the parts below.'
   ]
   const c = run.cold.phases
   if (Number.isFinite(run.cold.ms) && c.build !== undefined) {
@@ -215,13 +219,13 @@ export function nodeSection (run: NodeRun, imageRef: string): { section: Section
     notes.push(`**Restart** (its median run): ${ps.map(p => `${p.part} ${(p.value / 1000).toFixed(2)} s`).join(', ')}. Nothing is unloaded or loaded (the kernel logged no unload and no module event), so the data plane never stops; the time is the program's start before it can say so.`)
   }
   if (rows.some(r => r.unit === 's' && r.target?.kind === 'value<=' && met(r) === false)) {
-    notes.push('**Why the warm and restart targets are missed here:** in this TCG guest the start of the installer\'s process alone, before its first log line, takes longer than the targets allow, and most of it is loading modules (the logger, pino, is about half of them); Node.js 20 has no compile cache for ES modules (`module.enableCompileCache` came with Node.js 22), and a start-up snapshot (`--snapshot-blob`, which Node.js 20 has) needs the installer bundled into one script first.')
+    notes.push('**Why the warm and restart targets are missed here:** in this TCG guest the start of the installer\'s process alone, before its first log line, takes longer than the targets allow, and what is left of it after bundling is Node.js compiling and running the bundle (the ES module loader, the logger and the flow); Node.js 20 has no compile cache for ES modules (`module.enableCompileCache` came with Node.js 22). A start-up snapshot (`--snapshot-blob`, which Node.js 20 has) would skip that, but needs one CommonJS script without top-level await, the logger created after the snapshot is restored, and a blob built by the very node binary the image ships. On a machine shared with other guests the TCG guest\'s times swing by several times between runs: compare the variants of one boot, not the seconds of two.')
   }
   return {
     section: {
       title: '3. Node',
       intro: [
-        `The installer on a node: one qemu boot of Debian's ${run.kernel} on the installer image (${run.cpus} vCPUs, **TCG emulation without KVM**, several times slower than hardware: the ratios travel, the seconds do not), the same guest as the qemu suite (\`test/support/vm.ts\`), driven by \`bench/guest/node.sh\`. The installer is this tree's, compiled and run on the image \`${imageRef}\`, with the pod's capabilities (CAP_SYS_MODULE only). Each time runs from the process start to the readiness the pod's probe reads (the installer's readiness file appearing; a kubelet adds at most one probe period, 2 s). The source is the tests' gtp5g stand-in (\`test/installer/fixtures/gtp5g-fixture\`, same Makefile interface), served as \`file://\` with its sha256 pinned.`,
+        `The installer on a node: one qemu boot of Debian's ${run.kernel} on the installer image (${run.cpus} vCPUs, **TCG emulation without KVM**, several times slower than hardware: the ratios travel, the seconds do not), the same guest as the qemu suite (\`test/support/vm.ts\`), driven by \`bench/guest/node.sh\`. The installer is this tree's, bundled as the image bundles it (\`installer/bundle.mjs\`) and run on the image \`${imageRef}\`, with the pod's capabilities (CAP_SYS_MODULE only). Each time runs from the process start to the readiness the pod's probe reads (the installer's readiness file appearing; a kubelet adds at most one probe period, 2 s). The source is the tests' gtp5g stand-in (\`test/installer/fixtures/gtp5g-fixture\`, same Makefile interface), served as \`file://\` with its sha256 pinned.`,
         `**Floors**, by hand in the same boot: for cold, the same tarball unpacked with \`tar\`, \`make -jN KVER= KDIR=\` (the installer's command line) against the same headers, \`modprobe udp_tunnel\` and \`insmod\`, measured before and after the installer's cold run (${(run.rawBefore / 1000).toFixed(1)} s and ${(run.rawAfter / 1000).toFixed(1)} s), after one warm-up build that is not counted, so that gcc, the headers and Node.js are in the page cache for every measured run; gtp5g and udp_tunnel are unloaded before each. For warm, \`modprobe udp_tunnel\` + \`insmod\` of the cached module; for restart, one read of /sys/module/gtp5g/version. Unloads during a restart are counted by the kernel: the module's exit message in the kernel log, and every kernel uevent (a module load or unload makes at least one).`
       ],
       rows,

@@ -56,7 +56,9 @@ raw () { # $1 = record name
 # (GTP5G_READY_FILE; the probe reads it): when the file appears. One that has none (the probe is
 # `gtp5g-installer check`, a Node.js start): when its log says "done", plus one check run right
 # then, as if the kubelet probed at that very moment (the probe period's wait is left out).
-has_ready_file () { grep -q GTP5G_READY_FILE "$1/../contract/index.js"; }
+# $1 is the installer's script: a bundle (main.mjs beside its chunks/) or, in an image built
+# before the bundle, dist/installer/main.js beside dist/contract/.
+has_ready_file () { grep -rqs GTP5G_READY_FILE "$(dirname "$1")/chunks" "$1" "$(dirname "$1")/../contract"; }
 # The installer's phases, from its JSON log: the first line's time (Node.js start-up and module
 # loading), each step's durationMs, and "done".
 phases () { # $1 = log, $2 = T0
@@ -71,11 +73,11 @@ phases () { # $1 = log, $2 = T0
   printf 'done=%s' $((${done_t:-$2} - $2))
 }
 # Starts `install` like the kubelet would, with the pod's capabilities, and waits until ready.
-install_run () { # $1 = installer dir (holds main.js), $2 = log name, $3 = timeout s
+install_run () { # $1 = installer script, $2 = log name, $3 = timeout s
   rm -f /tmp/termination-log "$GTP5G_READY_FILE"
   T0=$(now_ms)
   GTP5G_VERSION=$V1 GTP5G_SOURCE_SHA256=$V1_SHA256 setpriv --inh-caps=-all --bounding-set=-all,+sys_module \
-    "$1/main.js" install >"/tmp/$2.log" 2>&1 &
+    "$1" install >"/tmp/$2.log" 2>&1 &
   PID=$!
   deadline=$(($(now_ms) + $3 * 1000)); READY=-1
   if has_ready_file "$1"; then
@@ -88,7 +90,7 @@ install_run () { # $1 = installer dir (holds main.js), $2 = log name, $3 = timeo
     while [ "$(now_ms)" -lt $deadline ] && kill -0 $PID 2>/dev/null; do
       if grep -q '"step":"done"' "/tmp/$2.log"; then
         C0=$(now_ms)
-        GTP5G_VERSION=$V1 "$1/main.js" check 2>/dev/null && READY=$(($(grep -o '"time":[0-9]*[^}]*"step":"done"' "/tmp/$2.log" | sed 's/"time":\([0-9]*\).*/\1/') - T0 + $(now_ms) - C0))
+        GTP5G_VERSION=$V1 "$1" check 2>/dev/null && READY=$(($(grep -o '"time":[0-9]*[^}]*"step":"done"' "/tmp/$2.log" | sed 's/"time":\([0-9]*\).*/\1/') - T0 + $(now_ms) - C0))
         break
       fi
       sleep 0.02
@@ -104,8 +106,8 @@ say boot kernel="$KERNEL" cpus="$JOBS" variants="$VARIANTS"
 raw raw-warmup
 raw raw-before
 # Cold: empty cache → download (file://, sha256 checked), extract, kbuild, store, load.
-COLD_DIR=$(echo "$VARIANTS" | cut -d' ' -f1 | cut -d= -f2)
-install_run "$COLD_DIR" cold 900
+COLD_SCRIPT=$(echo "$VARIANTS" | cut -d' ' -f1 | cut -d= -f2)
+install_run "$COLD_SCRIPT" cold 900
 say step=cold ms=$READY probe=$PROBE version="$(ver)" "$(phases /tmp/cold.log "$T0")"
 [ "$READY" -ge 0 ] || { tail -n 30 /tmp/cold.log; cat /tmp/termination-log 2>/dev/null; }
 stop_install
@@ -127,25 +129,30 @@ for i in $(seq 1 "$ROUNDS"); do
 done
 clean_kernel
 
-for variant in $VARIANTS; do
-  name=${variant%%=*}; dir=${variant#*=}
-  # Warm: the node rebooted (nothing loaded), the cache holds the module.
-  for i in $(seq 1 "$ROUNDS"); do
-    install_run "$dir" "warm-$name-$i" 120
+# The variants take turns within each round, so that a machine whose load changes during the
+# boot (a shared one) weighs on each alike.
+# Warm: the node rebooted (nothing loaded), the cache holds the module.
+for i in $(seq 1 "$ROUNDS"); do
+  for variant in $VARIANTS; do
+    name=${variant%%=*}; script=${variant#*=}
+    install_run "$script" "warm-$name-$i" 120
     say step="warm-$name-$i" ms=$READY probe=$PROBE version="$(ver)" "$(phases "/tmp/warm-$name-$i.log" "$T0")" outcome="$(grep -o '"outcome":"[a-z-]*"' "/tmp/warm-$name-$i.log" | cut -d'"' -f4)"
     stop_install
     clean_kernel
   done
-  # Restart: the module loaded at the desired version; nothing may be unloaded or loaded again.
-  insmod_loaded
-  for i in $(seq 1 "$ROUNDS"); do
+done
+# Restart: the module loaded at the desired version; nothing may be unloaded or loaded again.
+insmod_loaded
+for i in $(seq 1 "$ROUNDS"); do
+  for variant in $VARIANTS; do
+    name=${variant%%=*}; script=${variant#*=}
     S0=$(seqnum); U0=$(unloads)
-    install_run "$dir" "restart-$name-$i" 120
+    install_run "$script" "restart-$name-$i" 120
     say step="restart-$name-$i" ms=$READY probe=$PROBE version="$(ver)" uevents=$(($(seqnum) - S0)) unloads=$(($(unloads) - U0)) "$(phases "/tmp/restart-$name-$i.log" "$T0")" outcome="$(grep -o '"outcome":"[a-z-]*"' "/tmp/restart-$name-$i.log" | cut -d'"' -f4)"
     stop_install
   done
-  clean_kernel
 done
+clean_kernel
 
 say step=end
 sync

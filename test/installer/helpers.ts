@@ -1,8 +1,9 @@
 // The installer tests' scaffolding: a temporary host root, a fake kernel (sysfs files + a fake
 // kmod, a fake make) and the installer's ports over them. Nothing here touches the real host.
 // The fixture tarballs and the loopback HTTP server are in test/support (e2e uses them too).
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { isBuiltin } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MODULE_NAME } from '../../contract/index.js'
@@ -14,6 +15,19 @@ import { type Kmod } from '../../installer/kmod.js'
 import { DEFAULT_LIMITS } from '../../installer/limits.js'
 import { hostPaths } from '../../installer/paths.js'
 import { type Host, hostPorts, type Ports } from '../../installer/ports.js'
+
+/**
+ * What the installer's bundle (installer/bundle.mjs's output: main.mjs and chunks/) imports:
+ * static and dynamic imports and esbuild's require() of CommonJS code, and those that are neither
+ * a Node.js built-in nor a file of the bundle (which would need a node_modules beside it).
+ */
+export function bundleImports (dir: string): { specifiers: string[], outside: string[] } {
+  const files = [path.join(dir, 'main.mjs'), ...readdirSync(path.join(dir, 'chunks')).map(c => path.join(dir, 'chunks', c))]
+  const specifiers = files.flatMap(f =>
+    [...readFileSync(f, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\b__require\(\s*)["']([^"']+)["']/g)].map(m => m[1] as string))
+  const outside = [...new Set(specifiers.filter(s => !s.startsWith('./') && !s.startsWith('../') && !isBuiltin(s)))]
+  return { specifiers, outside }
+}
 
 export interface HasTeardown { teardown: (fn: () => unknown) => void }
 

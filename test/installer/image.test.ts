@@ -8,6 +8,7 @@ import path from 'node:path'
 import t from 'tap'
 import { ENV_FILE, readEnvFile } from '../support/realenv.js'
 import { prerequisiteMet } from '../support/prerequisite.js'
+import { bundleImports } from './helpers.js'
 
 const SIZE_BUDGET_MB = 250
 const { values } = readEnvFile()
@@ -63,30 +64,36 @@ if (rootfs === undefined || dir === undefined || !existsSync(path.join(dir, '.do
     t.notOk(existsSync(inImage('usr/local/lib/node_modules')), 'no global node_modules')
   })
 
-  t.test('the installer: its entrypoint, built code and only the runtime dependencies it imports', async t => {
-    t.equal(readlinkSync(inImage('usr/local/bin/gtp5g-installer')), '/opt/gtp5g-installer/dist/installer/main.js')
-    const main = inImage('opt/gtp5g-installer/dist/installer/main.js')
-    t.ok(lstatSync(main).mode & 0o111, 'main.js is executable')
-    t.match(readFileSync(main, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'main.js starts node')
-    const pkg = JSON.parse(readFileSync(inImage('opt/gtp5g-installer/package.json'), 'utf8')) as { type?: string, dependencies?: Record<string, string> }
-    t.equal(pkg.type, 'module')
-    const deps = Object.keys(pkg.dependencies ?? {})
-    t.ok(deps.includes('pino') && deps.includes('tar'), `dependencies: ${deps.join(', ')}`)
-    for (const d of new Set([...deps, 'pino', 'tar'])) t.ok(existsSync(inImage('opt/gtp5g-installer/node_modules', d, 'package.json')), `node_modules/${d}`)
-    for (const other of ['fastify', 'typescript', 'tap', 'eslint', '@types']) t.notOk(existsSync(inImage('opt/gtp5g-installer/node_modules', other)), `no ${other}`)
-    t.notOk(existsSync(inImage('opt/gtp5g-installer/installer')), 'no TypeScript sources')
-    t.notOk(existsSync(inImage('opt/gtp5g-installer/dist/hooks')), 'no hook server code')
+  t.test('the installer: one bundled entry script and its chunks, no node_modules', async t => {
+    const dir = inImage('opt/gtp5g-installer')
+    t.equal(readlinkSync(inImage('usr/local/bin/gtp5g-installer')), '/opt/gtp5g-installer/main.mjs')
+    const main = path.join(dir, 'main.mjs')
+    t.ok(lstatSync(main).mode & 0o111, 'main.mjs is executable')
+    t.match(readFileSync(main, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'main.mjs starts node')
+    const chunks = readdirSync(path.join(dir, 'chunks'))
+    t.same(readdirSync(dir).sort(), ['THIRD-PARTY-LICENSES', 'chunks', 'main.mjs', 'package.json'], 'the bundle, its package.json and the bundled packages\' licenses, nothing else')
+    t.ok(chunks.length > 0 && chunks.every(c => c.endsWith('.mjs')), `chunks: ${chunks.join(', ')}`)
+    t.notOk(spawnSync('find', [inImage('opt'), inImage('usr/local/lib'), '-name', 'node_modules'], { encoding: 'utf8' }).stdout, 'no node_modules anywhere')
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string, version?: string, dependencies?: unknown }
+    t.match(pkg, { name: 'gtp5g-operator', version: /^\d+\.\d+\.\d+/ }, 'the release cache entries record')
+    t.equal(pkg.dependencies, undefined, 'no dependencies to install')
+    const licenses = readFileSync(path.join(dir, 'THIRD-PARTY-LICENSES'), 'utf8')
+    for (const p of ['pino', 'tar', 'sonic-boom']) t.match(licenses, new RegExp(`^${p}@\\d`, 'm'), `${p}'s license`)
 
-    // Every module but main.js (which runs on import) loads, and so does every dependency.
-    const modules = ['installer', 'contract'].flatMap(d => readdirSync(inImage('opt/gtp5g-installer/dist', d))
-      .filter(f => f.endsWith('.js') && !(d === 'installer' && f === 'main.js')).map(f => `/opt/gtp5g-installer/dist/${d}/${f}`))
+    // Everything the bundle imports is Node's own or one of its chunks: no package to resolve.
+    const { specifiers, outside } = bundleImports(dir)
+    t.same(outside, [], `${specifiers.length} imports, all node: built-ins or chunks`)
+    t.notOk(existsSync(inImage('opt/gtp5g-installer/installer')), 'no TypeScript sources')
+
+    // Every chunk loads (main.mjs runs on import: it is started below instead).
     const load = chroot(['sh', '-c', 'cd /opt/gtp5g-installer && exec node --input-type=module -e "$1"', 'sh',
-      `for (const m of ${JSON.stringify([...deps, ...modules])}) await import(m)`])
-    t.equal(load.status, 0, `${modules.length} modules and ${deps.length} dependencies load: ${load.stderr}`)
+      `for (const c of ${JSON.stringify(chunks)}) await import('./chunks/' + c)`])
+    t.equal(load.status, 0, `${chunks.length} chunks load: ${load.stderr}`)
 
     // Through the entrypoint: without its environment the installer reports itself not ready.
     const check = chroot(['gtp5g-installer', 'check'])
     t.equal(check.status, 1, 'check exits 1 (not ready), not 126/127')
+    t.match(check.stderr, /^not ready: /)
     t.notMatch(check.stdout + check.stderr, /ERR_MODULE_NOT_FOUND|Cannot find|SyntaxError/)
   })
 
