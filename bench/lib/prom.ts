@@ -1,6 +1,8 @@
-// Prometheus text as the benchmarks read it: a histogram's buckets summed over the series whose
-// labels match, the difference between two scrapes, and a quantile estimated from the buckets the
-// way PromQL's histogram_quantile does (linear within the bucket). Pure: no I/O.
+// Prometheus histograms as the benchmarks read them, from the samples test/support/metrics.ts
+// parses: a histogram's buckets summed over the series whose labels match, the difference between
+// two scrapes, and a quantile estimated from the buckets the way PromQL's histogram_quantile does
+// (linear within the bucket). Pure: no I/O.
+import { hasLabels, samples } from '../../test/support/metrics.js'
 export { counter } from '../../test/support/metrics.js'
 
 export interface Histogram {
@@ -10,42 +12,13 @@ export interface Histogram {
   count: number
 }
 
-/** `{a="x",b="y"}` → { a: 'x', b: 'y' } (label values without escaped quotes, as ours are). */
-function labelsOf (body: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const m of body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) out[m[1] as string] = m[2] as string
-  return out
-}
-
-interface Sample { name: string, labels: Record<string, string>, value: number }
-
-function samples (text: string): Sample[] {
-  const out: Sample[] = []
-  for (const raw of text.split('\n')) {
-    const line = raw.trim()
-    if (line === '' || line.startsWith('#')) continue
-    const brace = line.indexOf('{')
-    const space = line.lastIndexOf(' ')
-    if (space < 0) continue
-    const name = brace >= 0 && brace < space ? line.slice(0, brace) : line.slice(0, line.indexOf(' '))
-    const labels = brace >= 0 && brace < space ? labelsOf(line.slice(brace + 1, line.lastIndexOf('}'))) : {}
-    // A sample may carry a timestamp after its value: the value is the first field after the labels.
-    const rest = (brace >= 0 && brace < space ? line.slice(line.lastIndexOf('}') + 1) : line.slice(name.length)).trim().split(/\s+/)
-    out.push({ name, labels, value: Number(rest[0]) })
-  }
-  return out
-}
-
-const matches = (labels: Record<string, string>, wanted: Record<string, string>): boolean =>
-  Object.entries(wanted).every(([k, v]) => labels[k] === v)
-
 /** The histogram `name` (without _bucket/_sum/_count), summed over every series whose labels include `labels`. */
 export function histogram (text: string, name: string, labels: Record<string, string> = {}): Histogram {
   const byLe = new Map<number, number>()
   let sum = 0
   let count = 0
   for (const s of samples(text)) {
-    if (!matches(s.labels, labels)) continue
+    if (!hasLabels(s.labels, labels)) continue
     if (s.name === `${name}_bucket`) {
       const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le)
       byLe.set(le, (byLe.get(le) ?? 0) + s.value)
