@@ -222,10 +222,13 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     await cluster.kubectl(['apply', '-f', SAMPLE])
     await until(cluster, ['gtp5gmodule', 'sample'], m => m.status?.phase === 'Installed' && m.status.installed === nodes, waitMs)
     const operatorMs = Date.now() - t0
-    const applyRps = (await mcRequests() - requests) / (operatorMs / 1000)
-    requests = await mcRequests()
-    const applyCalls = minus(await hookTotals(), totals)
-    totals = await hookTotals()
+    // One scrape each ends the apply's counts and starts the rollout's.
+    const requestsAfterApply = await mcRequests()
+    const applyRps = (requestsAfterApply - requests) / (operatorMs / 1000)
+    requests = requestsAfterApply
+    const totalsAfterApply = await hookTotals()
+    const applyCalls = minus(totalsAfterApply, totals)
+    totals = totalsAfterApply
 
     log(`cluster ${nodes}: GTP5GModule ${FROM_VERSION} → ${TO_VERSION} (rollout)`)
     t0 = Date.now()
