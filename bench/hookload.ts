@@ -63,19 +63,19 @@ async function measureSize (nodes: number, body: Buffer, o: HookSuiteOptions): P
     // Warm-up: the JIT, the worker's first job, the sockets.
     for (const kind of KINDS) await load({ ...sync(kind), ...(small ? { duration: 1 } : { amount: 2 }) })
     const response = JSON.parse(await (await fetch(sync('hook').url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()) as unknown
-    const runs = { sync: new Map<ServerKind, LoadResult[]>(), parallel: new Map<ServerKind, LoadResult[]>() }
-    const push = (m: Map<ServerKind, LoadResult[]>, kind: ServerKind, r: LoadResult): void => { m.set(kind, [...(m.get(kind) ?? []), r]) }
+    const perKind = (): Record<ServerKind, LoadResult[]> => ({ route: [], inline: [], hook: [] })
+    const runs = { sync: perKind(), parallel: perKind() }
     const floorA: number[] = []
     for (let round = 0; round < o.rounds; round++) {
       const order = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length] as ServerKind)
-      for (const kind of order) push(runs.sync, kind, await load({ ...sync(kind), ...(small ? { duration: o.seconds / o.rounds } : { amount: perRound }) }))
-      if (small) for (const kind of order) push(runs.parallel, kind, await load({ ...sync(kind), connections: 4, duration: o.seconds / o.rounds }))
+      for (const kind of order) runs.sync[kind].push(await load({ ...sync(kind), ...(small ? { duration: o.seconds / o.rounds } : { amount: perRound }) }))
+      if (small) for (const kind of order) runs.parallel[kind].push(await load({ ...sync(kind), connections: 4, duration: o.seconds / o.rounds }))
       floorA.push(...timeSync(() => JSON.stringify(JSON.parse(body.toString('utf8')) === undefined ? null : response), Math.max(perRound, small ? 200 : 6)))
     }
     const measured = {} as Record<ServerKind, Measured>
     for (const kind of KINDS) {
-      const m: Measured = { sync: combine(runs.sync.get(kind) ?? []), rssPeakMB: 0 }
-      if (small) m.parallel = combine(runs.parallel.get(kind) ?? [])
+      const m: Measured = { sync: combine(runs.sync[kind]), rssPeakMB: 0 }
+      if (small) m.parallel = combine(runs.parallel[kind])
       if (nodes === HEALTHZ_AT && kind !== 'route') {
         m.healthzIdle = await load({ url: `${server(kind).url}/healthz`, connections: 1, duration: 2, rate: HEALTHZ_RATE })
         const syncs = load({ ...sync(kind), amount: o.requests(nodes) })
