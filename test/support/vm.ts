@@ -141,14 +141,16 @@ export async function bootScenario (env: RealEnv, kernel: VmKernel, opts: Scenar
     const silenceMs = opts.silenceMs ?? 600_000
     const silence = setTimeout(() => { stop(`no console output for ${silenceMs / 1000} s`) }, silenceMs)
     const onData = (c: Buffer): void => {
-      text += c.toString('utf8')
+      const chunk = c.toString('utf8')
+      text += chunk
       consoleLog.write(c)
-      opts.log?.(c.toString('utf8'))
+      opts.log?.(chunk)
       silence.refresh()
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    const limit = setTimeout(() => { stop(`the run took over ${(opts.timeoutMs ?? 2_400_000) / 1000} s`) }, opts.timeoutMs ?? 2_400_000)
+    const limitMs = opts.timeoutMs ?? 2_400_000
+    const limit = setTimeout(() => { stop(`the run took over ${limitMs / 1000} s`) }, limitMs)
     await new Promise(resolve => child.on('close', resolve))
     clearTimeout(silence)
     clearTimeout(limit)
