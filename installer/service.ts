@@ -19,7 +19,10 @@ import { type Host, hostPorts, type Ports } from './ports.js'
 import { readyFile } from './ready.js'
 import { watch } from './watch.js'
 
-const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' })
+// Written synchronously: pino's default destination writes asynchronously and flushes what is
+// left with a synchronous write at exit, which can land before a line still being written (the
+// "stopped" line was once seen before "stopping"). An installer logs a few lines a minute.
+const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' }, pino.destination({ dest: 1, sync: true }))
 
 /** After SIGTERM, how long cleanup may take before the process exits anyway (the kubelet waits 30 s). */
 const SHUTDOWN_GRACE_MS = 10_000
