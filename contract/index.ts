@@ -113,6 +113,12 @@ export const LABEL_TEMPLATE_HASH = `${LABEL_PREFIX}/template-hash`
  * loaded there. UPF pods select on it. The only key the operator ever writes on a Node.
  */
 export const LABEL_NODE_VERSION = `${LABEL_PREFIX}/version`
+/**
+ * On the ConfigMaps a module keeps in the installer namespace for the Node decorator: which
+ * shard of node names the ConfigMap lists (nodeShard). Each node's decorator relates only the
+ * ConfigMaps of its own shard, so a change there re-syncs the nodes of that shard, not all.
+ */
+export const LABEL_NODE_SHARD = `${LABEL_PREFIX}/node-shard`
 export const LABEL_APP_NAME = 'app.kubernetes.io/name'
 export const LABEL_APP_INSTANCE = 'app.kubernetes.io/instance'
 export const LABEL_APP_MANAGED_BY = 'app.kubernetes.io/managed-by'
@@ -176,6 +182,23 @@ export const DAEMONSET_PREFIX = 'gtp5g-installer-'
 /** The name of the installer DaemonSet of a module. */
 export function daemonSetName (moduleName: string): string {
   return dnsLabel(DAEMONSET_PREFIX, moduleName)
+}
+
+/**
+ * Hex digits of a node shard: 2 make 256 shards. A module lists its installed nodes in up to
+ * that many ConfigMaps; a node sync reads about nodes/256 names, and a change to one shard
+ * re-syncs about that many nodes.
+ */
+export const NODE_SHARD_DIGITS = 2
+
+/** The shard of a node name: the first hex digits of its SHA-256, so names spread evenly. */
+export function nodeShard (nodeName: string): string {
+  return shortHash(nodeName, NODE_SHARD_DIGITS)
+}
+
+/** The ConfigMap in which a module lists its installed nodes of one shard. */
+export function nodeListName (moduleName: string, shard: string): string {
+  return `${daemonSetName(moduleName)}-nodes-${shard}`
 }
 
 export const INSTALLER_CONTAINER = 'installer'

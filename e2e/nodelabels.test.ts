@@ -1,15 +1,16 @@
 // Nodes say which gtp5g they carry, on the real kube-apiserver, scheduler and Metacontroller
 // v4.17.2 (kwok nodes): the chart's Node DecoratorController sets gtp5g.gthulhu.io/version from
-// the modules' status and removes it with a null label value, touching no other label; the
+// the node lists a module keeps (ConfigMaps per shard of node names, children Metacontroller
+// applies and deletes) and removes it with a null label value, touching no other label; the
 // example UPF (examples/upf.yaml) stays Pending until a node is labelled and is scheduled after.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
-import { LABEL_ENABLED, LABEL_NODE_VERSION } from '../contract/index.js'
+import { LABEL_ENABLED, LABEL_MODULE, LABEL_NODE_VERSION, nodeListName, nodeShard } from '../contract/index.js'
 import { REPO } from './cluster/cluster.js'
 import { type Harness, startHarness, whyNot } from './lib/harness.js'
-import { CHART, HOOK_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
+import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
 import { getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
 import { prerequisiteMet } from '../test/support/prerequisite.js'
 
@@ -23,6 +24,7 @@ const labelsOf = async (): Promise<Record<string, Record<string, string>>> =>
 const versionLabels = async (): Promise<Record<string, string | undefined>> =>
   Object.fromEntries(Object.entries(await labelsOf()).map(([n, l]) => [n, l[LABEL_NODE_VERSION]]))
 const upfPod = async (): Promise<Obj | undefined> => (await list(h, ['pods', '-n', 'default', '-l', 'app.kubernetes.io/name=upf']))[0]
+const nodeLists = async (): Promise<Obj[]> => await list(h, ['configmaps', '-n', INSTALLER_NAMESPACE, '-l', `${LABEL_MODULE}=sample`])
 const scheduled = (p: Obj | undefined): boolean =>
   (p?.status?.conditions as Array<{ type: string, status: string }> | undefined)?.some(c => c.type === 'PodScheduled' && c.status === 'True') === true
 
@@ -70,6 +72,11 @@ if (prerequisiteMet(whyNot())) {
       return nodes.every(n => v[n] === 'v0.9.14') ? v : undefined
     }, { describe: versionLabels })
     t.same(labelled, Object.fromEntries(nodes.map(n => [n, 'v0.9.14'])))
+    // What the decorator read: one list per shard, each naming its own nodes.
+    const lists = await nodeLists()
+    t.same(lists.map(l => l.metadata.name).sort(), [...new Set(nodes.map(n => nodeListName('sample', nodeShard(n))))].sort(), 'a node list per shard of the installed nodes')
+    t.same(lists.flatMap(l => String((l as Obj & { data?: Record<string, string> }).data?.nodes).split('\n')).sort(), nodes, 'listing every installed node once')
+    t.ok(lists.every(l => l.metadata.ownerReferences?.[0]?.kind === 'GTP5GModule'), 'owned by the module, as children')
     const p = await waitFor('the UPF pod scheduled', async () => { const p = await upfPod(); return scheduled(p) ? p : undefined })
     t.ok(nodes.includes(p.spec.nodeName), `scheduled on ${String(p.spec.nodeName)}`)
 
@@ -98,6 +105,7 @@ if (prerequisiteMet(whyNot())) {
       return nodes.every(n => v[n] === undefined) ? true : undefined
     }, { describe: versionLabels })
     await waitFor('the module gone', async () => (await getJson(h, ['gtp5gmodule', 'sample'])) === undefined ? true : undefined)
+    t.same(await nodeLists(), [], 'its node lists deleted with it')
     const finalLabels = await labelsOf()
     for (const n of nodes) t.equal(finalLabels[n]?.[FOREIGN], 'r1', `${n}: someone else's label untouched`)
     await h.kubectl(['delete', '-n', 'default', '-f', UPF])

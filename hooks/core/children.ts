@@ -2,7 +2,7 @@
 // last applied. Returning fewer would make Metacontroller delete a DaemonSet and with it the
 // installer of a running data plane.
 import { isObject, type KubeObject, metaOf, tooDeep } from './k8s.js'
-import { DAEMONSET_KEY, DEPLOYMENT_KEY, LAST_APPLIED_ANNOTATION, objectsOf, type SyncRequest } from './metacontroller.js'
+import { CONFIGMAP_KEY, DAEMONSET_KEY, DEPLOYMENT_KEY, LAST_APPLIED_ANNOTATION, objectsOf, type SyncRequest } from './metacontroller.js'
 
 /** Fields the API server owns; echoing them back would fight optimistic concurrency and server-side apply. */
 const SERVER_OWNED_METADATA = ['managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp', 'selfLink'] as const
@@ -49,6 +49,6 @@ function withoutServerFields (child: KubeObject): KubeObject {
  * configuration when it kept one for the same object (so its three-way diff is empty), else the
  * observed object minus the fields the API server owns.
  */
-export function keepObservedChildren (req: SyncRequest, keys: readonly string[] = [DAEMONSET_KEY, DEPLOYMENT_KEY]): KubeObject[] {
+export function keepObservedChildren (req: SyncRequest, keys: readonly string[] = [DAEMONSET_KEY, DEPLOYMENT_KEY, CONFIGMAP_KEY]): KubeObject[] {
   return keys.flatMap(key => objectsOf(req.children, key).map(child => lastApplied(child) ?? withoutServerFields(child)))
 }

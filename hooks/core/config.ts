@@ -62,4 +62,9 @@ export interface HookConfig {
   policy: InstallerPolicy
   /** DEFAULT_INSTALLER_POD when not given. */
   installerPod?: InstallerPodSettings
+  /**
+   * Whether the Node decorator runs (chart `nodeLabels.enabled`): only then does a module keep
+   * the ConfigMaps that list its installed nodes. Absent means it runs.
+   */
+  nodeLabels?: boolean
 }

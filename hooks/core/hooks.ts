@@ -7,6 +7,7 @@ import { agentState, cleanupCondition, rulesWithoutPods, schedulingCondition } f
 import { keepObservedChildren } from './children.js'
 import { isObject, type KubeObject, labelOf, list, metaOf, type Pod, str } from './k8s.js'
 import { type CustomizeRequest, type CustomizeResponse, DAEMONSET_KEY, DEPLOYMENT_KEY, objectsOf, POD_KEY, type RelatedResourceRule, type SyncRequest, type SyncResponse } from './metacontroller.js'
+import { nodeListConfigMaps } from './nodelabels.js'
 import { installerRollout } from './rollout.js'
 import type { GTP5GModuleSpec } from './api.js'
 import { policyDenial } from './policy.js'
@@ -134,7 +135,9 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
   const status = agent.condition === undefined ? installerStatus : withCondition(installerStatus, agent.condition, previous, generation, now)
   // A DaemonSet that cannot exclude every contested node is not applied; the one that runs stays.
   const installer = tooManyContested ? keepObservedChildren(req, [DAEMONSET_KEY]) : [daemonSet]
-  return { status, children: [...installer, ...(agent.child === undefined ? [] : [agent.child])] }
+  // Where the version is loaded, for the Node decorator to label (nodelabels.ts).
+  const nodeLists = config.nodeLabels === false ? [] : nodeListConfigMaps(parent, parsed.spec.nodeSelector, status, config)
+  return { status, children: [...installer, ...(agent.child === undefined ? [] : [agent.child]), ...nodeLists] }
 }
 
 export function finalize (req: SyncRequest, config: HookConfig, now: Date): SyncResponse {

@@ -97,6 +97,7 @@ export const DAEMONSET_KEY = 'DaemonSet.apps/v1'
 export const DEPLOYMENT_KEY = 'Deployment.apps/v1'
 export const POD_KEY = 'Pod.v1'
 export const NODE_KEY = 'Node.v1'
+export const CONFIGMAP_KEY = 'ConfigMap.v1'
 export const MODULE_KEY = `${KIND}.${GROUP_VERSION}`
 
 /** The annotation in which Metacontroller's client-side apply keeps what the hook last returned. */

@@ -1,35 +1,113 @@
-// The Node decorator's hooks: which gtp5g version a node carries, read from the GTP5GModules'
-// own status (never from installer pods: relating every pod to every node would make each of N
-// node syncs carry N pods). Pure functions of the request; they only ever name our label key.
-import { API_GROUP, API_VERSION, LABEL_NODE_VERSION, LABEL_VALUE_MAX, PLURAL, versionRegExp } from '../../contract/index.js'
-import { nodeSelectorOf } from './spec.js'
-import { isObject, type KubeObject, metaOf, nameOf, str } from './k8s.js'
-import { MODULE_KEY, type NodeCustomizeResponse, type NodeSyncRequest, type NodeSyncResponse, objectsOf } from './metacontroller.js'
+// The Node labels: which gtp5g version a node carries. Two halves, both pure:
+//
+//   - the module's sync lists its installed nodes in ConfigMaps of the installer namespace, one
+//     per shard of node names (nodeListConfigMaps, children of the module);
+//   - the Node decorator relates, for each node, only the ConfigMaps of that node's shard and
+//     labels the node from them (nodeCustomize, nodeSync).
+//
+// Why shards: Metacontroller re-syncs every parent whose related objects changed. When the
+// decorator related the modules themselves, each status write of a module re-synced every node,
+// and each of those syncs carried every installed node's name: N syncs of N names per status
+// write. Now a status write changes only the shards whose nodes changed, which re-syncs only their
+// nodes, each with about N/256 names. Installer pods are never related: a customize hook cannot
+// select them by node, so each node would receive every pod.
+import {
+  childLabels, LABEL_NODE_SHARD, LABEL_NODE_VERSION, LABEL_VALUE_MAX, nodeListName, nodeShard, versionRegExp
+} from '../../contract/index.js'
+import type { GTP5GModuleStatus } from './api.js'
+import type { HookConfig } from './config.js'
+import { isObject, type KubeObject, metaOf, str } from './k8s.js'
+import {
+  CONFIGMAP_KEY, type CustomizeRequest, type NodeCustomizeResponse, type NodeSyncRequest, type NodeSyncResponse, objectsOf
+} from './metacontroller.js'
 import { matchesSelector } from './scheduling.js'
 
-export function nodeCustomize (): NodeCustomizeResponse {
-  // Every module: their status says which nodes are installed at which version.
-  return { relatedResources: [{ apiVersion: `${API_GROUP}/${API_VERSION}`, resource: PLURAL }] }
+export function nodeCustomize (req: CustomizeRequest, config: HookConfig): NodeCustomizeResponse {
+  return {
+    relatedResources: [{
+      apiVersion: 'v1',
+      resource: 'configmaps',
+      namespace: config.targetNamespace,
+      labelSelector: { matchLabels: { [LABEL_NODE_SHARD]: nodeShard(req.parent.metadata.name) } }
+    }]
+  }
+}
+
+/** The keys of a node list's data. All strings, as a ConfigMap's data must be. */
+interface NodeListData {
+  /** The module's full name (its label value may be cut and hashed). */
+  module: string
+  /** The module's creationTimestamp: the oldest module wins a node two of them list. */
+  created: string
+  /** The version loaded on the listed nodes (status.version). */
+  version: string
+  /** The module's node selector as JSON: a node that stops matching loses its label at once. */
+  nodeSelector: string
+  /** Sorted node names, one per line. */
+  nodes: string
+}
+
+/**
+ * The ConfigMaps that list where this module's version is loaded, one per shard that has a node
+ * (so a shard whose nodes are all gone is deleted by Metacontroller). None while the module
+ * unloads: the label must not promise a module that is going away.
+ */
+export function nodeListConfigMaps (module: KubeObject & { metadata: { name: string } }, nodeSelector: Record<string, string>, status: GTP5GModuleStatus, config: HookConfig): KubeObject[] {
+  if (status.phase === 'Unloading' || status.version === undefined || status.installedNodes === undefined) return []
+  const byShard = new Map<string, string[]>()
+  for (const node of status.installedNodes) {
+    const shard = nodeShard(node)
+    const names = byShard.get(shard)
+    if (names === undefined) byShard.set(shard, [node])
+    else names.push(node)
+  }
+  const moduleName = module.metadata.name
+  const common = {
+    module: moduleName,
+    created: str(metaOf(module).creationTimestamp) ?? '',
+    version: status.version,
+    nodeSelector: JSON.stringify(nodeSelector)
+  }
+  return [...byShard.keys()].sort().map(shard => {
+    const data: NodeListData = { ...common, nodes: (byShard.get(shard) ?? []).sort().join('\n') }
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: nodeListName(moduleName, shard),
+        namespace: config.targetNamespace,
+        labels: { ...childLabels(moduleName), [LABEL_NODE_SHARD]: shard }
+      },
+      data
+    }
+  })
 }
 
 interface Claim { module: string, created: number, version: string }
 
 /**
- * The module's claim on this node: its status lists the node as installed at a version that
- * can be a label value, the module is not being deleted, and it still selects the node (a node
- * whose selector label was just removed loses the label at once, before the next module sync).
+ * A node list's claim on this node: it names the node, at a version that can be a label value,
+ * and the node still matches the module's selector (a node whose selector label was just
+ * removed loses the label at once, before the module's next sync).
  */
-function claimOf (module: KubeObject, node: KubeObject, nodeName: string): Claim | undefined {
-  const name = nameOf(module)
-  const status = isObject(module.status) ? module.status : undefined
-  if (name === undefined || status === undefined || metaOf(module).deletionTimestamp !== undefined) return undefined
-  if (status.phase === 'Unloading') return undefined
-  const version = str(status.version)
-  if (version === undefined || version.length > LABEL_VALUE_MAX || !versionRegExp.test(version)) return undefined
-  if (!Array.isArray(status.installedNodes) || !status.installedNodes.includes(nodeName)) return undefined
-  if (!matchesSelector(metaOf(node).labels, nodeSelectorOf(module))) return undefined
-  const created = Date.parse(str(metaOf(module).creationTimestamp) ?? '')
-  return { module: name, created: Number.isNaN(created) ? Number.POSITIVE_INFINITY : created, version }
+function claimOf (list: KubeObject, node: KubeObject, nodeName: string): Claim | undefined {
+  const data = isObject(list.data) ? list.data : undefined
+  const version = str(data?.version)
+  const module = str(data?.module)
+  const nodes = str(data?.nodes)
+  if (version === undefined || module === undefined || nodes === undefined) return undefined
+  if (version.length > LABEL_VALUE_MAX || !versionRegExp.test(version)) return undefined
+  if (!nodes.split('\n').includes(nodeName)) return undefined
+  let selector: unknown
+  try {
+    selector = JSON.parse(str(data?.nodeSelector) ?? '')
+  } catch {
+    return undefined
+  }
+  if (!isObject(selector) || !Object.values(selector).every(v => typeof v === 'string')) return undefined
+  if (!matchesSelector(metaOf(node).labels, selector as Record<string, string>)) return undefined
+  const created = Date.parse(str(data?.created) ?? '')
+  return { module, created: Number.isNaN(created) ? Number.POSITIVE_INFINITY : created, version }
 }
 
 /**
@@ -39,8 +117,8 @@ function claimOf (module: KubeObject, node: KubeObject, nodeName: string): Claim
  */
 export function nodeSync (req: NodeSyncRequest): NodeSyncResponse {
   const node = req.object
-  const claims = objectsOf(req.related, MODULE_KEY)
-    .flatMap(m => claimOf(m, node, node.metadata.name) ?? [])
+  const claims = objectsOf(req.related, CONFIGMAP_KEY)
+    .flatMap(list => claimOf(list, node, node.metadata.name) ?? [])
     .sort((a, b) => a.created !== b.created ? a.created - b.created : a.module < b.module ? -1 : a.module > b.module ? 1 : 0)
   // No status and no attachments: Metacontroller then leaves the node's status alone.
   return { labels: { [LABEL_NODE_VERSION]: claims[0]?.version ?? null }, attachments: [] }

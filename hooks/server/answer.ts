@@ -9,7 +9,7 @@ import { customize, finalize, sync } from '../core/hooks.js'
 import { nodeCustomize, nodeSync } from '../core/nodelabels.js'
 import { isObject, tooDeep } from '../core/k8s.js'
 import { type FieldError, fieldError, fieldName, schemaError } from '../core/schemaerror.js'
-import { CustomizeRequestSchema, type CustomizeResponse, type NodeSyncRequest, NodeSyncRequestSchema, type NodeSyncResponse, type SyncRequest, SyncRequestSchema, type SyncResponse } from '../core/metacontroller.js'
+import { type CustomizeRequest, CustomizeRequestSchema, type CustomizeResponse, type NodeSyncRequest, NodeSyncRequestSchema, type NodeSyncResponse, type SyncRequest, SyncRequestSchema, type SyncResponse } from '../core/metacontroller.js'
 
 /** The CompositeController's hooks on GTP5GModules, and the Node DecoratorController's. */
 export type HookName = 'customize' | 'sync' | 'finalize' | 'node-customize' | 'node-sync'
@@ -164,7 +164,7 @@ export function answerText (hook: HookName, text: string, nowMs: number, config:
     const { children, related, attachments, ...rest } = body
     body = { ...rest, ...(children === null ? {} : { children }), ...(related === null ? {} : { related }), ...(attachments === null ? {} : { attachments }) }
   }
-  if (hook === 'node-customize' || hook === 'node-sync') return answerNodeHook(hook, body)
+  if (hook === 'node-customize' || hook === 'node-sync') return answerNodeHook(hook, body, config)
   const check = hook === 'customize' ? compiled.customize : compiled.sync
   if (!check.Check(body)) {
     const error = check.Errors(body).First()
@@ -188,15 +188,15 @@ export function answerText (hook: HookName, text: string, nowMs: number, config:
 }
 
 /** The Node decorator's hooks: the same envelope checks, answers from nodelabels.ts. */
-function answerNodeHook (hook: 'node-customize' | 'node-sync', body: unknown): HookAnswer {
+function answerNodeHook (hook: 'node-customize' | 'node-sync', body: unknown, config: HookConfig): HookAnswer {
   const check = hook === 'node-customize' ? compiled.customize : compiled.nodeSync
   if (!check.Check(body)) {
     const error = check.Errors(body).First()
     if (error !== undefined) return badRequest(schemaError(error, body))
   }
   if (hook === 'node-customize') {
-    const req = body as { parent: { metadata: { name: string } } }
-    const res = nodeCustomize()
+    const req = body as CustomizeRequest
+    const res = nodeCustomize(req, config)
     return { statusCode: 200, payload: JSON.stringify(res), parent: req.parent.metadata.name, decision: describeCustomize(res) }
   }
   const req = body as NodeSyncRequest

@@ -65,7 +65,9 @@ export const EnvSchema = Type.Object({
   INSTALLER_PRIORITY_CLASS_NAME: Type.String({ default: DEFAULT_INSTALLER_POD.priorityClassName }),
   INSTALLER_RESOURCES: Type.String({ default: JSON.stringify(DEFAULT_INSTALLER_POD.resources) }),
   INSTALLER_IMAGE_PULL_SECRETS: Type.String({ default: '' }),
-  INSTALLER_TOLERATIONS: Type.String({ default: '[]' })
+  INSTALLER_TOLERATIONS: Type.String({ default: '[]' }),
+  // Whether the Node decorator runs (chart nodeLabels.enabled): modules then list their nodes for it.
+  NODE_LABELS: Type.Boolean({ default: true })
 })
 type Env = Static<typeof EnvSchema>
 
@@ -154,7 +156,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
       agentImage: parsed.AGENT_IMAGE,
       finalizeTimeoutSeconds: parsed.FINALIZE_TIMEOUT_SECONDS,
       policy: policyFrom(parsed),
-      installerPod: installerPodFrom(parsed)
+      installerPod: installerPodFrom(parsed),
+      nodeLabels: parsed.NODE_LABELS
     }
   }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse, parseAllDocuments } from 'yaml'
 import { crdFile } from '../../hooks/crd/render.js'
+import { loadConfig } from '../../hooks/server/config.js'
 import { CHART_DIR, helmOrSkip, type Manifest, one, render, runHelm } from './chart.js'
 
 const plain = parse(readFileSync(new URL('../../metacontroller/composite-controller.yaml', import.meta.url), 'utf8')) as Manifest & { spec: unknown }
@@ -26,6 +27,12 @@ if (helm !== undefined) {
     t.same(rendered.spec, plainDecorator.spec, 'same spec, same hooks: edit the template and the plain file together')
     const off = await render(helm, { set: ['nodeLabels.enabled=false'] })
     t.notOk(off.some(m => m.kind === 'DecoratorController'))
+    // Nor do modules keep their node lists, which only the decorator reads (hooks/core/nodelabels.ts).
+    const hookEnv = (objects: Manifest[]): Record<string, string> => Object.fromEntries(
+      (one<Manifest & { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string, value: string }> }> } } } }>(objects, 'Deployment')
+        .spec.template.spec.containers[0]?.env ?? []).map(e => [e.name, e.value]))
+    t.equal(loadConfig(hookEnv(off)).hooks.nodeLabels, false, 'the hook server is told the decorator is off')
+    t.equal(loadConfig(hookEnv(await render(helm))).hooks.nodeLabels, true)
     const external = one<Manifest & { spec: { hooks: { sync: { webhook: { url: string } } } } }>(await render(helm, { set: ['hooks.url=http://127.0.0.1:18080/'] }), 'DecoratorController')
     t.equal(external.spec.hooks.sync.webhook.url, 'http://127.0.0.1:18080/node-sync')
   })

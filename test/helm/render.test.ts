@@ -119,7 +119,8 @@ if (helm !== undefined) {
       INSTALLER_PRIORITY_CLASS_NAME: 'system-node-critical',
       INSTALLER_RESOURCES: '{"limits":{"ephemeral-storage":"1Gi","memory":"1Gi"},"requests":{"cpu":"50m","ephemeral-storage":"64Mi","memory":"64Mi"}}',
       INSTALLER_IMAGE_PULL_SECRETS: '',
-      INSTALLER_TOLERATIONS: '[{"effect":"NoSchedule","operator":"Exists"}]'
+      INSTALLER_TOLERATIONS: '[{"effect":"NoSchedule","operator":"Exists"}]',
+      NODE_LABELS: 'true'
     })
     t.same(loadConfig(envOf(c)).hooks.policy, { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, 'no installer policy unless asked for')
     t.equal(envOf(c).INSTALLER_IMAGE, DEFAULT_INSTALLER_IMAGE, 'the chart and the server default to the same installer')
@@ -202,7 +203,8 @@ if (helm !== undefined) {
       INSTALLER_PRIORITY_CLASS_NAME: v.installer.priorityClassName,
       INSTALLER_RESOURCES: envOf(c).INSTALLER_RESOURCES,
       INSTALLER_IMAGE_PULL_SECRETS: v.installer.imagePullSecrets.map(s => s.name).join(','),
-      INSTALLER_TOLERATIONS: envOf(c).INSTALLER_TOLERATIONS
+      INSTALLER_TOLERATIONS: envOf(c).INSTALLER_TOLERATIONS,
+      NODE_LABELS: 'true'
     })
     // JSON from toJson: Helm sorts the keys, so these compare as data.
     t.same(JSON.parse(envOf(c).INSTALLER_RESOURCES ?? ''), v.installer.resources)

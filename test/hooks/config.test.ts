@@ -10,7 +10,7 @@ t.test('defaults', async t => {
     logLevel: 'info',
     bodyLimit: DEFAULT_BODY_LIMIT_BYTES,
     limits: { requestTimeoutMs: 25_000, keepAliveTimeoutMs: 95_000, maxConnections: 64, maxHooksInFlight: 8, hookWorkers: 1 },
-    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, agentImage: DEFAULT_AGENT_IMAGE, finalizeTimeoutSeconds: 600, policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, installerPod: DEFAULT_INSTALLER_POD }
+    hooks: { targetNamespace: 'gtp5g-installers', installerImage: DEFAULT_INSTALLER_IMAGE, agentImage: DEFAULT_AGENT_IMAGE, finalizeTimeoutSeconds: 600, policy: { allowedImagePrefixes: [], allowedSourcePrefixes: [], requireSourceSha256: false }, installerPod: DEFAULT_INSTALLER_POD, nodeLabels: true }
   })
 })
 

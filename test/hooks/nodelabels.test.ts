@@ -1,24 +1,51 @@
-// The Node decorator's hooks: one row per situation a node can be in, the label they answer,
-// and the round trip from a sync's status to the node label (installedNodes complete past 256).
+// The Node labels: a module's sync lists its installed nodes in per-shard ConfigMaps, and the
+// Node decorator labels each node from its own shard's lists. One row per situation a node can
+// be in, the round trip from a sync's status to the label (1,000 nodes, past the old 256 cap),
+// and the shards' spread, which is what keeps a status write from re-syncing every node.
 import t from 'tap'
-import { LABEL_NODE_VERSION } from '../../contract/index.js'
+import { LABEL_NODE_SHARD, LABEL_NODE_VERSION, nodeListName, nodeShard } from '../../contract/index.js'
+import type { GTP5GModuleStatus } from '../../hooks/core/api.js'
 import { sync } from '../../hooks/core/hooks.js'
-import { MODULE_KEY, type NodeSyncRequest } from '../../hooks/core/metacontroller.js'
-import { nodeCustomize, nodeSync } from '../../hooks/core/nodelabels.js'
+import type { KubeObject } from '../../hooks/core/k8s.js'
+import { CONFIGMAP_KEY, DAEMONSET_KEY, type NodeSyncRequest } from '../../hooks/core/metacontroller.js'
+import { nodeCustomize, nodeListConfigMaps, nodeSync } from '../../hooks/core/nodelabels.js'
 import { buildApp } from '../../hooks/server/app.js'
-import { CONFIG, controller, currentTemplateHash, gtp5gModule, type ModuleOptions, node, NOW, pod, syncRequest } from '../support/hookfixtures.js'
+import { CONFIG, controller, currentTemplateHash, DEFAULT_SPEC, gtp5gModule, type ModuleOptions, node, NOW, pod, syncRequest } from '../support/hookfixtures.js'
 
 const installedOn = (nodes: string[], extra: Record<string, unknown> = {}): Record<string, unknown> =>
   ({ phase: 'Installed', version: 'v0.9.14', installed: nodes.length, desired: nodes.length, installedNodes: nodes, ...extra })
 
-function request (nodeName: string, modules: ModuleOptions[], labels: Record<string, string> = { 'gtp5g.gthulhu.io/enabled': 'true' }): NodeSyncRequest {
-  const related: Record<string, Record<string, ReturnType<typeof gtp5gModule>>> = { [MODULE_KEY]: {} }
-  for (const m of modules) {
-    const module = gtp5gModule(m)
-    ;(related[MODULE_KEY] as Record<string, unknown>)[module.metadata.name] = module
+/** The ConfigMaps a module's sync would keep for this status (its spec's selector, the sample's by default). */
+function listsOf (m: ModuleOptions): KubeObject[] {
+  const module = gtp5gModule(m)
+  const selector = (m.spec?.nodeSelector ?? DEFAULT_SPEC.nodeSelector) as Record<string, string>
+  return nodeListConfigMaps(module, selector, (m.status ?? {}) as GTP5GModuleStatus, CONFIG)
+}
+
+/** What Metacontroller sends the node's sync: the ConfigMaps of the node's shard, as the API server returns them. */
+function requestWith (nodeName: string, lists: KubeObject[], labels: Record<string, string> = { 'gtp5g.gthulhu.io/enabled': 'true' }): NodeSyncRequest {
+  const mine = lists.filter(l => (l.metadata as { labels: Record<string, string> }).labels[LABEL_NODE_SHARD] === nodeShard(nodeName))
+  const related = {
+    [CONFIGMAP_KEY]: Object.fromEntries(mine.map(l => {
+      const meta = l.metadata as { name: string, namespace: string }
+      return [`${meta.namespace}/${meta.name}`, { ...l, metadata: { ...meta, uid: `uid-${meta.name}`, resourceVersion: '77' } }]
+    }))
   }
-  const n = node(nodeName, labels)
-  return { controller, object: { ...n, metadata: { ...n.metadata, name: nodeName } }, related }
+  return { controller, object: nodeObject(nodeName, labels), related }
+}
+
+function nodeObject (name: string, labels?: Record<string, string>): KubeObject & { metadata: { name: string } } {
+  const n = node(name, labels)
+  return { ...n, metadata: { ...n.metadata, name } }
+}
+
+const request = (nodeName: string, modules: ModuleOptions[], labels?: Record<string, string>): NodeSyncRequest =>
+  requestWith(nodeName, modules.flatMap(listsOf), labels)
+
+/** A node list whose data someone edited by hand. */
+function editedList (nodeName: string, data: Record<string, unknown>): KubeObject {
+  const [list] = listsOf({ status: installedOn([nodeName]) })
+  return { ...list, data: { ...(list?.data as Record<string, unknown>), ...data } }
 }
 
 const rows: Array<{ name: string, req: NodeSyncRequest, want: string | null }> = [
@@ -27,13 +54,12 @@ const rows: Array<{ name: string, req: NodeSyncRequest, want: string | null }> =
   { name: 'no module at all: label removed', req: request('upf-1', []), want: null },
   { name: 'module without status yet', req: request('upf-1', [{}]), want: null },
   { name: 'status from before status.version existed: no label (the next sync adds it)', req: request('upf-1', [{ status: { phase: 'Installed', installedNodes: ['upf-1'] } }]), want: null },
-  { name: 'module being deleted: label removed at once', req: request('upf-1', [{ status: installedOn(['upf-1']), deletionTimestamp: '2026-11-20T09:30:00Z' }]), want: null },
-  { name: 'unloading: label removed', req: request('upf-1', [{ status: installedOn(['upf-1'], { phase: 'Unloading' }) }]), want: null },
+  { name: 'unloading: no list, label removed', req: request('upf-1', [{ status: installedOn(['upf-1'], { phase: 'Unloading' }) }]), want: null },
   { name: 'failed elsewhere, installed here: still labelled', req: request('upf-1', [{ status: installedOn(['upf-1'], { phase: 'Failed' }) }]), want: 'v0.9.14' },
   { name: 'node deselected (selector label gone): removed before the module resyncs', req: request('upf-1', [{ status: installedOn(['upf-1']) }], {}), want: null },
   {
     name: 'custom selector matched',
-    req: request('upf-1', [{ spec: { version: 'v0.9.15', nodeSelector: { role: 'upf' } }, status: installedOn(['upf-1'], { version: 'v0.9.15' }) }], { role: 'upf' }),
+    req: request('upf-1', [{ spec: { ...DEFAULT_SPEC, version: 'v0.9.15', nodeSelector: { role: 'upf' } }, status: installedOn(['upf-1'], { version: 'v0.9.15' }) }], { role: 'upf' }),
     want: 'v0.9.15'
   },
   {
@@ -45,7 +71,10 @@ const rows: Array<{ name: string, req: NodeSyncRequest, want: string | null }> =
     want: 'v0.9.13'
   },
   { name: 'a version that is no valid label value is never written', req: request('upf-1', [{ status: installedOn(['upf-1'], { version: 'v0.9.14 ; rm' }) }]), want: null },
-  { name: 'installedNodes of the wrong type', req: request('upf-1', [{ status: installedOn(['upf-1'], { installedNodes: 'upf-1' }) }]), want: null }
+  { name: 'a list edited by hand: a selector that is not JSON', req: requestWith('upf-1', [editedList('upf-1', { nodeSelector: '{role' })]), want: null },
+  { name: 'a list edited by hand: a selector value that is not a string', req: requestWith('upf-1', [editedList('upf-1', { nodeSelector: '{"gtp5g.gthulhu.io/enabled":true}' })]), want: null },
+  { name: 'a list edited by hand: no nodes key', req: requestWith('upf-1', [editedList('upf-1', { nodes: undefined })]), want: null },
+  { name: 'a list edited by hand: a name that only starts like this node', req: requestWith('upf-1', [editedList('upf-1', { nodes: 'upf-10\nupf-1x' })]), want: null }
 ]
 
 for (const row of rows) {
@@ -56,27 +85,81 @@ for (const row of rows) {
   })
 }
 
-t.test('customize relates every module and nothing else (no pods: N nodes would each get N pods)', async t => {
-  t.same(nodeCustomize(), { relatedResources: [{ apiVersion: 'operator.gthulhu.io/v1alpha1', resource: 'gtp5gmodules' }] })
+t.test('customize relates only the node lists of the node\'s own shard, in the installer namespace (no modules, no pods)', async t => {
+  const res = nodeCustomize({ controller, parent: nodeObject('upf-1') }, CONFIG)
+  t.same(res, {
+    relatedResources: [{ apiVersion: 'v1', resource: 'configmaps', namespace: CONFIG.targetNamespace, labelSelector: { matchLabels: { [LABEL_NODE_SHARD]: nodeShard('upf-1') } } }]
+  })
+  t.not(nodeShard('upf-1'), nodeShard('upf-2'), 'neighbouring names land in different shards here')
 })
 
-t.test('sync lists every installed node (1,000, past the old 256 cap) with the version, and each is labelled', async t => {
+t.test('node names spread over all 256 shards: a list holds about nodes/256 names', async t => {
+  const counts = new Map<string, number>()
+  for (let i = 0; i < 10_000; i++) {
+    const shard = nodeShard(`ip-10-0-${Math.floor(i / 250)}-${i % 250}.ec2.internal`)
+    counts.set(shard, (counts.get(shard) ?? 0) + 1)
+  }
+  t.equal(counts.size, 256)
+  const sizes = [...counts.values()]
+  t.ok(Math.max(...sizes) < 3 * 10_000 / 256, `largest shard ${Math.max(...sizes)} of a mean ${10_000 / 256}`)
+})
+
+t.test('sync keeps one list per shard with installed nodes; each of 1,000 nodes (past the old 256 cap) is labelled from its shard alone', async t => {
   const names = Array.from({ length: 1000 }, (_, i) => `upf-${String(i).padStart(4, '0')}`)
   const hash = currentTemplateHash()
   const res = sync(syncRequest({ nodes: names.map(n => node(n)), pods: names.map(n => pod(n, hash, 'ready', 'sample', n)) }), CONFIG, NOW)
   t.equal(res.status.phase, 'Installed')
-  t.equal(res.status.version, 'v0.9.14')
   t.equal(res.status.installedNodes?.length, 1000)
-  const labelled = names.filter(n => nodeSync(request(n, [{ status: res.status as Record<string, unknown> }])).labels[LABEL_NODE_VERSION] === 'v0.9.14')
-  t.equal(labelled.length, 1000, 'every node gets its label from the status alone')
+  const lists = res.children.filter(c => c.kind === 'ConfigMap')
+  t.ok(lists.length > 200 && lists.length <= 256, `${lists.length} lists`)
+  t.same(lists.map(l => (l.metadata as { name: string }).name), [...lists.map(l => (l.metadata as { name: string }).name)].sort(), 'in a stable order')
+  for (const list of lists) {
+    const meta = list.metadata as { name: string, namespace: string, labels: Record<string, string> }
+    const shard = meta.labels[LABEL_NODE_SHARD] ?? ''
+    t.equal(meta.name, nodeListName('sample', shard))
+    t.equal(meta.namespace, CONFIG.targetNamespace)
+    const nodes = String((list.data as Record<string, string>).nodes).split('\n')
+    if (!nodes.every(n => nodeShard(n) === shard)) t.fail(`${meta.name} lists a node of another shard`)
+  }
+  const labelled = names.filter(n => nodeSync(requestWith(n, lists)).labels[LABEL_NODE_VERSION] === 'v0.9.14')
+  t.equal(labelled.length, 1000, 'every node gets its label')
+  t.same(sync(syncRequest({ nodes: names.map(n => node(n)), pods: names.map(n => pod(n, hash, 'ready', 'sample', n)) }), CONFIG, NOW).children, res.children, 'the same answer twice: no diff for Metacontroller')
 })
 
-t.test('finalizing: installedNodes names the nodes still loaded, yet their labels leave at once (Unloading)', async t => {
+t.test('one more node installed changes one list only: only that shard\'s nodes re-sync', async t => {
+  const names = Array.from({ length: 300 }, (_, i) => `upf-${i}`)
+  const before = listsOf({ status: installedOn(names) })
+  const after = listsOf({ status: installedOn([...names, 'upf-new']) })
+  const changed = after.filter(a => !before.some(b => JSON.stringify(b) === JSON.stringify(a)))
+  t.equal(changed.length, 1)
+  t.equal((changed[0]?.metadata as { labels: Record<string, string> }).labels[LABEL_NODE_SHARD], nodeShard('upf-new'))
+})
+
+t.test('finalizing: installedNodes names the nodes still loaded, yet no list is kept, so their labels leave at once', async t => {
   const hash = currentTemplateHash()
   const res = sync(syncRequest({ nodes: [node('upf-1')], pods: [pod('upf-1', hash, 'ready')], finalizing: true }), CONFIG, NOW)
   t.equal(res.status.phase, 'Unloading')
   t.same(res.status.installedNodes, ['upf-1'])
-  t.same(nodeSync(request('upf-1', [{ status: res.status as Record<string, unknown> }])).labels, { [LABEL_NODE_VERSION]: null })
+  t.same(res.children.filter(c => c.kind === 'ConfigMap'), [], 'Metacontroller deletes the lists')
+})
+
+t.test('an invalid spec keeps the lists that exist: labels do not flap on a typo', async t => {
+  const hash = currentTemplateHash()
+  const ok = sync(syncRequest({ nodes: [node('upf-1')], pods: [pod('upf-1', hash, 'ready')] }), CONFIG, NOW)
+  const lists = ok.children.filter(c => c.kind === 'ConfigMap')
+  t.equal(lists.length, 1)
+  const req = syncRequest({ parent: gtp5gModule({ spec: { ...DEFAULT_SPEC, version: 'not-a-version' } }), nodes: [node('upf-1')], pods: [pod('upf-1', hash, 'ready')] })
+  req.children = { [DAEMONSET_KEY]: {}, [CONFIGMAP_KEY]: Object.fromEntries(lists.map(l => [`${CONFIG.targetNamespace}/${(l.metadata as { name: string }).name}`, l])) }
+  const refused = sync(req, CONFIG, NOW)
+  t.equal(refused.status.conditions?.find(c => c.type === 'Ready')?.reason, 'InvalidSpec')
+  t.same(refused.children.filter(c => c.kind === 'ConfigMap'), lists)
+})
+
+t.test('without the Node decorator (nodeLabels off) no list is kept', async t => {
+  const hash = currentTemplateHash()
+  const res = sync(syncRequest({ nodes: [node('upf-1')], pods: [pod('upf-1', hash, 'ready')] }), { ...CONFIG, nodeLabels: false }, NOW)
+  t.equal(res.status.installed, 1)
+  t.same(res.children.map(c => c.kind), ['DaemonSet'])
 })
 
 t.test('HTTP: /node-customize and /node-sync answer Metacontroller\'s DecoratorController envelope', async t => {
@@ -84,17 +167,18 @@ t.test('HTTP: /node-customize and /node-sync answer Metacontroller\'s DecoratorC
   t.teardown(async () => await app.close())
   const post = async (url: string, payload: unknown): Promise<{ statusCode: number, json: () => any }> =>
     await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
-  const custom = await post('/node-customize', { controller, parent: node('upf-1') })
+  const custom = await post('/node-customize', { controller, parent: nodeObject('upf-1') })
   t.equal(custom.statusCode, 200)
-  t.same(custom.json(), nodeCustomize())
-  const ok = await post('/node-sync', { ...request('upf-1', [{ status: installedOn(['upf-1']) }]), attachments: null, finalizing: false })
+  t.same(custom.json(), nodeCustomize({ controller, parent: nodeObject('upf-1') }, CONFIG))
+  const body = { ...request('upf-1', [{ status: installedOn(['upf-1']) }]), attachments: null, finalizing: false }
+  const ok = await post('/node-sync', body)
   t.equal(ok.statusCode, 200)
   t.same(ok.json(), { labels: { [LABEL_NODE_VERSION]: 'v0.9.14' }, attachments: [] })
-  const bad = await post('/node-sync', { controller, parent: node('upf-1') })
+  const bad = await post('/node-sync', { controller, parent: nodeObject('upf-1') })
   t.equal(bad.statusCode, 400, 'a CompositeController body is not a decorator request')
   t.match(bad.json(), { field: 'object' })
   const metrics = (await app.inject({ url: '/metrics' })).body
   const bytes = Number(/gtp5g_hook_request_bytes_total\{hook="node-sync"\} (\d+)/.exec(metrics)?.[1])
-  const sent = JSON.stringify({ ...request('upf-1', [{ status: installedOn(['upf-1']) }]), attachments: null, finalizing: false }).length + JSON.stringify({ controller, parent: node('upf-1') }).length
+  const sent = JSON.stringify(body).length + JSON.stringify({ controller, parent: nodeObject('upf-1') }).length
   t.equal(bytes, sent, 'request bytes are counted per hook: both node-sync bodies')
 })

@@ -24,7 +24,8 @@ t.test('phase and counts follow the pods', async t => {
     t.equal(status.installed, row.installed, `${row.name}: installed`)
     t.equal(status.failed, row.failed, `${row.name}: failed`)
     t.equal(cond(status, 'Ready')?.status, row.ready, `${row.name}: Ready`)
-    t.equal(children.length, 1, `${row.name}: one DaemonSet`)
+    t.same(children.filter(c => c.kind !== 'ConfigMap').map(c => c.kind), ['DaemonSet'], `${row.name}: one DaemonSet`)
+    t.equal(children.filter(c => c.kind === 'ConfigMap').length, row.installed, `${row.name}: a node list per installed node (three nodes, three shards)`)
   }
 })
 
