@@ -156,7 +156,8 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
   const dir = mkdtempSync(path.join(tmpdir(), 'gtp5g-bench-'))
   // kwok logs every lease renewal at INFO: at 5,000 nodes, 500 JSON lines a second of a CPU the
   // control plane needs. Warnings and errors are still logged.
-  const cluster = new LocalCluster(dir, { kwokArgs: ['--v=WARN'] })
+  // Without the decorator the hook server keeps no node lists either, as the chart tells it.
+  const cluster = new LocalCluster(dir, { kwokArgs: ['--v=WARN'], hookEnv: { NODE_LABELS: String(options.nodeLabels ?? true) } })
   try {
     let t0 = Date.now()
     await cluster.up({ nodes: 0, targetNamespace: INSTALLER_NAMESPACE, log })

@@ -46,6 +46,8 @@ export interface UpOptions {
 export interface ClusterOptions {
   /** Extra kwok flags, after ours (the last of a repeated flag wins): for tests of `up` itself. */
   kwokArgs?: readonly string[]
+  /** Extra environment of the hook server (hooks/server/config.ts), e.g. NODE_LABELS=false. */
+  hookEnv?: Readonly<Record<string, string>>
 }
 
 export interface ComponentStatus { name: ComponentName, pid: number | undefined, running: boolean, log: string }
@@ -170,7 +172,8 @@ export class LocalCluster {
       ports,
       targetNamespace: state.targetNamespace ?? DEFAULT_TARGET_NAMESPACE,
       realNode: state.realNode === true,
-      kwokArgs: this.options.kwokArgs ?? []
+      kwokArgs: this.options.kwokArgs ?? [],
+      hookEnv: this.options.hookEnv ?? {}
     }
   }
 

@@ -36,6 +36,8 @@ export interface ComponentContext {
   realNode: boolean
   /** Extra kwok flags, after ours (ClusterOptions.kwokArgs). */
   kwokArgs: readonly string[]
+  /** Extra environment of the hook server (ClusterOptions.hookEnv). */
+  hookEnv: Readonly<Record<string, string>>
 }
 
 export interface Command { bin: string, args: string[], env?: Record<string, string> }
@@ -156,7 +158,7 @@ export const COMPONENT_TABLE: Readonly<Record<ComponentName, Component>> = {
     command: c => ({
       bin: process.execPath,
       args: [path.join(REPO, 'dist/hooks/server/main.js')],
-      env: { HOST: '127.0.0.1', PORT: String(c.ports.hooks), TARGET_NAMESPACE: c.targetNamespace, LOG_LEVEL: 'info' }
+      env: { HOST: '127.0.0.1', PORT: String(c.ports.hooks), TARGET_NAMESPACE: c.targetNamespace, LOG_LEVEL: 'info', ...c.hookEnv }
     }),
     healthy: async c => await httpOk(`http://127.0.0.1:${c.ports.hooks}/readyz`)
   }
