@@ -65,7 +65,7 @@ export function clusterSection (runs: readonly ClusterRun[], context: { cores: n
   const largest = runs.reduce<ClusterRun | undefined>((a, r) => a === undefined || r.nodes > a.nodes ? r : a, undefined)
   const notes: string[] = []
   if (rows.some(r => met(r) === false)) {
-    notes.push(`**Target missed in this run.** The control plane, Metacontroller and the hook server share ${context.cores} cores with whatever else runs on the machine (1-minute load average ${context.loadAverage.toFixed(1)} at the start): the operator path has more processes taking turns on them than the DaemonSet alone (Metacontroller's watch and its client's rate limits, /customize and /sync, its apply, the status write, and the node-label decorator, which re-syncs every node when the module's status changes), so a loaded machine stretches it more. Compare runs on a quiet machine before reading much into a ratio.`)
+    notes.push(`**Target missed in this run.** The control plane, Metacontroller and the hook server share ${context.cores} cores with whatever else runs on the machine (1-minute load average ${context.loadAverage.toFixed(1)} at the start): the operator path has more processes taking turns on them than the DaemonSet alone (Metacontroller's watch and its client's rate limits, /customize and /sync, its apply, the status write, and the node-label decorator, which re-syncs the nodes of each shard whose node list changed), so a loaded machine stretches it more. Compare runs on a quiet machine before reading much into a ratio.`)
   }
   if (largest !== undefined) {
     const describeLines = largest.kubectlDescribe.trimEnd().split('\n').length

@@ -66,7 +66,7 @@ export interface ClusterRun {
   metacontrollerApiRps: { apply: number, rollout: number }
   /**
    * Hook calls and the bytes Metacontroller sent with them during the operator's apply → Installed
-   * and its rollout: every status change of the module re-syncs every node's label decorator.
+   * and its rollout: each change to a shard's node list re-syncs the label decorator of that shard's nodes.
    */
   phaseCalls: Record<'apply' | 'rollout', { syncs: number, nodeSyncs: number, syncMiB: number, nodeSyncMiB: number }>
 }
