@@ -5,9 +5,9 @@
 //   - the Node decorator's hook traffic (calls and request bytes, from the hook server's
 //     /metrics) and Metacontroller's CPU time, for the rollout and for one steady minute (one
 //     resync period);
-//   - what one node sync would carry if the decorator related the installer pods instead of the
-//     modules (every pod, since a customize hook cannot select pods by node): measured pod size
-//     times the node count, per node sync.
+//   - what one node sync would carry if the decorator related the installer pods instead of its
+//     shard's node lists (every pod, since a customize hook cannot select pods by node): measured
+//     pod size times the node count, per node sync.
 //   npm run bench:nodelabels -- [nodes]        (default 1000)
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -91,7 +91,7 @@ try {
   }
   execFileSync(toolPath('helm') as string, ['install', RELEASE, CHART, '-n', HOOK_NAMESPACE, '--create-namespace', '--set', `hooks.url=${await cluster.hooksUrl()}`, '--wait'],
     { env: { ...process.env, ...cluster.helmEnv() }, stdio: 'ignore' })
-  // Let the decorator's first pass over the unlabelled nodes settle (it relates no module yet).
+  // Let the decorator's first pass over the unlabelled nodes settle (no node list exists yet).
   await sleep(15_000)
   const idle = await sample()
 
