@@ -13,8 +13,9 @@ t.test('CompositeController', async t => {
   t.ok(cc.spec.resyncPeriodSeconds > 0, 'a resync period is set')
   t.same(cc.spec.childResources, [
     { apiVersion: 'apps/v1', resource: 'daemonsets', updateStrategy: { method: 'InPlace' } },
-    { apiVersion: 'apps/v1', resource: 'deployments', updateStrategy: { method: 'InPlace' } }
-  ], 'the installer DaemonSet and the scheduling agent Deployment, InPlace: OnDelete would never roll out a new version')
+    { apiVersion: 'apps/v1', resource: 'deployments', updateStrategy: { method: 'InPlace' } },
+    { apiVersion: 'v1', resource: 'configmaps', updateStrategy: { method: 'InPlace' } }
+  ], 'the installer DaemonSet, the scheduling agent Deployment and the node lists, InPlace: OnDelete would never roll out a new version nor update a list')
   for (const hook of ['customize', 'sync', 'finalize']) {
     const h = cc.spec.hooks[hook]
     t.equal(h.version, 'v2', `${hook}: v2 request format`)
