@@ -16,21 +16,25 @@ interface Claimant {
   selector: Record<string, string>
 }
 
+/**
+ * A module's creationTimestamp as a number to order by. An object without a creation time has
+ * not been stored yet: it is the newest there is.
+ */
+export function createdAt (creationTimestamp: string | undefined): number {
+  const created = Date.parse(creationTimestamp ?? '')
+  return Number.isNaN(created) ? Number.POSITIVE_INFINITY : created
+}
+
+/** Sort order of modules, eldest first: creation time, then name. The Node labels use it too. */
+export function olderFirst (a: { name: string, created: number }, b: { name: string, created: number }): number {
+  if (a.created !== b.created) return a.created < b.created ? -1 : 1
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
 function claimantOf (module: KubeObject): Claimant | undefined {
   const name = nameOf(module)
   if (name === undefined) return undefined
-  const created = Date.parse(str(metaOf(module).creationTimestamp) ?? '')
-  return {
-    name,
-    // An object without a creation time has not been stored yet: it is the newest there is.
-    created: Number.isNaN(created) ? Number.POSITIVE_INFINITY : created,
-    selector: nodeSelectorOf(module)
-  }
-}
-
-function precedes (a: Claimant, b: Claimant): boolean {
-  if (a.created !== b.created) return a.created < b.created
-  return a.name < b.name
+  return { name, created: createdAt(str(metaOf(module).creationTimestamp)), selector: nodeSelectorOf(module) }
 }
 
 /** The key of one `label=value` pair in the node index. */
@@ -53,8 +57,8 @@ export function resolveConflicts (self: KubeObject, nodes: readonly Node[], modu
   const seen = new Set<string>()
   const elders = modules
     .map(claimantOf)
-    .filter((c): c is Claimant => c !== undefined && me !== undefined && c.name !== me.name && precedes(c, me))
-    .sort((a, b) => precedes(a, b) ? -1 : 1)
+    .filter((c): c is Claimant => c !== undefined && me !== undefined && c.name !== me.name && olderFirst(c, me) < 0)
+    .sort(olderFirst)
     .filter(c => {
       const key = JSON.stringify(Object.entries(c.selector).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
       if (seen.has(key)) return false

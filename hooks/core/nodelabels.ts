@@ -20,7 +20,9 @@ import { isObject, type KubeObject, metaOf, str } from './k8s.js'
 import {
   CONFIGMAP_KEY, type CustomizeRequest, type NodeCustomizeResponse, type NodeSyncRequest, type NodeSyncResponse, objectsOf
 } from './metacontroller.js'
+import { createdAt, olderFirst } from './conflicts.js'
 import { matchesSelector } from './scheduling.js'
+import { asSelector } from './spec.js'
 
 export function nodeCustomize (req: CustomizeRequest, config: HookConfig): NodeCustomizeResponse {
   return {
@@ -83,7 +85,7 @@ export function nodeListConfigMaps (module: KubeObject & { metadata: { name: str
   })
 }
 
-interface Claim { module: string, created: number, version: string }
+interface Claim { name: string, created: number, version: string }
 
 /**
  * A node list's claim on this node: it names the node, at a version that can be a label value,
@@ -98,28 +100,26 @@ function claimOf (list: KubeObject, node: KubeObject, nodeName: string): Claim |
   if (version === undefined || module === undefined || nodes === undefined) return undefined
   if (version.length > LABEL_VALUE_MAX || !versionRegExp.test(version)) return undefined
   if (!nodes.split('\n').includes(nodeName)) return undefined
-  let selector: unknown
+  let selector: Record<string, string> | undefined
   try {
-    selector = JSON.parse(str(data?.nodeSelector) ?? '')
+    selector = asSelector(JSON.parse(str(data?.nodeSelector) ?? ''))
   } catch {
     return undefined
   }
-  if (!isObject(selector) || !Object.values(selector).every(v => typeof v === 'string')) return undefined
-  if (!matchesSelector(metaOf(node).labels, selector as Record<string, string>)) return undefined
-  const created = Date.parse(str(data?.created) ?? '')
-  return { module, created: Number.isNaN(created) ? Number.POSITIVE_INFINITY : created, version }
+  if (selector === undefined || !matchesSelector(metaOf(node).labels, selector)) return undefined
+  return { name: module, created: createdAt(str(data?.created)), version }
 }
 
 /**
  * The labels to set on the node: our version key with the version the oldest claiming module
- * loaded there (a node belongs to one module only; the oldest wins as in conflicts.ts), or null,
+ * loaded there (a node belongs to one module only; the oldest wins, in conflicts.ts's order), or null,
  * which makes Metacontroller remove it. No other key is ever named, so no other label is touched.
  */
 export function nodeSync (req: NodeSyncRequest): NodeSyncResponse {
   const node = req.object
   const claims = objectsOf(req.related, CONFIGMAP_KEY)
     .flatMap(list => claimOf(list, node, node.metadata.name) ?? [])
-    .sort((a, b) => a.created !== b.created ? a.created - b.created : a.module < b.module ? -1 : a.module > b.module ? 1 : 0)
+    .sort(olderFirst)
   // No status and no attachments: Metacontroller then leaves the node's status alone.
   return { labels: { [LABEL_NODE_VERSION]: claims[0]?.version ?? null }, attachments: [] }
 }

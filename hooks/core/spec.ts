@@ -53,11 +53,12 @@ export function parseSpec (raw: unknown): SpecResult {
  * default.
  */
 export function nodeSelectorOf (module: KubeObject): Record<string, string> {
-  const selector = isObject(module.spec) ? module.spec.nodeSelector : undefined
-  if (isObject(selector) && Object.values(selector).every(v => typeof v === 'string')) {
-    return selector as Record<string, string>
-  }
-  return { ...DEFAULT_NODE_SELECTOR }
+  return asSelector(isObject(module.spec) ? module.spec.nodeSelector : undefined) ?? { ...DEFAULT_NODE_SELECTOR }
+}
+
+/** The value as a node selector (an object of strings), or undefined when it is none. */
+export function asSelector (value: unknown): Record<string, string> | undefined {
+  return isObject(value) && Object.values(value).every(v => typeof v === 'string') ? value as Record<string, string> : undefined
 }
 
 /** The first CEL rule of the CRD the value breaks, checked by its TypeScript twin, and where. */
