@@ -11,16 +11,30 @@
 //     as Metacontroller and the hook server time it; the status object's size; what
 //     `kubectl get` and `kubectl describe` show; the resident memory of every component.
 // `npm run bench -- --cluster=…` puts the same figures in docs/benchmarks.md (clustersuite.ts).
-//   npm run bench:cluster -- [nodes] [--no-node-labels]
+//   npm run bench:cluster -- [nodes] [--no-node-labels] [--save=FILE]
 //     nodes: default 100; 5,000 takes tens of minutes on two cores. --no-node-labels installs the
 //     chart without its Node decorator (nodeLabels.enabled=false), to see what the labels cost.
+//     --save=FILE keeps the run, with its command, date and commit, for the report
+//     (`npm run bench -- --cluster-runs=FILE`, lib/savedrun.ts).
+import { parseArgs } from 'node:util'
 import { COMPONENTS } from '../e2e/cluster/cluster.js'
 import { excerpt } from './clustersection.js'
 import { clusterRun, ETCD_MAX_REQUEST_BYTES, FROM_VERSION, TO_VERSION } from './clustersuite.js'
+import { runSource, saveRun } from './lib/savedrun.js'
 
-const nodes = Number(process.argv[2] ?? 100)
-const nodeLabels = !process.argv.includes('--no-node-labels')
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'no-node-labels': { type: 'boolean', default: false }, save: { type: 'string' } }
+})
+const nodes = Number(positionals[0] ?? 100)
+if (!Number.isInteger(nodes) || nodes < 1) throw new Error(`nodes: "${positionals[0] ?? ''}" is not a node count`)
+const nodeLabels = values['no-node-labels'] !== true
+const source = runSource(`npm run bench:cluster -- ${nodes}${nodeLabels ? '' : ' --no-node-labels'}`, nodeLabels)
 const run = await clusterRun(nodes, { log: line => { console.error(line) }, nodeLabels })
+if (values.save !== undefined) {
+  saveRun(values.save, source, run)
+  console.error(`saved the run to ${values.save}`)
+}
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 const ms = (v: number): string => `${v.toFixed(1)} ms`
 const perMin = (n: number): string => (n * 60 / run.converged.seconds).toFixed(1)
