@@ -5,6 +5,7 @@ import { MAX_INSTALLED_NODES, MAX_LISTED_NODES } from '../hooks/core/api.js'
 import { type ClusterRun, ETCD_MAX_REQUEST_BYTES, FROM_VERSION, ROLLOUT_MAX_UNAVAILABLE, TO_VERSION } from './clustersuite.js'
 import type { Point } from './lib/plot.js'
 import { met, type Row, type Section } from './lib/report.js'
+import type { RunSource } from './lib/savedrun.js'
 
 const perMinute = (n: number, seconds: number): number => seconds > 0 ? n * 60 / seconds : Number.NaN
 
@@ -60,10 +61,15 @@ export function excerpt (command: string, output: string, lines: number): string
   return ['```console', `$ ${command}`, ...shown, ...more, '```'].join('\n')
 }
 
-export function clusterSection (runs: readonly ClusterRun[], context: { cores: number, loadAverage: number }, plots: Section['plots']): Section {
+/**
+ * Section 2 of the report. `saved` names the runs measured on their own and taken in from a file
+ * (lib/savedrun.ts): the report says where each came from.
+ */
+export function clusterSection (runs: readonly ClusterRun[], context: { cores: number, loadAverage: number }, plots: Section['plots'], saved: ReadonlyArray<{ nodes: number, source: RunSource }> = []): Section {
   const rows = runs.flatMap(clusterRows)
   const largest = runs.reduce<ClusterRun | undefined>((a, r) => a === undefined || r.nodes > a.nodes ? r : a, undefined)
-  const notes: string[] = []
+  const notes: string[] = saved.map(({ nodes, source }) =>
+    `**${nodes.toLocaleString('en-US')} nodes were measured in a run of their own**, not in this report's run (one size of that many nodes takes up to an hour here): \`${source.command}\` on ${source.date}, at commit ${source.commit}, on ${source.cores} cores with a 1-minute load average of ${source.loadAverage.toFixed(1)} at its start. Its floor (the DaemonSet by hand) was measured in that same run, on the same cluster, as for every size.`)
   if (rows.some(r => met(r) === false)) {
     notes.push(`**Target missed in this run.** The control plane, Metacontroller and the hook server share ${context.cores} cores with whatever else runs on the machine (1-minute load average ${context.loadAverage.toFixed(1)} at the start): the operator path has more processes taking turns on them than the DaemonSet alone (Metacontroller's watch and its client's rate limits, /customize and /sync, its apply, the status write, and the node-label decorator, which re-syncs the nodes of each shard whose node list changed), so a loaded machine stretches it more. Compare runs on a quiet machine before reading much into a ratio.`)
   }

@@ -11,6 +11,10 @@
 //                  Metacontroller, kwok nodes) at these node counts, e.g. --cluster=100,1000;
 //                  each size brings up its own cluster in a temporary directory and takes it down;
 //                  5,000 takes well over half an hour on two busy cores
+//   --cluster-runs=FILE,FILE
+//                  section 2 also shows these runs, each saved by `npm run bench:cluster -- <nodes>
+//                  --save=FILE` (lib/savedrun.ts): a size of an hour or more, measured on its own;
+//                  the report says each one's command, date and commit
 //   --node         also section 3 (on by default with --full): the installer in a qemu (TCG) guest
 //                  beside make + insmod by hand (bench/node.ts; needs scripts/installer-test-deps.sh)
 //   --node-compare section 3 also runs the installer as the image was built, beside this tree's
@@ -26,6 +30,7 @@ import { hookSuite } from './hookload.js'
 import { machine } from './lib/machine.js'
 import { barSpec, lineSpec, renderSvg, stackSpec } from './lib/plot.js'
 import { renderReport, type Report } from './lib/report.js'
+import { loadRun } from './lib/savedrun.js'
 import { buildServers } from './lib/servers.js'
 import { nodeRun, nodeSection } from './node.js'
 import { type VmKernel, vmEnv } from '../test/support/realenv.js'
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     sizes: { type: 'string' },
     cluster: { type: 'string' },
+    'cluster-runs': { type: 'string' },
     node: { type: 'boolean' },
     'node-compare': { type: 'boolean', default: false },
     'node-only': { type: 'boolean', default: false },
@@ -53,13 +59,20 @@ const sizes = values.sizes === undefined ? [10, 1000, 5000, 10000] : values.size
 if (sizes.some(n => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: "${values.sizes ?? ''}" is not a list of node counts`)
 const clusterSizes = values.cluster === undefined ? [] : values.cluster.split(',').map(Number)
 if (clusterSizes.some(n => !Number.isInteger(n) || n < 1)) throw new Error(`--cluster: "${values.cluster ?? ''}" is not a list of node counts`)
+const savedRuns = values['cluster-runs'] === undefined ? [] : values['cluster-runs'].split(',').map(loadRun)
+for (const saved of savedRuns) {
+  if (clusterSizes.includes(saved.run.nodes) || savedRuns.filter(s => s.run.nodes === saved.run.nodes).length > 1) {
+    throw new Error(`--cluster-runs: ${saved.run.nodes} nodes would be in the report twice; give each size once`)
+  }
+}
 const clusterOnly = values['cluster-only'] === true
-if (clusterOnly && (clusterSizes.length === 0 || values['node-only'] === true)) throw new Error('--cluster-only needs --cluster=… and no --node-only')
+if (clusterOnly && (clusterSizes.length + savedRuns.length === 0 || values['node-only'] === true)) throw new Error('--cluster-only needs --cluster=… or --cluster-runs=…, and no --node-only')
 const nodeSection3 = !clusterOnly && (values.node ?? (mode === 'full' || values['node-only'] === true || values['node-compare'] === true))
 const hookSections = values['node-only'] !== true
 const flags = [
   values.sizes === undefined ? '' : ` --sizes=${values.sizes}`,
   values.cluster === undefined ? '' : ` --cluster=${values.cluster}`,
+  values['cluster-runs'] === undefined ? '' : ` --cluster-runs=${savedRuns.map(r => `<${r.run.nodes}-node run>`).join(',')}`,
   values.node === true && mode !== 'full' ? ' --node' : '',
   values['node-compare'] === true ? ' --node-compare' : '',
   values['node-only'] === true ? ' --node-only' : '',
@@ -94,6 +107,8 @@ if (hookSections) {
       runs.push(await clusterRun(nodes, { log, convergedSeconds: mode === 'full' ? 180 : 60 }))
     }
   }
+  runs.push(...savedRuns.map(saved => saved.run))
+  runs.sort((a, b) => a.nodes - b.nodes)
   if (clusterOnly) {
     report.sections.push({
       title: '1. Hook server over HTTP (not in this run)',
@@ -129,7 +144,7 @@ if (hookSections) {
     report.sections.push(clusterSection(runs, report.machine, [
       { file: path.relative(path.dirname(outFile), readyPlot), caption: 'Apply → Ready against node count: the operator and the same DaemonSet applied by hand.' },
       { file: path.relative(path.dirname(outFile), rolloutPlot), caption: 'Version change → rollout complete against node count: the operator and the same DaemonSet changed by hand.' }
-    ]))
+    ], savedRuns.map(saved => ({ nodes: saved.run.nodes, source: saved.source }))))
   } else {
     report.sections.push({
       title: '2. Cluster (not in this run)',

@@ -1,11 +1,13 @@
 // The cluster benchmark's logic, untimed: reading Metacontroller's and the hook server's
 // Prometheus text, when a rollout is over, and the report rows and notes of section 2.
+import path from 'node:path'
 import t from 'tap'
 import { clusterPoints, clusterRows, clusterSection, excerpt } from '../../bench/clustersection.js'
 import type { ClusterRun } from '../../bench/clustersuite.js'
 import { counter, histogram, histogramDelta, histogramMean, histogramQuantile } from '../../bench/lib/prom.js'
 import { daemonSetRolledOut, moduleRolledOut } from '../../bench/lib/rollout.js'
 import { met } from '../../bench/lib/report.js'
+import { loadRun, runSource, saveRun } from '../../bench/lib/savedrun.js'
 
 // Shaped like Metacontroller v4.17.2's hook client metrics (pkg/metrics/http.go: const labels
 // url, controller_name, controller_type; DefBuckets), two controllers side by side.
@@ -127,4 +129,37 @@ t.test('section 2 notes: kubectl excerpts from the largest size, a missed target
   const big = clusterSection([run(5000, { operatorRolloutMs: 20_000 })], { cores: 2, loadAverage: 0 }, [])
   t.notMatch(big.notes.join('\n'), /Target missed|Not in this run/)
   t.equal(excerpt('x', 'a\nb\n', 5), '```console\n$ x\na\nb\n```')
+})
+
+t.test('a run saved by bench:cluster --save is read back whole, and the report says where it came from', async t => {
+  const dir = t.testdir()
+  const file = path.join(dir, 'cluster-5000.json')
+  const source = runSource('npm run bench:cluster -- 5000', true)
+  t.match(source.date, /^\d{4}-\d{2}-\d{2}$/)
+  t.match(source.commit, /^([0-9a-f]{12}(\+dirty)?|unknown)$/)
+  saveRun(file, source, run(5000))
+  const saved = loadRun(file)
+  t.same(saved.run, run(5000), 'every figure survives the file')
+  t.same(saved.source, source)
+  const section = clusterSection([run(100), saved.run], { cores: 2, loadAverage: 0 }, [], [{ nodes: 5000, source: { ...source, date: '2026-12-03', commit: 'abc123def456', loadAverage: 1.25 } }])
+  const notes = section.notes.join('\n\n')
+  t.match(notes, /\*\*5,000 nodes were measured in a run of their own\*\*/)
+  t.match(notes, /`npm run bench:cluster -- 5000` on 2026-12-03, at commit abc123def456, on 2 cores with a 1-minute load average of 1\.3/)
+  t.notMatch(notes, /Not in this run: 5,000 nodes/)
+  t.equal(section.rows.filter(r => r.nodes === 5000).length, clusterRows(run(5000)).length, 'its rows are in the table like any size')
+})
+
+t.test('a file that is not a saved run, or one without the Node decorator, is refused with the reason', async t => {
+  const dir = t.testdir({
+    'other.json': JSON.stringify({ kind: 'something-else', version: 1 }),
+    'broken.json': '{"kind":',
+    'half.json': JSON.stringify({ kind: 'gtp5g-operator/bench-cluster-run', version: 1, source: runSource('x', true), run: { nodes: 5000 } })
+  })
+  t.throws(() => loadRun(path.join(dir, 'other.json')), /is not a run saved by `npm run bench:cluster/)
+  t.throws(() => loadRun(path.join(dir, 'broken.json')), /cannot read .*broken\.json/)
+  t.throws(() => loadRun(path.join(dir, 'missing.json')), /cannot read .*missing\.json/)
+  t.throws(() => loadRun(path.join(dir, 'half.json')), /holds no complete run/)
+  const noLabels = path.join(dir, 'no-labels.json')
+  saveRun(noLabels, runSource('npm run bench:cluster -- 5000 --no-node-labels', false), run(5000))
+  t.throws(() => loadRun(noLabels), /without the Node decorator/)
 })
