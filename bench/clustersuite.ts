@@ -81,15 +81,25 @@ export interface ClusterRunOptions {
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-/** Polls `kubectl get … -o json` until `done`; the deadline grows with the cluster. */
-async function until (cluster: LocalCluster, args: string[], done: (o: any) => boolean, timeoutMs: number): Promise<void> {
+/** What a wait reads: `kubectl get <args> -o json`, or one API path as is (`kubectl get --raw`). */
+type Query = string[] | { raw: string }
+
+/**
+ * Polls `kubectl get` until `done`; the deadline grows with the cluster, and so does the pause
+ * between polls: each poll starts a kubectl process, and at 5,000 nodes polling every 100 ms kept
+ * kubectl at about 45 % of a core beside the control plane it was timing, through waits that last
+ * many minutes there. A poll every `nodes / 2` ms (100 ms to 2 s) costs a run at most that much.
+ */
+async function until (cluster: LocalCluster, query: Query, done: (o: any) => boolean, timeoutMs: number, nodes: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
+  const args = Array.isArray(query) ? ['get', ...query, '-o', 'json'] : ['get', '--raw', query.raw]
+  const pauseMs = Math.min(2000, Math.max(100, nodes / 2))
   while (Date.now() < deadline) {
-    const out = await cluster.kubectl(['get', ...args, '-o', 'json']).catch(() => undefined)
+    const out = await cluster.kubectl(args).catch(() => undefined)
     if (out !== undefined && done(JSON.parse(out))) return
-    await sleep(100)
+    await sleep(pauseMs)
   }
-  throw new Error(`gave up after ${Math.round(timeoutMs / 60_000)} min waiting on kubectl get ${args.join(' ')}`)
+  throw new Error(`gave up after ${Math.round(timeoutMs / 60_000)} min waiting on kubectl ${args.join(' ')}`)
 }
 
 const rssMiB = (pid: number | undefined): number => {
@@ -190,17 +200,18 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
       log(`cluster ${nodes}: DaemonSet by hand (${pass})`)
       t0 = Date.now()
       await cluster.apply([ds])
-      await until(cluster, baselineDs, d => d.status?.numberReady === nodes, waitMs)
+      await until(cluster, baselineDs, d => d.status?.numberReady === nodes, waitMs, nodes)
       if (pass === 'baseline') {
         baselineMs = Date.now() - t0
         log(`cluster ${nodes}: DaemonSet by hand, ${FROM_VERSION} → ${TO_VERSION} (rollout)`)
         t0 = Date.now()
         await cluster.apply([dsNext])
-        await until(cluster, baselineDs, d => daemonSetRolledOut(d, nodes), waitMs)
+        await until(cluster, baselineDs, d => daemonSetRolledOut(d, nodes), waitMs, nodes)
         baselineRolloutMs = Date.now() - t0
       }
       await cluster.kubectl(['delete', ...baselineDs, '--wait=true'])
-      await until(cluster, ['pods', '-n', INSTALLER_NAMESPACE], l => l.items.length === 0, waitMs)
+      // One pod asked for, not the list: at 5,000 nodes the whole list is tens of MiB a poll.
+      await until(cluster, { raw: `/api/v1/namespaces/${INSTALLER_NAMESPACE}/pods?limit=1` }, l => l.items.length === 0, waitMs, nodes)
     }
 
     const mcUrl = await cluster.metacontrollerMetricsUrl()
@@ -221,7 +232,7 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     let totals = await hookTotals()
     t0 = Date.now()
     await cluster.kubectl(['apply', '-f', SAMPLE])
-    await until(cluster, ['gtp5gmodule', 'sample'], m => m.status?.phase === 'Installed' && m.status.installed === nodes, waitMs)
+    await until(cluster, ['gtp5gmodule', 'sample'], m => m.status?.phase === 'Installed' && m.status.installed === nodes, waitMs, nodes)
     const operatorMs = Date.now() - t0
     // One scrape each ends the apply's counts and starts the rollout's.
     const requestsAfterApply = await mcRequests()
@@ -234,7 +245,7 @@ export async function clusterRun (nodes: number, options: ClusterRunOptions = {}
     log(`cluster ${nodes}: GTP5GModule ${FROM_VERSION} → ${TO_VERSION} (rollout)`)
     t0 = Date.now()
     await cluster.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { version: TO_VERSION, maxUnavailable: ROLLOUT_MAX_UNAVAILABLE } })])
-    await until(cluster, ['gtp5gmodule', 'sample'], m => moduleRolledOut(m, TO_VERSION, nodes), waitMs)
+    await until(cluster, ['gtp5gmodule', 'sample'], m => moduleRolledOut(m, TO_VERSION, nodes), waitMs, nodes)
     const operatorRolloutMs = Date.now() - t0
     const metacontrollerApiRps = { apply: applyRps, rollout: (await mcRequests() - requests) / (operatorRolloutMs / 1000) }
     const phaseCalls = { apply: applyCalls, rollout: minus(await hookTotals(), totals) }
