@@ -1,6 +1,7 @@
 // The node benchmark on its own (section 3 of `npm run bench`, see bench/node.ts): one qemu
 // (TCG) boot of the newest prepared Debian kernel on the installer image, printed on the terminal.
-//   --compare-image   also run the installer as the image was built, beside this tree's
+//   --compare-image   also run this tree's bundle without its start-up snapshot (the ES module
+//                     entry), in turns with the launcher's snapshot start in the same boot
 //   --rounds=N        warm and restart runs per installer (default 3)
 // Usage: bash scripts/installer-test-deps.sh && npm run bench:installer [-- --compare-image]
 import { parseArgs } from 'node:util'

@@ -7,11 +7,12 @@
 //   restart  the module loaded at the desired version (a pod restart); floor: reading its version
 // each timed from the process start to the readiness the pod's probe reads. The installer run
 // is this working tree's, bundled as the image bundles it (installer/bundle.mjs) and put beside
-// the image's own (variant "tree"); with `compareImage` the image's entrypoint as it was built
-// runs too (variant "image"), for before/after figures.
+// the image's own, started through its launcher as the image's entrypoint starts it (variant
+// "tree": from the V8 start-up snapshot, which the guest builds first with the image's node);
+// with `compareImage` the same bundle's ES module entry runs too (variant "esm", no snapshot),
+// in turns with it in the same boot, for before/after figures.
 // TCG is several times slower than hardware: the ratios travel, the seconds do not.
 import { execFileSync } from 'node:child_process'
-import { readlinkSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -23,7 +24,6 @@ import { bootScenario, type GuestRecord } from '../test/support/vm.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const TREE_DIR = '/opt/gtp5g-installer-tree'
-const ENTRYPOINT = '/usr/local/bin/gtp5g-installer'
 
 /** One installer run: ms to ready, and its phases (ms) from its own log. */
 export interface InstallerRun {
@@ -77,14 +77,8 @@ function installerRun (r: GuestRecord | undefined): InstallerRun {
 /** This tree's installer, bundled as the image bundles it (no node_modules needed beside it). */
 async function bundleTree (): Promise<string> {
   const out = await mkdtemp(path.join(tmpdir(), 'gtp5g-bench-bundle-'))
-  execFileSync(process.execPath, [path.join(ROOT, 'installer/bundle.mjs'), path.join(out, 'bundle')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  execFileSync(process.execPath, [path.join(ROOT, 'installer/bundle.mjs'), '--dir', TREE_DIR, path.join(out, 'bundle')], { stdio: ['ignore', 'ignore', 'inherit'] })
   return out
-}
-
-/** The script the image's entrypoint runs, as a path in the image (whatever its layout). */
-function imageEntry (rootfs: string): string {
-  const target = readlinkSync(path.join(rootfs, ENTRYPOINT.slice(1)))
-  return path.posix.resolve(path.posix.dirname(ENTRYPOINT), target)
 }
 
 /** The figures from the guest's records (bench/guest/node.sh's "@@GTP5G" lines). */
@@ -111,7 +105,7 @@ export function fromRecords (records: Map<string, GuestRecord>, o: { rounds: num
 export async function nodeRun (env: RealEnv, kernel: VmKernel, opts: { rounds?: number, compareImage?: boolean, log?: (line: string) => void } = {}): Promise<NodeRun> {
   const rounds = opts.rounds ?? 3
   const bundled = await bundleTree()
-  const variants = [`tree=${TREE_DIR}/main.mjs`, ...(opts.compareImage === true ? [`image=${imageEntry(env.IMAGE_ROOTFS)}`] : [])]
+  const variants = [`tree=${TREE_DIR}/gtp5g-installer`, ...(opts.compareImage === true ? [`esm=${TREE_DIR}/main.mjs`] : [])]
   try {
     const run = await bootScenario(env, kernel, {
       init: path.join(ROOT, 'bench/guest/node.sh'),
@@ -163,7 +157,7 @@ export function medianRun (runs: readonly InstallerRun[]): InstallerRun | undefi
   return ok[Math.floor((ok.length - 1) / 2)]
 }
 
-const VARIANT_LABEL: Record<string, string> = { tree: 'installer', image: 'installer as the image was built' }
+const VARIANT_LABEL: Record<string, string> = { tree: 'installer', esm: 'installer without its start-up snapshot' }
 
 /** Section 3 of the report, its bars (figures beside floors) and the warm and restart runs split into parts. */
 export function nodeSection (run: NodeRun, imageRef: string): { section: Section, bars: Bar[], parts: Array<{ run: string, part: string, order: number, value: number }> } {

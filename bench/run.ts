@@ -17,7 +17,8 @@
 //                  the report says each one's command, date and commit
 //   --node         also section 3 (on by default with --full): the installer in a qemu (TCG) guest
 //                  beside make + insmod by hand (bench/node.ts; needs scripts/installer-test-deps.sh)
-//   --node-compare section 3 also runs the installer as the image was built, beside this tree's
+//   --node-compare section 3 also runs this tree's bundle without its start-up snapshot, in turns
+//                  with the snapshot start in the same boot
 //   --node-only    section 3 alone, sections 1 and 2 left out (with --out=FILE, to check it)
 //   --cluster-only section 2 alone (with --cluster=…), sections 1 and 3 left out
 import { execFileSync } from 'node:child_process'

@@ -1,4 +1,4 @@
-// The installer's long-running process (main.ts starts it for `install` and `unload`): logger,
+// The installer's long-running process (cli.ts starts it for `install` and `unload`): logger,
 // clock, signals, exit codes, the termination message and the readiness file. Decisions live in
 // core/, carried out by flow.ts; this file only wires the real ports to them.
 import { readFileSync } from 'node:fs'
@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { release, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pino } from 'pino'
+import { type Logger, pino } from 'pino'
 import { ENV, MODULE_NAME } from '../contract/index.js'
 import { exitWithTerminationMessage } from '../contract/termination.js'
 import type { Config } from './config.js'
@@ -19,10 +19,19 @@ import { type Host, hostPorts, type Ports } from './ports.js'
 import { readyFile } from './ready.js'
 import { watch } from './watch.js'
 
-// Written synchronously: pino's default destination writes asynchronously and flushes what is
-// left with a synchronous write at exit, which can land before a line still being written (the
-// "stopped" line was once seen before "stopping"). An installer logs a few lines a minute.
-const log = pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' }, pino.destination({ dest: 1, sync: true }))
+let logger: Logger | undefined
+/**
+ * The process's logger, created on first use, not on import: a start-up snapshot (snapshot.ts)
+ * evaluates this module when the image is built, and a logger made then would carry that
+ * process's stdout and environment. Written synchronously: pino's default destination writes
+ * asynchronously and flushes what is left with a synchronous write at exit, which can land before
+ * a line still being written (the "stopped" line was once seen before "stopping"). An installer
+ * logs a few lines a minute.
+ */
+function processLogger (): Logger {
+  logger ??= pino({ base: { component: 'gtp5g-installer' }, level: process.env[ENV.logLevel] || 'info' }, pino.destination({ dest: 1, sync: true }))
+  return logger
+}
 
 /** After SIGTERM, how long cleanup may take before the process exits anyway (the kubelet waits 30 s). */
 const SHUTDOWN_GRACE_MS = 10_000
@@ -48,7 +57,7 @@ function installerVersion (): string {
 
 export async function fail (err: unknown, terminationLog: string): Promise<never> {
   const { reason, message } = toTermination(err)
-  return await exitWithTerminationMessage(log, terminationLog, reason, message, 'installer')
+  return await exitWithTerminationMessage(processLogger(), terminationLog, reason, message, 'installer')
 }
 
 function realHost (config: Config): Host {
@@ -63,7 +72,7 @@ function realHost (config: Config): Host {
   }
 }
 
-function realPorts (config: Config, signal: AbortSignal): Ports {
+function realPorts (config: Config, log: Logger, signal: AbortSignal): Ports {
   return {
     log,
     now: () => performance.now(),
@@ -75,6 +84,7 @@ function realPorts (config: Config, signal: AbortSignal): Ports {
 }
 
 export async function serve (config: Config): Promise<void> {
+  const log = processLogger()
   log.level = config.logLevel
   // Since the process started: Node.js's own bootstrap, then every module loaded so far.
   const startupMs = Math.round(performance.now())
@@ -106,7 +116,7 @@ export async function serve (config: Config): Promise<void> {
     process.exit(0)
   }
 
-  const ports = realPorts(config, shutdown.signal)
+  const ports = realPorts(config, log, shutdown.signal)
   // The readiness file follows what the kernel shows, read again after each step, never what a
   // step returned: the probe's answer is /sys/module's.
   const publish = async (): Promise<boolean> => {

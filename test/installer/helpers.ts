@@ -17,14 +17,14 @@ import { hostPaths } from '../../installer/paths.js'
 import { type Host, hostPorts, type Ports } from '../../installer/ports.js'
 
 /**
- * What the installer's bundle (installer/bundle.mjs's output: main.mjs and chunks/) imports:
+ * What the installer's bundle (installer/bundle.mjs's output: main.mjs, chunks/ and snapshot.cjs) imports:
  * static and dynamic imports and esbuild's require() of CommonJS code, and those that are neither
  * a Node.js built-in nor a file of the bundle (which would need a node_modules beside it).
  */
 export function bundleImports (dir: string): { specifiers: string[], outside: string[] } {
-  const files = [path.join(dir, 'main.mjs'), ...readdirSync(path.join(dir, 'chunks')).map(c => path.join(dir, 'chunks', c))]
+  const files = [path.join(dir, 'main.mjs'), path.join(dir, 'snapshot.cjs'), ...readdirSync(path.join(dir, 'chunks')).map(c => path.join(dir, 'chunks', c))]
   const specifiers = files.flatMap(f =>
-    [...readFileSync(f, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\b__require\(\s*)["']([^"']+)["']/g)].map(m => m[1] as string))
+    [...readFileSync(f, 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\b(?:__)?require\(\s*)["']([^"']+)["']/g)].map(m => m[1] as string))
   const outside = [...new Set(specifiers.filter(s => !s.startsWith('./') && !s.startsWith('../') && !isBuiltin(s)))]
   return { specifiers, outside }
 }
