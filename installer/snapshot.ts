@@ -5,7 +5,9 @@
 // read, parsed or run again at each start: a restart is mostly that. Nothing here may hold what
 // belongs to the process that runs: the logger, its stdout, signal handlers, timers and the
 // environment are all taken in the main function, after the heap is restored. The build
-// pipeline (tar, the HTTP client, kbuild) stays unevaluated until a build imports it.
+// pipeline (tar, the HTTP client, kbuild) stays unevaluated until a build imports it. pino reads
+// process.pid and the hostname when its module loads, so in the snapshot they are the image
+// build's: the logger's `base` (service.ts) leaves both out of every line.
 import { startupSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { ENV } from '../contract/index.js'
