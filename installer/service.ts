@@ -17,6 +17,7 @@ import { realKmod } from './kmod.js'
 import { hostPaths } from './paths.js'
 import { type Host, hostPorts, type Ports } from './ports.js'
 import { readyFile } from './ready.js'
+import { buildSnapshotAndLog, ENV_INSTALLER_ENTRY, ENV_INSTALLER_ENTRY_REASON } from './snapshotcache.js'
 import { watch } from './watch.js'
 
 let logger: Logger | undefined
@@ -88,7 +89,17 @@ export async function serve (config: Config): Promise<void> {
   log.level = config.logLevel
   // Since the process started: Node.js's own bootstrap, then every module loaded so far.
   const startupMs = Math.round(performance.now())
-  log.info({ step: 'start', startupMs, nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete), action: config.action }, 'starting')
+  // Which entry the launcher started (installer/bundle.mjs): the start-up snapshot, or main.mjs and why.
+  const entry = process.env[ENV_INSTALLER_ENTRY]
+  const reason = process.env[ENV_INSTALLER_ENTRY_REASON]
+  log.info({
+    step: 'start',
+    startupMs,
+    nodeBootstrapMs: Math.round(performance.nodeTiming.bootstrapComplete),
+    action: config.action,
+    ...(entry === undefined ? {} : { entry }),
+    ...(entry === 'plain' && reason !== undefined ? { entryReason: reason } : {})
+  }, 'starting')
   // Whatever an earlier container left in a /tmp that outlived it says nothing about now.
   const ready = readyFile(config.readyFile)
   await ready.set(false, '')
@@ -117,6 +128,14 @@ export async function serve (config: Config): Promise<void> {
   }
 
   const ports = realPorts(config, log, shutdown.signal)
+  // Once ready, and only then: the start-up snapshot for the next start (snapshotcache.ts), in the
+  // background; SIGTERM stops it with the rest.
+  let snapshotStarted = false
+  const buildSnapshotOnce = (): void => {
+    if (snapshotStarted) return
+    snapshotStarted = true
+    void buildSnapshotAndLog(log, { env: process.env, cacheRoot: hostPaths(config.hostRoot).cacheRoot, signal: shutdown.signal }).catch(() => {})
+  }
   // The readiness file follows what the kernel shows, read again after each step, never what a
   // step returned: the probe's answer is /sys/module's.
   const publish = async (): Promise<boolean> => {
@@ -130,6 +149,7 @@ export async function serve (config: Config): Promise<void> {
       if (shutdown.signal.aborted) stopped()
       await publish()
       log.info({ step: 'ready', file: config.readyFile, intervalMs: config.watchIntervalMs }, 'ready; watching that the module stays loaded')
+      buildSnapshotOnce()
       const w = watch(config.watchIntervalMs, async () => !await publish(), async () => {
         log.warn({ module: MODULE_NAME }, 'module no longer loaded at the desired version; loading it again')
         await install(config, ports)
@@ -141,6 +161,7 @@ export async function serve (config: Config): Promise<void> {
       await unload(ports)
       await publish()
       log.info({ step: 'ready', file: config.readyFile, intervalMs: config.watchIntervalMs }, 'ready; nothing more to do until the pod is deleted')
+      buildSnapshotOnce()
       // Nothing to repair, but the file keeps following the node (gtp5g loaded again by hand is
       // "not ready" again, as the check would say); the watch's timer also keeps Node running.
       const w = watch(config.watchIntervalMs, async () => { await publish(); return false }, async () => {})

@@ -1,12 +1,12 @@
 // The entry of the installer's V8 start-up snapshot (Node.js 20's `--build-snapshot`): bundled by
-// installer/bundle.mjs into one CommonJS script (snapshot.cjs), run once when the image is built,
-// with its heap saved in a blob that `node --snapshot-blob BLOB` starts from. What it evaluates
+// installer/bundle.mjs into one CommonJS script (snapshot.cjs), run once on each node by the
+// installer itself after it reported ready (snapshotcache.ts), with its heap saved in a blob that `node --snapshot-blob BLOB` starts from. What it evaluates
 // then (cli.ts, service.ts and what they import: the logger's code, the flow, the core) is not
 // read, parsed or run again at each start: a restart is mostly that. Nothing here may hold what
 // belongs to the process that runs: the logger, its stdout, signal handlers, timers and the
 // environment are all taken in the main function, after the heap is restored. The build
 // pipeline (tar, the HTTP client, kbuild) stays unevaluated until a build imports it. pino reads
-// process.pid and the hostname when its module loads, so in the snapshot they are the image
+// process.pid and the hostname when its module loads, so in the snapshot they are the snapshot
 // build's: the logger's `base` (service.ts) leaves both out of every line.
 import { startupSnapshot } from 'node:v8'
 import { pino } from 'pino'
@@ -16,6 +16,7 @@ import { parseConfig } from './config.js'
 import { describeState, type ModuleState, readiness } from './core/module.js'
 import { plan, resolveKernel } from './core/plan.js'
 import './service.js'
+import { SNAPSHOT_VERIFY_ENV, SNAPSHOT_VERIFY_OUTPUT } from './snapshotcache.js'
 
 /**
  * Runs once, in memory, the synchronous code a restart runs (the configuration, the plan, the
@@ -39,6 +40,11 @@ rehearse()
 
 // argv as `node --snapshot-blob BLOB SCRIPT ARGS...` gives it: SCRIPT (never run) in argv[1].
 startupSnapshot.setDeserializeMainFunction(() => {
+  // The builder's check of a new blob (snapshotcache.ts): restored, and nothing more.
+  if (process.env[SNAPSHOT_VERIFY_ENV] === '1') {
+    process.stdout.write(SNAPSHOT_VERIFY_OUTPUT)
+    return
+  }
   main(process.argv.slice(2)).catch((err: unknown) => {
     // As a rejected top-level await of the ES module entry: the error on stderr, exit code 1.
     console.error(err)
