@@ -32,6 +32,8 @@ export interface InstallerRun {
   probe: string
   phases: Record<string, number | undefined>
   outcome?: string
+  /** Which entry the launcher started: "snapshot" or "plain" (main.mjs); absent for main.mjs run directly. */
+  entry?: string
   /** Kernel events during a restart (module load or unload each make at least one), and the fixture's own unload lines. */
   uevents?: number
   unloads?: number
@@ -43,6 +45,8 @@ export interface NodeRun {
   rawBefore: number
   rawAfter: number
   cold: InstallerRun
+  /** The start-up snapshot the cold run built after ready (installer/snapshotcache.ts): its build time and size. */
+  snapshot?: { buildMs: number, bytes: number }
   floorWarm: number[]
   floorRestart: number[]
   warm: Record<string, InstallerRun[]>
@@ -70,6 +74,7 @@ function installerRun (r: GuestRecord | undefined): InstallerRun {
     probe: r?.probe ?? '?',
     phases,
     ...(r?.outcome === undefined ? {} : { outcome: r.outcome }),
+    ...(r?.entry === undefined || r.entry === '-' ? {} : { entry: r.entry }),
     ...(r?.uevents === undefined ? {} : { uevents: Number(r.uevents), unloads: Number(r.unloads) })
   }
 }
@@ -93,6 +98,7 @@ export function fromRecords (records: Map<string, GuestRecord>, o: { rounds: num
     rawBefore: Number(rec('raw-before')?.ms ?? Number.NaN),
     rawAfter: Number(rec('raw-after')?.ms ?? Number.NaN),
     cold: installerRun(rec('cold')),
+    ...(num(rec('snapshot')?.build) === undefined ? {} : { snapshot: { buildMs: Number(rec('snapshot')?.build), bytes: Number(rec('snapshot')?.bytes) } }),
     floorWarm: Array.from({ length: rounds }, (_, i) => Number(rec(`floor-warm-${i + 1}`)?.ms ?? Number.NaN)),
     floorRestart: Array.from({ length: rounds }, (_, i) => Number(rec(`floor-restart-${i + 1}`)?.ms ?? Number.NaN)),
     warm: Object.fromEntries(o.variants.map(n => [n, series(`warm-${n}`)])),
@@ -157,6 +163,13 @@ export function medianRun (runs: readonly InstallerRun[]): InstallerRun | undefi
   return ok[Math.floor((ok.length - 1) / 2)]
 }
 
+/** Which entries the launcher's warm and restart runs started from, as the guest logged them. */
+function snapshotEntries (run: NodeRun): string {
+  const entries = [...(run.warm.tree ?? []), ...(run.restart.tree ?? [])].map(r => r.entry ?? '?')
+  const counts = [...new Set(entries)].map(e => `${entries.filter(x => x === e).length} from ${e === 'snapshot' ? 'the snapshot' : e === 'plain' ? 'main.mjs' : e}`)
+  return entries.length === 0 ? '' : ` (${counts.join(', ')})`
+}
+
 const VARIANT_LABEL: Record<string, string> = { tree: 'installer', esm: 'installer without its start-up snapshot' }
 
 /** Section 3 of the report, its bars (figures beside floors) and the warm and restart runs split into parts. */
@@ -195,7 +208,7 @@ export function nodeSection (run: NodeRun, imageRef: string): { section: Section
   }
   const sec = (ms: number | undefined): string => `${((ms ?? Number.NaN) / 1000).toFixed(2)} s`
   const notes: string[] = [
-    '**What changed for this section.** The readiness probe reads a file the running installer keeps in step with /sys/module (`cat /tmp/gtp5g-ready`, every 2 s) instead of starting Node.js for `gtp5g-installer check` every 10 s: a warm install or a restart no longer waits for a second Node.js start, nor for a 10 s period. `check` loads only the configuration and the sysfs reader; the build pipeline (tar, the HTTP client, kbuild, the ELF reader) is imported on first use, and type-only imports are `import type` (with `verbatimModuleSyntax`, `import { type X }` still loaded the module at run time), so a warm install or a restart loads none of it. `modprobe udp_tunnel` is not started when /sys/module says it is live. The image runs the installer bundled by esbuild (`installer/bundle.mjs`): an entry script and a few chunks, split where the installer loads lazily, instead of every module file of the installer, pino and pino\'s dependencies, each resolved and read on its own; and `install` and `unload` start from a V8 start-up snapshot of it (`--snapshot-blob`, made by the image\'s own node when the image is built, here by the guest\'s before the runs): the installer\'s code is not read, compiled and run again at each start, and the code a restart runs was compiled when the snapshot was made. With `--node-compare` the same bundle also runs as the ES module, without the snapshot (variant esm), in turns with it in the same boot. The first log line carries Node.js\'s bootstrap time and the time to the installer\'s first line, which split the start-up in the parts below; from the snapshot, restoring it counts in the bootstrap.'
+    '**What changed for this section.** The readiness probe reads a file the running installer keeps in step with /sys/module (`cat /tmp/gtp5g-ready`, every 2 s) instead of starting Node.js for `gtp5g-installer check` every 10 s: a warm install or a restart no longer waits for a second Node.js start, nor for a 10 s period. `check` loads only the configuration and the sysfs reader; the build pipeline (tar, the HTTP client, kbuild, the ELF reader) is imported on first use, and type-only imports are `import type` (with `verbatimModuleSyntax`, `import { type X }` still loaded the module at run time), so a warm install or a restart loads none of it. `modprobe udp_tunnel` is not started when /sys/module says it is live. The image runs the installer bundled by esbuild (`installer/bundle.mjs`): an entry script and a few chunks, split where the installer loads lazily, instead of every module file of the installer, pino and pino\'s dependencies, each resolved and read on its own; and `install` and `unload` start from a V8 start-up snapshot of it (`--snapshot-blob`): the installer\'s code is not read, compiled and run again at each start, and the code a restart runs was compiled when the snapshot was made. The image ships no blob (Node.js refuses one made on a CPU with other features): the installer builds it on the node, in the host cache, in the background after its first start reported ready, and the launcher starts from it from then on, or from main.mjs if node refuses it. Here the cold run builds it (not counted in its time: the run waits for it after ready' + (run.snapshot === undefined ? '' : `, ${sec(run.snapshot.buildMs)} for ${(run.snapshot.bytes / 1048576).toFixed(1)} MiB`) + '), so the warm and restart runs start as a node\'s do after its first start' + snapshotEntries(run) + '. With `--node-compare` the same bundle also runs as the ES module, without the snapshot (variant esm), in turns with it in the same boot. The first log line carries Node.js\'s bootstrap time and the time to the installer\'s first line, which split the start-up in the parts below; from the snapshot, restoring it counts in the bootstrap.'
   ]
   const c = run.cold.phases
   if (Number.isFinite(run.cold.ms) && c.build !== undefined) {

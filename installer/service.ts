@@ -134,7 +134,7 @@ export async function serve (config: Config): Promise<void> {
   const buildSnapshotOnce = (): void => {
     if (snapshotStarted) return
     snapshotStarted = true
-    void buildSnapshotAndLog(log, { env: process.env, cacheRoot: hostPaths(config.hostRoot).cacheRoot, signal: shutdown.signal }).catch(() => {})
+    buildSnapshotAndLog(log, { env: process.env, cacheRoot: hostPaths(config.hostRoot).cacheRoot, signal: shutdown.signal }).catch(() => {})
   }
   // The readiness file follows what the kernel shows, read again after each step, never what a
   // step returned: the probe's answer is /sys/module's.

@@ -1,33 +1,49 @@
 // The installer as the image ships it: this tree bundled by installer/bundle.mjs (esbuild) into
-// a temporary directory, its start-up snapshot built by this node binary as the image builds its
-// own, and run as a child process against a temporary host root, through the launcher (the
-// image's entrypoint) and as the ES module. It must need no node_modules, split so that `check`
-// and a restart load no more than before, and behave and log exactly as the unbundled installer
-// does (main.test.ts runs that one), whether started from the snapshot or not.
+// a temporary directory and run as a child process against a temporary host root, through the
+// launcher (the image's entrypoint) and as the ES module. The launcher starts from the V8 start-up
+// snapshot the installer built on the node, in the host cache (installer/snapshotcache.ts), and
+// falls back to main.mjs in the same start when node refuses a blob. It must need no node_modules,
+// split so that `check` and a restart load no more than before, and behave and log exactly as the
+// unbundled installer does (main.test.ts runs that one), whether started from the snapshot or not.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { readFileSync, statSync } from 'node:fs'
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import t, { type Test } from 'tap'
-import { ENV, ENV_READY_FILE, ENV_TERMINATION_LOG, parseTerminationMessage } from '../../contract/index.js'
+import { ENV, ENV_READY_FILE, ENV_TERMINATION_LOG, HOST_PATHS, parseTerminationMessage } from '../../contract/index.js'
+import { buildSnapshot, ENV_INSTALLER_DIR, SNAPSHOT_DIR } from '../../installer/snapshotcache.js'
 import { bundleImports, fakeHeaders, setLoaded, tempDir } from './helpers.js'
 import { packFixture } from '../support/fixturesource.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const KERNEL = '6.1.0-28-amd64'
 
-/** Bundles this tree into `out` and builds its snapshot with this node, as the image does. */
+/** Bundles this tree into `out`, as the image does: no blob. */
 function bundle (out: string): void {
   execFileSync(process.execPath, [path.join(ROOT, 'installer/bundle.mjs'), out], { stdio: ['ignore', 'ignore', 'inherit'] })
-  // Under the image's environment: no NODE_OPTIONS or coverage settings from tap.
-  execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', path.join(out, 'installer.blob'), '--build-snapshot', path.join(out, 'snapshot.cjs')],
-    { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'inherit'] })
 }
 const out = path.join(await tempDir(t, 'gtp5g-bundle-'), 'bundle')
 bundle(out)
 const MAIN = path.join(out, 'main.mjs')
 const LAUNCHER = path.join(out, 'gtp5g-installer')
+const KEY = readFileSync(path.join(out, 'snapshot.key'), 'utf8').trim()
+/** Where the launcher looks for the blob of this bundle under a host root. */
+const blobIn = (root: string): string => path.join(root, HOST_PATHS.cache, SNAPSHOT_DIR, `installer-${KEY}.blob`)
+
+/** A blob of this bundle made by this node with `flags`, under the image's environment (no NODE_OPTIONS from tap). */
+function makeBlob (file: string, flags: string[] = []): void {
+  execFileSync(process.execPath, [...flags, '--no-warnings', '--snapshot-blob', file, '--build-snapshot', path.join(out, 'snapshot.cjs')],
+    { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'inherit'] })
+}
+const SEED = path.join(path.dirname(out), 'seed.blob')
+makeBlob(SEED)
+/** Puts a valid blob where the launcher of this bundle finds it under `root`: the next start is from the snapshot. */
+async function seed (root: string): Promise<void> {
+  await mkdir(path.dirname(blobIn(root)), { recursive: true })
+  await copyFile(SEED, blobIn(root))
+}
 
 interface Ran { code: number | null, stdout: string, stderr: string }
 
@@ -69,6 +85,9 @@ t.test('the layout: the launcher, an executable entry script, chunks, the snapsh
   t.ok(statSync(LAUNCHER).mode & 0o111, 'the launcher is executable')
   t.match(readFileSync(path.join(out, 'snapshot.cjs'), 'utf8'), /setDeserializeMainFunction/, 'snapshot.cjs: the snapshot\'s entry, one CommonJS script')
   t.notMatch(readFileSync(path.join(out, 'snapshot.cjs'), 'utf8'), /^import\s|import\.meta/m, 'snapshot.cjs: no ES module syntax')
+  t.match(KEY, /^[0-9a-f]{16}$/, 'snapshot.key: the key of the blob that fits')
+  t.notOk(readdirSync(out).some(f => f.endsWith('.blob')), 'no blob in the bundle: the node builds it')
+  t.match(readFileSync(LAUNCHER, 'utf8'), `"\${GTP5G_HOST_ROOT-}${HOST_PATHS.cache}/${SNAPSHOT_DIR}/installer-$key.blob"`, 'the launcher looks in the host cache')
   const pkg = JSON.parse(readFileSync(path.join(out, 'package.json'), 'utf8')) as Record<string, unknown>
   const own = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
   t.same(pkg, { name: 'gtp5g-operator', version: own.version, private: true, license: 'Apache-2.0' })
@@ -94,10 +113,17 @@ t.test('split where the installer loads lazily: check loads no logger, a restart
   for (const lazy of ['download', 'extract', 'build', 'headers', 'elf']) t.match(restart, new RegExp(`import\\(\\s*["']\\./${lazy}-`), `${lazy} stays a dynamic import`)
 })
 
-for (const script of [MAIN, LAUNCHER]) {
-  const name = path.basename(script)
+/** The ways the bundle starts: the ES module, the launcher without a blob (main.mjs), and the launcher from the snapshot. */
+const ENTRIES: Array<{ name: string, script: string, snapshot: boolean }> = [
+  { name: 'main.mjs', script: MAIN, snapshot: false },
+  { name: 'the launcher, no blob yet', script: LAUNCHER, snapshot: false },
+  { name: 'the launcher, from the snapshot', script: LAUNCHER, snapshot: true }
+]
+
+for (const { name, script, snapshot } of ENTRIES) {
   t.test(`${name}: check answers from /sys/module`, async t => {
     const root = await tempDir(t)
+    if (snapshot) await seed(root)
     const env = { [ENV.version]: 'v0.0.1', [ENV.hostRoot]: root, [ENV_TERMINATION_LOG]: path.join(root, 'tl') }
     const notLoaded = await run(script, ['check'], env)
     t.equal(notLoaded.code, 1)
@@ -108,60 +134,165 @@ for (const script of [MAIN, LAUNCHER]) {
 
   t.test(`${name}: invalid configuration: exit 1 and the one-line termination message`, async t => {
     const root = await tempDir(t)
+    if (snapshot) await seed(root)
     const ran = await run(script, [], { [ENV.version]: 'latest', [ENV.hostRoot]: root, [ENV_TERMINATION_LOG]: path.join(root, 'tl') })
     t.equal(ran.code, 1)
     t.match(parseTerminationMessage(await readFile(path.join(root, 'tl'), 'utf8')), { reason: 'InvalidConfig', message: /GTP5G_VERSION/ })
     t.match(ran.stdout, /"reason":"InvalidConfig"/, 'logged by the logger made at run time')
+    if (snapshot) t.ok(existsSync(blobIn(root)), 'the blob is still there: node took it')
   })
 }
 
-/** A restart (gtp5g loaded at the desired version) run by `script` until ready, then SIGTERM: its log lines, times and paths masked. */
-async function restartLines (t: Test, script: string, env: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> {
-  const root = await tempDir(t)
+interface Started { lines: Array<Record<string, unknown>>, stderr: string, root: string }
+
+/**
+ * A restart (gtp5g loaded at the desired version) run by `script` until `stopAt` is logged (ready
+ * by default), then SIGTERM: its log lines, times and this run's paths masked. `prepare` readies
+ * the host root (a blob in its cache) first.
+ */
+async function restart (t: Test, script: string, o: { env?: Record<string, string>, root?: string, prepare?: (root: string) => Promise<void>, stopAt?: string } = {}): Promise<Started> {
+  const root = o.root ?? await tempDir(t)
   await setLoaded(root, 'gtp5g', { version: '0.0.1', refcnt: 1 })
+  await o.prepare?.(root)
   const ran = await run(script, ['install'], {
     [ENV.version]: 'v0.0.1',
     [ENV.hostRoot]: root,
     [ENV.kernelVersion]: KERNEL,
     [ENV_READY_FILE]: path.join(root, 'ready'),
     [ENV_TERMINATION_LOG]: path.join(root, 'tl'),
-    ...env
-  }, '"step":"ready"')
+    ...o.env
+  }, o.stopAt ?? '"step":"ready"')
   t.equal(ran.code, 0, `${path.basename(script)}: SIGTERM exits 0`, { stdout: ran.stdout, stderr: ran.stderr })
   t.equal(readFileSync(path.join(root, 'ready'), 'utf8'), 'gtp5g 0.0.1 loaded\n', `${path.basename(script)}: the readiness file`)
   // Times and this run's paths differ between runs; every key and every other value must not.
-  return ran.stdout.trim().split('\n').map(l => JSON.parse(l.replaceAll(root, '<root>')) as Record<string, unknown>).map(o =>
-    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, ['time', 'durationMs', 'startupMs', 'nodeBootstrapMs'].includes(k) ? typeof v : v])))
+  const lines = ran.stdout.trim().split('\n').map(l => JSON.parse(l.replaceAll(root, '<root>')) as Record<string, unknown>).map(o =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, ['time', 'durationMs', 'startupMs', 'nodeBootstrapMs', 'bytes'].includes(k) ? typeof v : v])))
+  return { lines, stderr: ran.stderr, root }
 }
 
+/** The lines without what tells the entries apart: the start line's entry and its reason, and the snapshot build's line. */
+const common = (lines: Array<Record<string, unknown>>): Array<Record<string, unknown>> =>
+  lines.filter(l => l.step !== 'snapshot').map(({ entry, entryReason, ...rest }) => rest)
+const steps = (lines: Array<Record<string, unknown>>): unknown[] => lines.map(l => l.step ?? l.msg)
+const RESTART = ['start', 'kernel', 'inspect', 'done', 'ready', 'stopping; the module stays loaded', 'stopped']
+
 t.test('a restart logs the same JSON lines as the unbundled installer, from the snapshot or not, and writes the readiness file', async t => {
-  const bundled = await restartLines(t, MAIN)
-  t.same(bundled, await restartLines(t, path.join(ROOT, 'installer/main.ts')), 'the ES module bundle')
-  t.same(await restartLines(t, LAUNCHER), bundled, 'started from the snapshot')
-  t.same(await restartLines(t, LAUNCHER, { [ENV.logLevel]: 'info' }), bundled, 'the log level read at run time')
-  t.same(bundled.map(l => l.step ?? l.msg), ['start', 'kernel', 'inspect', 'done', 'ready', 'stopping; the module stays loaded', 'stopped'])
+  const bundled = (await restart(t, MAIN)).lines
+  t.same(bundled, (await restart(t, path.join(ROOT, 'installer/main.ts'))).lines, 'the ES module bundle')
+  t.same(steps(bundled), RESTART)
+  t.notOk('entry' in (bundled[0] ?? {}), 'main.mjs run directly names no entry')
+  const plain = (await restart(t, LAUNCHER)).lines
+  t.match(plain[0], { step: 'start', entry: 'plain', entryReason: 'no start-up snapshot built on this node yet' }, 'the launcher, no blob: main.mjs, and why')
+  t.same(common(plain), bundled, 'the launcher, main.mjs')
+  const snap = (await restart(t, LAUNCHER, { prepare: seed })).lines
+  t.match(snap[0], { step: 'start', entry: 'snapshot' }, 'the launcher, a blob: the snapshot')
+  t.notOk('entryReason' in (snap[0] ?? {}))
+  t.same(common(snap), bundled, 'started from the snapshot')
+  t.same(common((await restart(t, LAUNCHER, { prepare: seed, env: { [ENV.logLevel]: 'info' } })).lines), bundled, 'the log level read at run time')
 })
 
+t.test('on the node: the first start runs main.mjs and builds the blob after ready; the next starts from it', async t => {
+  const root = await tempDir(t)
+  const cache = path.dirname(blobIn(root))
+  // An older image's blob and failure marker: removed once this key's blob is built.
+  await mkdir(cache, { recursive: true })
+  await writeFile(path.join(cache, 'installer-0123456789abcdef.blob'), 'old')
+  await writeFile(path.join(cache, 'installer-0123456789abcdef.failed'), 'old')
+  const first = await restart(t, LAUNCHER, { root, stopAt: '"step":"snapshot"' })
+  t.match(first.lines[0], { entry: 'plain', entryReason: 'no start-up snapshot built on this node yet' })
+  t.same(steps(first.lines), ['start', 'kernel', 'inspect', 'done', 'ready', 'snapshot', 'stopping; the module stays loaded', 'stopped'], 'built after ready, never before')
+  t.match(first.lines[5], { level: 30, step: 'snapshot', file: `<root>${HOST_PATHS.cache}/${SNAPSHOT_DIR}/installer-${KEY}.blob`, bytes: 'number' })
+  t.same(readdirSync(cache).sort(), ['.lock', `installer-${KEY}.blob`], 'the blob, renamed in place; the old key\'s files and every temporary file gone')
+  const second = await restart(t, LAUNCHER, { root })
+  t.match(second.lines[0], { entry: 'snapshot' }, 'the next start: from the snapshot')
+  t.same(steps(second.lines), RESTART, 'nothing built again')
+  t.same(common(second.lines), common(first.lines), 'the same lines')
+  // Under NODE_OPTIONS (other V8 flags) the blob is neither used nor built.
+  const other = await tempDir(t)
+  const opts = await restart(t, LAUNCHER, { root: other, env: { NODE_OPTIONS: '--max-old-space-size=256' }, stopAt: '"step":"ready"' })
+  t.match(opts.lines[0], { entry: 'plain', entryReason: 'NODE_OPTIONS is set' })
+  t.same(common(opts.lines), common(first.lines))
+})
+
+for (const [what, damage, exit] of [
+  ['a blob of other V8 flags (--stack-size)', async (file: string) => { makeBlob(file, ['--stack-size=2000']) }, 14],
+  ['a damaged blob (garbage bytes)', async (file: string) => { await writeFile(file, Buffer.alloc(100_000, 0x5a)) }, 134]
+] as const) {
+  t.test(`${what}: node refuses it, the launcher deletes it and starts main.mjs in the same start; a good one is built after ready`, async t => {
+    const root = await tempDir(t)
+    const sha = async (f: string): Promise<string> => createHash('sha256').update(await readFile(f)).digest('hex')
+    let placed = ''
+    const bad = async (r: string): Promise<void> => {
+      await mkdir(path.dirname(blobIn(r)), { recursive: true })
+      await damage(blobIn(r))
+      placed = await sha(blobIn(r))
+    }
+    const fell = await restart(t, LAUNCHER, { root, prepare: bad, stopAt: '"step":"snapshot"' })
+    t.match(fell.stderr, `gtp5g-installer: node exited ${exit} starting from the start-up snapshot`, 'the launcher says so on stderr')
+    t.match(fell.lines[0], { step: 'start', entry: 'plain', entryReason: `node exited ${exit} starting from the start-up snapshot; deleted it` })
+    t.equal(fell.lines.filter(l => l.step === 'start').length, 1, 'one start logged: node refused the blob before any of the installer ran')
+    t.same(steps(fell.lines), ['start', 'kernel', 'inspect', 'done', 'ready', 'snapshot', 'stopping; the module stays loaded', 'stopped'])
+    t.not(await sha(blobIn(root)), placed, 'the bad blob is gone, a good one built in its place')
+    const next = await restart(t, LAUNCHER, { root })
+    t.match(next.lines[0], { entry: 'snapshot' }, 'the next start: from the new blob')
+    t.same(common(next.lines), common(fell.lines))
+  })
+}
+
 t.test('the launcher: install and unload start from the snapshot, which never runs main.mjs; check, NODE_OPTIONS or no blob run main.mjs', async t => {
-  // A second bundle whose main.mjs only says that it ran: what the launcher starts shows.
+  // A copy of the bundle whose main.mjs only says that it ran: what the launcher starts shows.
   const alt = path.join(await tempDir(t, 'gtp5g-bundle-'), 'bundle')
-  bundle(alt)
+  await cp(out, alt, { recursive: true })
+  await writeFile(path.join(alt, 'gtp5g-installer'), readFileSync(LAUNCHER, 'utf8').replace(`dir='${out}'`, `dir='${alt}'`))
   await writeFile(path.join(alt, 'main.mjs'), 'process.stdout.write("main.mjs ran\\n")\n')
   const launcher = path.join(alt, 'gtp5g-installer')
-  const lines = await restartLines(t, launcher)
-  t.same(lines.map(l => l.step ?? l.msg), ['start', 'kernel', 'inspect', 'done', 'ready', 'stopping; the module stays loaded', 'stopped'], 'install: the snapshot')
+  const started = await restart(t, launcher, { prepare: seed })
+  t.same(steps(started.lines), RESTART, 'install: the snapshot')
   const root = await tempDir(t)
-  const env = { [ENV.version]: 'v0.0.1', [ENV.hostRoot]: root }
+  await seed(root)
+  const env = { [ENV.version]: 'v0.0.1', [ENV.hostRoot]: root, [ENV_TERMINATION_LOG]: path.join(root, 'tl') }
   t.equal((await run(launcher, ['check'], env)).stdout, 'main.mjs ran\n', 'check: main.mjs')
   // Node.js refuses a snapshot built under other V8 flags, which NODE_OPTIONS may set.
   t.equal((await run(launcher, ['install'], { ...env, NODE_OPTIONS: '--max-old-space-size=256' })).stdout, 'main.mjs ran\n', 'NODE_OPTIONS: main.mjs')
-  await rm(path.join(alt, 'installer.blob'))
-  t.equal((await run(launcher, ['install'], env)).stdout, 'main.mjs ran\n', 'no blob: main.mjs')
+  const unload = await run(launcher, ['unload'], { ...env, [ENV_READY_FILE]: path.join(root, 'ready') }, '"step":"ready"')
+  t.match(unload.stdout, /"entry":"snapshot"/, 'unload: the snapshot')
+  const other = await tempDir(t)
+  t.equal((await run(launcher, ['install'], { ...env, [ENV.hostRoot]: other })).stdout, 'main.mjs ran\n', 'no blob: main.mjs')
 })
 
-for (const script of [MAIN, LAUNCHER]) {
-  t.test(`${path.basename(script)}: a build runs through the lazily loaded code (headers, download, extract, build) to BuildFailed`, async t => {
+t.test('two installers of a node build one blob; a key that failed is not tried again', async t => {
+  const root = await tempDir(t)
+  const cacheRoot = path.join(root, HOST_PATHS.cache)
+  const env = { [ENV_INSTALLER_DIR]: out }
+  const both = await Promise.all([0, 1].map(async () => await buildSnapshot({ env, cacheRoot, signal: new AbortController().signal })))
+  t.same(both.map(b => b.outcome).sort(), ['built', 'busy'], 'one builds, the other finds it busy')
+  t.same(await buildSnapshot({ env, cacheRoot, signal: new AbortController().signal }), { outcome: 'present', why: blobIn(root) })
+  // A snapshot script that throws: no blob, a marker, and no second try.
+  const broken = path.join(await tempDir(t, 'gtp5g-bundle-'), 'bundle')
+  await cp(out, broken, { recursive: true })
+  await writeFile(path.join(broken, 'snapshot.cjs'), 'throw new Error("stand-in failure")\n')
+  await writeFile(path.join(broken, 'snapshot.key'), 'fedcba9876543210\n')
+  const failed = await buildSnapshot({ env: { [ENV_INSTALLER_DIR]: broken }, cacheRoot, signal: new AbortController().signal })
+  t.match(failed, { outcome: 'failed', why: /node --build-snapshot exited 1: .*stand-in failure/ })
+  t.match(await buildSnapshot({ env: { [ENV_INSTALLER_DIR]: broken }, cacheRoot, signal: new AbortController().signal }), { outcome: 'skipped', why: /failed on this node before/ })
+  t.notOk(existsSync(path.join(cacheRoot, SNAPSHOT_DIR, 'installer-fedcba9876543210.blob')))
+  t.ok(existsSync(blobIn(root)), 'the good key\'s blob stays')
+  t.same(await buildSnapshot({ env: { ...env, NODE_OPTIONS: '--max-old-space-size=256' }, cacheRoot, signal: new AbortController().signal }), { outcome: 'skipped', why: 'NODE_OPTIONS is set' })
+  t.same(await buildSnapshot({ env: {}, cacheRoot, signal: new AbortController().signal }), { outcome: 'skipped', why: 'not started by the launcher' })
+})
+
+t.test('the image writes snapshot.key with the same formula as bundle.mjs', async t => {
+  // installer/Dockerfile's line, run with this node and this bundle in place of the image's paths.
+  const line = /RUN (\{ sha256sum <\/usr\/local\/bin\/node[^]*?) >\/opt\/gtp5g-installer\/snapshot\.key/.exec(readFileSync(path.join(ROOT, 'installer/Dockerfile'), 'utf8'))?.[1]
+  t.ok(line, 'the Dockerfile writes snapshot.key')
+  const sh = (line ?? 'false').replaceAll('\\\n', '\n').replaceAll('/usr/local/bin/node', process.execPath).replaceAll('/opt/gtp5g-installer', out)
+  t.equal(execFileSync('sh', ['-c', sh], { encoding: 'utf8', env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` } }).trim(), KEY)
+})
+
+for (const { name, script, snapshot } of ENTRIES) {
+  t.test(`${name}: a build runs through the lazily loaded code (headers, download, extract, build) to BuildFailed`, async t => {
     const root = await tempDir(t)
+    if (snapshot) await seed(root)
     await fakeHeaders(root, KERNEL)
     const tarball = await packFixture(root, 'v0.0.1')
     const bin = path.join(root, 'bin')
@@ -181,6 +312,7 @@ for (const script of [MAIN, LAUNCHER]) {
       [ENV_TERMINATION_LOG]: path.join(root, 'tl')
     })
     t.equal(ran.code, 1)
+    if (snapshot) t.match(ran.stdout, /"entry":"snapshot"/, 'started from the snapshot')
     t.match(parseTerminationMessage(await readFile(path.join(root, 'tl'), 'utf8')), { reason: 'BuildFailed', message: /error: stand-in compiler/ })
     for (const step of ['headers', 'download', 'extract', 'build']) t.match(ran.stdout, new RegExp(`"step":"${step}"`), `logged step ${step}`)
     // The source really was unpacked and handed to make: the lock is free again afterwards.
