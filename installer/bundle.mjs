@@ -82,10 +82,11 @@ elif [ ! -r "$blob" ]; then why='no start-up snapshot built on this node yet'
 else
   GTP5G_INSTALLER_ENTRY=snapshot
   export GTP5G_INSTALLER_ENTRY
-  node --snapshot-blob "$blob" "$dir/main.mjs" "$@" &
-  child=$!
+  child=
   trap 'kill -TERM $child 2>/dev/null' TERM
   trap 'kill -INT $child 2>/dev/null' INT
+  node --snapshot-blob "$blob" "$dir/main.mjs" "$@" &
+  child=$!
   wait $child
   rc=$?
   # A signal passed on interrupts wait (status > 128): wait again until node itself has exited.

@@ -12,7 +12,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { setPriority } from 'node:os'
 import path from 'node:path'
 import type { Logger } from 'pino'
 import { acquireLock } from './lock.js'
@@ -61,12 +60,9 @@ interface Ran { code: number | null, signal: NodeJS.Signals | null, stdout: stri
 /** Runs node with `args` and only PATH (and `extra`) in its environment, niced; killed on abort or after the timeout. */
 function runNode (node: string, args: string[], cwd: string, extra: Record<string, string>, signal: AbortSignal): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(node, args, { cwd, env: { PATH: process.env.PATH ?? '', ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
-    try {
-      if (child.pid !== undefined) setPriority(child.pid, NICENESS)
-    } catch {
-      // Not allowed to renice: it still runs, only not niced.
-    }
+    // Through nice(1), so that every thread of node starts niced (setpriority on a pid reaches
+    // only its main thread, and V8's threads may be started by then).
+    const child = spawn('nice', ['-n', String(NICENESS), node, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })

@@ -5,7 +5,7 @@
 // falls back to main.mjs in the same start when node refuses a blob. It must need no node_modules,
 // split so that `check` and a restart load no more than before, and behave and log exactly as the
 // unbundled installer does (main.test.ts runs that one), whether started from the snapshot or not.
-import { execFile, execFileSync, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { chmod, copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -88,6 +88,9 @@ t.test('the layout: the launcher, an executable entry script, chunks, the snapsh
   t.match(KEY, /^[0-9a-f]{16}$/, 'snapshot.key: the key of the blob that fits')
   t.notOk(readdirSync(out).some(f => f.endsWith('.blob')), 'no blob in the bundle: the node builds it')
   t.match(readFileSync(LAUNCHER, 'utf8'), `"\${GTP5G_HOST_ROOT-}${HOST_PATHS.cache}/${SNAPSHOT_DIR}/installer-$key.blob"`, 'the launcher looks in the host cache')
+  // The launcher is generated: scripts/test.sh's shellcheck never sees it, so this does (shellcheck is the test command's own prerequisite).
+  const sc = spawnSync('shellcheck', ['--shell=sh', LAUNCHER], { encoding: 'utf8' })
+  t.equal(sc.status, 0, `shellcheck of the launcher: ${sc.error?.message ?? sc.stdout}`)
   const pkg = JSON.parse(readFileSync(path.join(out, 'package.json'), 'utf8')) as Record<string, unknown>
   const own = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
   t.same(pkg, { name: 'gtp5g-operator', version: own.version, private: true, license: 'Apache-2.0' })
