@@ -119,7 +119,7 @@ say step=cold ms=$READY probe=$PROBE version="$(ver)" entry="$(entry /tmp/cold.l
 S0=$(now_ms)
 while [ $(($(now_ms) - S0)) -lt 600000 ] && kill -0 $PID 2>/dev/null && ! grep -q '"step":"snapshot"' /tmp/cold.log; do sleep 0.1; done
 say step=snapshot waited=$(($(now_ms) - S0)) build="$(grep -o '"step":"snapshot","durationMs":[0-9]*' /tmp/cold.log | sed 's/.*://')" \
-  bytes="$(grep -o '"bytes":[0-9]*' /tmp/cold.log | cut -d: -f2)" blobs="$(find /var/lib/gtp5g/snapshot -name '*.blob' 2>/dev/null | wc -l)"
+  bytes="$(grep '"step":"snapshot"' /tmp/cold.log | grep -o '"bytes":[0-9]*' | cut -d: -f2)" blobs="$(find /var/lib/gtp5g/snapshot -name '*.blob' 2>/dev/null | wc -l)"
 grep '"step":"snapshot"' /tmp/cold.log | grep -v '"level":30' | head -n 3
 stop_install
 clean_kernel
