@@ -4,11 +4,19 @@ import { readdir, readFile } from 'node:fs/promises'
 import type { ModuleState } from './core/module.js'
 import { exists, type HostPaths } from './paths.js'
 
+/**
+ * A file of /sys/module/<name>, or undefined when the module is gone: ENOENT once its directory
+ * is removed, and ENODEV when it is removed between the open and the read (sysfs then refuses the
+ * read of a file that still exists). Only the second is a race, and it is one a `rmmod` by hand
+ * can win while the watch reads: thrown, it failed the installer (exit 1) instead of loading
+ * gtp5g again (the qemu suite's "removed" step, on a loaded machine).
+ */
 async function readTrimmed (file: string): Promise<string | undefined> {
   try {
     return (await readFile(file, 'utf8')).trim()
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENODEV') return undefined
     throw err
   }
 }
