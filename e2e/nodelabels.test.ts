@@ -75,7 +75,7 @@ if (prerequisiteMet(whyNot())) {
     // What the decorator read: one list per shard, each naming its own nodes.
     const lists = await nodeLists()
     t.same(lists.map(l => l.metadata.name).sort(), [...new Set(nodes.map(n => nodeListName('sample', nodeShard(n))))].sort(), 'a node list per shard of the installed nodes')
-    t.same(lists.flatMap(l => String((l as Obj & { data?: Record<string, string> }).data?.nodes).split('\n')).sort(), nodes, 'listing every installed node once')
+    t.same(lists.flatMap(l => String((l as Obj & { data?: Record<string, string> }).data?.['nodes.v0.9.14']).split('\n')).sort(), nodes, 'listing every installed node once, under its version')
     t.ok(lists.every(l => l.metadata.ownerReferences?.[0]?.kind === 'GTP5GModule'), 'owned by the module, as children')
     const p = await waitFor('the UPF pod scheduled', async () => { const p = await upfPod(); return scheduled(p) ? p : undefined })
     t.ok(nodes.includes(p.spec.nodeName), `scheduled on ${String(p.spec.nodeName)}`)
@@ -97,6 +97,18 @@ if (prerequisiteMet(whyNot())) {
     await waitFor('the failing node unlabelled', async () => (await versionLabels())[first] === undefined ? true : undefined, { describe: versionLabels })
     await h.setNodeFault?.(first)
     await waitFor('labelled again once healed', async () => (await versionLabels())[first] === 'v0.9.14' ? true : undefined, { describe: versionLabels })
+
+    // A version change: each node keeps v0.9.14 until its new installer is ready, then carries
+    // v0.9.13; no node is ever without the label on the way (sampled as fast as kubectl answers).
+    await h.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { version: 'v0.9.13' } })])
+    const seen = new Set<string>()
+    await waitFor('every node relabelled with the new version', async () => {
+      const v = await versionLabels()
+      for (const n of nodes) seen.add(`${n}=${v[n] ?? '(none)'}`)
+      return nodes.every(n => v[n] === 'v0.9.13') ? true : undefined
+    }, { describe: versionLabels })
+    t.same([...seen].filter(s => !s.endsWith('=v0.9.14') && !s.endsWith('=v0.9.13')), [], 'every node labelled at every sample during the rollout')
+    t.ok([...seen].some(s => s.endsWith('=v0.9.14')), 'the old version was still seen once the rollout began')
 
     // Deleting the module takes every version label away, and only that label.
     await h.kubectl(['delete', 'gtp5gmodule', 'sample', '--wait=false'])

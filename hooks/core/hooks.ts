@@ -6,8 +6,8 @@ import { buildAgent } from './agent.js'
 import { agentState, cleanupCondition, rulesWithoutPods, schedulingCondition } from './agentstate.js'
 import { keepObservedChildren } from './children.js'
 import { isObject, type KubeObject, labelOf, list, metaOf, type Pod, str } from './k8s.js'
-import { type CustomizeRequest, type CustomizeResponse, DAEMONSET_KEY, DEPLOYMENT_KEY, objectsOf, POD_KEY, type RelatedResourceRule, type SyncRequest, type SyncResponse } from './metacontroller.js'
-import { nodeListConfigMaps } from './nodelabels.js'
+import { CONFIGMAP_KEY, type CustomizeRequest, type CustomizeResponse, DAEMONSET_KEY, DEPLOYMENT_KEY, objectsOf, POD_KEY, type RelatedResourceRule, type SyncRequest, type SyncResponse } from './metacontroller.js'
+import { nodeListConfigMaps, nodeVersions } from './nodelabels.js'
 import { installerRollout } from './rollout.js'
 import type { GTP5GModuleSpec } from './api.js'
 import { policyDenial } from './policy.js'
@@ -136,7 +136,9 @@ export function sync (req: SyncRequest, config: HookConfig, now: Date): SyncResp
   // A DaemonSet that cannot exclude every contested node is not applied; the one that runs stays.
   const installer = tooManyContested ? keepObservedChildren(req, [DAEMONSET_KEY]) : [daemonSet]
   // Where the version is loaded, for the Node decorator to label (nodelabels.ts).
-  const nodeLists = config.nodeLabels === false ? [] : nodeListConfigMaps(parent, parsed.spec.nodeSelector, status, config)
+  const nodeLists = config.nodeLabels === false
+    ? []
+    : nodeListConfigMaps(parent, parsed.spec.nodeSelector, nodeVersions(status, tally, objectsOf(req.children, CONFIGMAP_KEY)), config)
   return { status, children: [...installer, ...(agent.child === undefined ? [] : [agent.child]), ...nodeLists] }
 }
 

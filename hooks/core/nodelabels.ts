@@ -1,7 +1,8 @@
 // The Node labels: which gtp5g version a node carries. Two halves, both pure:
 //
-//   - the module's sync lists its installed nodes in ConfigMaps of the installer namespace, one
-//     per shard of node names (nodeListConfigMaps, children of the module);
+//   - the module's sync lists where its gtp5g is loaded, node by node with the version, in
+//     ConfigMaps of the installer namespace, one per shard of node names (nodeVersions,
+//     nodeListConfigMaps, children of the module);
 //   - the Node decorator relates, for each node, only the ConfigMaps of that node's shard and
 //     labels the node from them (nodeCustomize, nodeSync).
 //
@@ -16,6 +17,7 @@ import {
 } from '../../contract/index.js'
 import type { GTP5GModuleStatus } from './api.js'
 import type { HookConfig } from './config.js'
+import type { NodeTally } from './status.js'
 import { isObject, type KubeObject, metaOf, str } from './k8s.js'
 import {
   CONFIGMAP_KEY, type CustomizeRequest, type NodeCustomizeResponse, type NodeSyncRequest, type NodeSyncResponse, objectsOf
@@ -35,43 +37,94 @@ export function nodeCustomize (req: CustomizeRequest, config: HookConfig): NodeC
   }
 }
 
-/** The keys of a node list's data. All strings, as a ConfigMap's data must be. */
-interface NodeListData {
+/**
+ * A node list's data. All strings, as a ConfigMap's data must be. Besides the keys below, one
+ * `nodes.<version>` key per version loaded on the shard's nodes: their sorted names, one per
+ * line. One version in steady state; two or more while a rollout replaces a version node by node.
+ */
+interface NodeListCommon {
   /** The module's full name (its label value may be cut and hashed). */
   module: string
   /** The module's creationTimestamp: the oldest module wins a node two of them list. */
   created: string
-  /** The version loaded on the listed nodes (status.version). */
-  version: string
   /** The module's node selector as JSON: a node that stops matching loses its label at once. */
   nodeSelector: string
-  /** Sorted node names, one per line. */
-  nodes: string
+}
+
+const NODES_KEY_PREFIX = 'nodes.'
+
+/** A version the lists may name: a label value (and so a valid ConfigMap key after `nodes.`). */
+function labelableVersion (version: string): boolean {
+  return version.length <= LABEL_VALUE_MAX && versionRegExp.test(version)
+}
+
+/** The versions a node list names, each with its nodes; keys that are no `nodes.<version>` are skipped. */
+function listedNodes (list: KubeObject): Array<{ version: string, nodes: string[] }> {
+  const data = isObject(list.data) ? list.data : {}
+  return Object.keys(data).sort().flatMap(key => {
+    const version = key.slice(NODES_KEY_PREFIX.length)
+    const nodes = str(data[key])
+    if (!key.startsWith(NODES_KEY_PREFIX) || !labelableVersion(version) || nodes === undefined) return []
+    return [{ version, nodes: nodes.split('\n') }]
+  })
 }
 
 /**
- * The ConfigMaps that list where this module's version is loaded, one per shard that has a node
- * (so a shard whose nodes are all gone is deleted by Metacontroller). None while the module
- * unloads: the label must not promise a module that is going away.
+ * Where this module's gtp5g is loaded, node by node, for its node lists. The nodes of
+ * `status.installedNodes` carry `status.version`. A node that a rollout (a new version, or a new
+ * template) has not finished on keeps the version its list already gave it (`listed`, the
+ * module's observed lists): the installer being replaced does not unload on its way out, and the
+ * new one replaces the module only when it loads its own (design.md, installer flow). So the
+ * label does not leave every node of a module for the length of its upgrade. A kept node loses
+ * its version when its new installer fails, when it leaves the module's nodes, and when it was
+ * listed at the version an installer of the current template is now not ready for (a node that
+ * rebooted: nothing may be loaded there). None while the module unloads: the label must not
+ * promise a module that is going away.
  */
-export function nodeListConfigMaps (module: KubeObject & { metadata: { name: string } }, nodeSelector: Record<string, string>, status: GTP5GModuleStatus, config: HookConfig): KubeObject[] {
-  if (status.phase === 'Unloading' || status.version === undefined || status.installedNodes === undefined) return []
-  const byShard = new Map<string, string[]>()
-  for (const node of status.installedNodes) {
+export function nodeVersions (status: GTP5GModuleStatus, tally: NodeTally, listed: readonly KubeObject[]): Map<string, string> {
+  const versions = new Map<string, string>()
+  if (status.phase === 'Unloading' || status.version === undefined || status.installedNodes === undefined) return versions
+  const desired = new Set(tally.nodes)
+  const failed = new Set(tally.failed.map(f => f.nodeName))
+  const reached = new Set(tally.reached)
+  for (const list of listed) {
+    for (const { version, nodes } of listedNodes(list)) {
+      for (const node of nodes) {
+        const replaced = version === status.version && reached.has(node)
+        if (desired.has(node) && !failed.has(node) && !replaced && !versions.has(node)) versions.set(node, version)
+      }
+    }
+  }
+  for (const node of status.installedNodes) versions.set(node, status.version)
+  return versions
+}
+
+/**
+ * The ConfigMaps that list where this module's gtp5g is loaded (nodeVersions), one per shard that
+ * has such a node (so a shard whose nodes are all gone is deleted by Metacontroller). A version
+ * that could not be a label value is never listed.
+ */
+export function nodeListConfigMaps (module: KubeObject & { metadata: { name: string } }, nodeSelector: Record<string, string>, versions: ReadonlyMap<string, string>, config: HookConfig): KubeObject[] {
+  const byShard = new Map<string, Map<string, string[]>>()
+  for (const [node, version] of versions) {
+    if (!labelableVersion(version)) continue
     const shard = nodeShard(node)
-    const names = byShard.get(shard)
-    if (names === undefined) byShard.set(shard, [node])
+    let shardVersions = byShard.get(shard)
+    if (shardVersions === undefined) byShard.set(shard, shardVersions = new Map())
+    const names = shardVersions.get(version)
+    if (names === undefined) shardVersions.set(version, [node])
     else names.push(node)
   }
   const moduleName = module.metadata.name
-  const common = {
+  const common: NodeListCommon = {
     module: moduleName,
     created: str(metaOf(module).creationTimestamp) ?? '',
-    version: status.version,
     nodeSelector: JSON.stringify(nodeSelector)
   }
   return [...byShard.keys()].sort().map(shard => {
-    const data: NodeListData = { ...common, nodes: (byShard.get(shard) ?? []).sort().join('\n') }
+    const shardVersions = byShard.get(shard) ?? new Map<string, string[]>()
+    const data: Record<string, string> = { ...common }
+    for (const version of [...shardVersions.keys()].sort()) data[`${NODES_KEY_PREFIX}${version}`] = (shardVersions.get(version) ?? []).sort().join('\n')
     return {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -88,18 +141,15 @@ export function nodeListConfigMaps (module: KubeObject & { metadata: { name: str
 interface Claim { name: string, created: number, version: string }
 
 /**
- * A node list's claim on this node: it names the node, at a version that can be a label value,
- * and the node still matches the module's selector (a node whose selector label was just
+ * A node list's claim on this node: it names the node under a version that can be a label
+ * value, and the node still matches the module's selector (a node whose selector label was just
  * removed loses the label at once, before the module's next sync).
  */
 function claimOf (list: KubeObject, node: KubeObject, nodeName: string): Claim | undefined {
   const data = isObject(list.data) ? list.data : undefined
-  const version = str(data?.version)
   const module = str(data?.module)
-  const nodes = str(data?.nodes)
-  if (version === undefined || module === undefined || nodes === undefined) return undefined
-  if (version.length > LABEL_VALUE_MAX || !versionRegExp.test(version)) return undefined
-  if (!nodes.split('\n').includes(nodeName)) return undefined
+  const version = listedNodes(list).find(entry => entry.nodes.includes(nodeName))?.version
+  if (version === undefined || module === undefined) return undefined
   let selector: Record<string, string> | undefined
   try {
     selector = asSelector(JSON.parse(str(data?.nodeSelector) ?? ''))

@@ -9,6 +9,7 @@ import { buildDaemonSet, exclusionFits, tolerationsOf } from './daemonset.js'
 import { type KubeObject, labelOf, metaOf, nameOf, type Node, type Pod } from './k8s.js'
 import { MODULE_KEY, NODE_KEY, objectsOf, POD_KEY, type SyncRequest } from './metacontroller.js'
 import { nodeState, podsByNode } from './nodestate.js'
+import { currentPods } from './pods.js'
 import { matchesSelector, toleratesNode } from './scheduling.js'
 import type { NodeTally } from './status.js'
 
@@ -52,10 +53,11 @@ export function installerRollout (req: SyncRequest, spec: GTP5GModuleSpec, confi
   const pods = (objectsOf(req.related, POD_KEY) as Pod[])
     .filter(p => labelOf(p, LABEL_MODULE) === mine && (metaOf(p).namespace ?? config.targetNamespace) === config.targetNamespace)
   const onNode = podsByNode(pods)
-  const tally: NodeTally = { desired: desired.length, nodes: desired, done: [], failed: [], scheduled: 0 }
+  const tally: NodeTally = { desired: desired.length, nodes: desired, done: [], failed: [], scheduled: 0, reached: [] }
   for (const node of desired) {
     const podsHere = onNode.get(node) ?? []
     if (podsHere.length > 0) tally.scheduled++
+    if (currentPods(podsHere, templateHash).length > 0) tally.reached.push(node)
     const state = nodeState(podsHere, templateHash)
     if (state.state === 'done') tally.done.push(node)
     else if (state.state === 'failed') tally.failed.push({ nodeName: node, reason: state.reason, message: state.message })

@@ -18,6 +18,12 @@ export interface NodeTally {
   failed: FailedNode[]
   /** Desired nodes with any installer pod at all, current template or not. */
   scheduled: number
+  /**
+   * Sorted names of desired nodes with an installer pod of the current template, ready or not:
+   * the rollout has reached them. The node lists (nodelabels.ts) keep a node that it has not
+   * reached at the version it was listed at.
+   */
+  reached: string[]
 }
 
 interface StatusInput {
