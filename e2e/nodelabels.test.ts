@@ -3,12 +3,14 @@
 // the node lists a module keeps (ConfigMaps per shard of node names, children Metacontroller
 // applies and deletes) and removes it with a null label value, touching no other label; the
 // example UPF (examples/upf.yaml) stays Pending until a node is labelled and is scheduled after.
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import { LABEL_ENABLED, LABEL_MODULE, LABEL_NODE_VERSION, nodeListName, nodeShard } from '../contract/index.js'
 import { REPO } from './cluster/cluster.js'
+import { toolPath } from './cluster/tools.js'
 import { type Harness, startHarness, whyNot } from './lib/harness.js'
 import { CHART, HOOK_NAMESPACE, INSTALLER_NAMESPACE, RELEASE, SAMPLE } from '../test/support/release.js'
 import { getJson, list, type Obj, waitFor, waitForModule } from './lib/kube.js'
@@ -23,6 +25,32 @@ const labelsOf = async (): Promise<Record<string, Record<string, string>>> =>
   Object.fromEntries((await list(h, ['nodes'])).map(n => [n.metadata.name, n.metadata.labels ?? {}]))
 const versionLabels = async (): Promise<Record<string, string | undefined>> =>
   Object.fromEntries(Object.entries(await labelsOf()).map(([n, l]) => [n, l[LABEL_NODE_VERSION]]))
+/**
+ * Every update of every node, as `kubectl get --watch` streams them (the first line of each node
+ * is its state when the watch started): its name and the version label it carried.
+ */
+function watchVersionLabels (): { started: Promise<void>, seen: Array<{ node: string, version: string }>, last: Map<string, string>, stop: () => void } {
+  const template = `{.metadata.name}={.metadata.labels.${LABEL_NODE_VERSION.replaceAll('.', '\\.')}}{"\\n"}`
+  const child = spawn(toolPath('kubectl') ?? 'kubectl', ['get', 'nodes', '--watch', '-o', `jsonpath=${template}`], { env: { ...process.env, KUBECONFIG: h.kubeconfig }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const seen: Array<{ node: string, version: string }> = []
+  const last = new Map<string, string>()
+  let buffered = ''
+  const started = new Promise<void>(resolve => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString()
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        const [node = '', version = ''] = line.split('=')
+        seen.push({ node, version: version === '' ? '(none)' : version })
+        last.set(node, version === '' ? '(none)' : version)
+      }
+      resolve()
+    })
+  })
+  return { started, seen, last, stop: () => { child.kill() } }
+}
+
 const upfPod = async (): Promise<Obj | undefined> => (await list(h, ['pods', '-n', 'default', '-l', 'app.kubernetes.io/name=upf']))[0]
 const nodeLists = async (): Promise<Obj[]> => await list(h, ['configmaps', '-n', INSTALLER_NAMESPACE, '-l', `${LABEL_MODULE}=sample`])
 const scheduled = (p: Obj | undefined): boolean =>
@@ -99,16 +127,23 @@ if (prerequisiteMet(whyNot())) {
     await waitFor('labelled again once healed', async () => (await versionLabels())[first] === 'v0.9.14' ? true : undefined, { describe: versionLabels })
 
     // A version change: each node keeps v0.9.14 until its new installer is ready, then carries
-    // v0.9.13; no node is ever without the label on the way (sampled as fast as kubectl answers).
+    // v0.9.13. A watch on the nodes sees every update the API server makes, so a label that left
+    // a node for a moment on the way would be seen.
+    const watch = watchVersionLabels()
+    await watch.started
     await h.kubectl(['patch', 'gtp5gmodule', 'sample', '--type=merge', '-p', JSON.stringify({ spec: { version: 'v0.9.13' } })])
-    const seen = new Set<string>()
     await waitFor('every node relabelled with the new version', async () => {
       const v = await versionLabels()
-      for (const n of nodes) seen.add(`${n}=${v[n] ?? '(none)'}`)
       return nodes.every(n => v[n] === 'v0.9.13') ? true : undefined
     }, { describe: versionLabels })
-    t.same([...seen].filter(s => !s.endsWith('=v0.9.14') && !s.endsWith('=v0.9.13')), [], 'every node labelled at every sample during the rollout')
-    t.ok([...seen].some(s => s.endsWith('=v0.9.14')), 'the old version was still seen once the rollout began')
+    await waitFor('the watch caught up', async () => nodes.every(n => watch.last.get(n) === 'v0.9.13') ? true : undefined)
+    watch.stop()
+    const updates = watch.seen.filter(u => nodes.includes(u.node))
+    t.same(updates.filter(u => u.version !== 'v0.9.14' && u.version !== 'v0.9.13'), [], 'no node was ever without the label during the rollout')
+    for (const n of nodes) {
+      const versions = updates.filter(u => u.node === n).map(u => u.version).filter((v, i, all) => v !== all[i - 1])
+      t.same(versions, ['v0.9.14', 'v0.9.13'], `${n}: v0.9.14, then v0.9.13, and nothing between`)
+    }
 
     // Deleting the module takes every version label away, and only that label.
     await h.kubectl(['delete', 'gtp5gmodule', 'sample', '--wait=false'])
