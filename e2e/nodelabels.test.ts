@@ -41,9 +41,10 @@ function watchVersionLabels (): { started: Promise<void>, seen: Array<{ node: st
       const lines = buffered.split('\n')
       buffered = lines.pop() ?? ''
       for (const line of lines) {
-        const [node = '', version = ''] = line.split('=')
-        seen.push({ node, version: version === '' ? '(none)' : version })
-        last.set(node, version === '' ? '(none)' : version)
+        const [node = '', label = ''] = line.split('=')
+        const version = label === '' ? '(none)' : label
+        seen.push({ node, version })
+        last.set(node, version)
       }
       resolve()
     })

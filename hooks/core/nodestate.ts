@@ -28,7 +28,11 @@ function failureOf (container: ContainerStatus): PodReport | undefined {
 }
 
 export function nodeState (pods: readonly Pod[], templateHash: string): PodReport {
-  const current = currentPods(pods, templateHash)
+  return currentPodsState(currentPods(pods, templateHash))
+}
+
+/** nodeState for a node's pods of the current template (pods.ts, currentPods), already picked out. */
+export function currentPodsState (current: readonly Pod[]): PodReport {
   if (current.length === 0) return PROGRESSING
   for (const pod of current) {
     if (isReady(pod, containerOf(pod, INSTALLER_CONTAINER))) return DONE

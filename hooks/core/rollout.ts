@@ -8,7 +8,7 @@ import { type Contest, resolveConflicts } from './conflicts.js'
 import { buildDaemonSet, exclusionFits, tolerationsOf } from './daemonset.js'
 import { type KubeObject, labelOf, metaOf, nameOf, type Node, type Pod } from './k8s.js'
 import { MODULE_KEY, NODE_KEY, objectsOf, POD_KEY, type SyncRequest } from './metacontroller.js'
-import { nodeState, podsByNode } from './nodestate.js'
+import { currentPodsState, podsByNode } from './nodestate.js'
 import { currentPods } from './pods.js'
 import { matchesSelector, toleratesNode } from './scheduling.js'
 import type { NodeTally } from './status.js'
@@ -57,8 +57,9 @@ export function installerRollout (req: SyncRequest, spec: GTP5GModuleSpec, confi
   for (const node of desired) {
     const podsHere = onNode.get(node) ?? []
     if (podsHere.length > 0) tally.scheduled++
-    if (currentPods(podsHere, templateHash).length > 0) tally.reached.push(node)
-    const state = nodeState(podsHere, templateHash)
+    const current = currentPods(podsHere, templateHash)
+    if (current.length > 0) tally.reached.push(node)
+    const state = currentPodsState(current)
     if (state.state === 'done') tally.done.push(node)
     else if (state.state === 'failed') tally.failed.push({ nodeName: node, reason: state.reason, message: state.message })
   }

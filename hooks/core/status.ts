@@ -20,8 +20,8 @@ export interface NodeTally {
   scheduled: number
   /**
    * Sorted names of desired nodes with an installer pod of the current template, ready or not:
-   * the rollout has reached them. The node lists (nodelabels.ts) keep a node that it has not
-   * reached at the version it was listed at.
+   * the rollout has reached them. The node lists (nodelabels.ts, nodeVersions) drop a node listed
+   * at the current version once the rollout has reached it and it is not done (a reboot).
    */
   reached: string[]
 }
