@@ -2,11 +2,11 @@
 // (TCG) boot of the newest prepared Debian kernel on the installer image, printed on the terminal.
 //   --compare-image   also run this tree's bundle without its start-up snapshot (the ES module
 //                     entry), in turns with the launcher's snapshot start in the same boot
-//   --rounds=N        warm and restart runs per installer (default 3)
+//   --rounds=N        warm and restart runs per installer, and cold runs (default 3)
 // Usage: bash scripts/installer-test-deps.sh && npm run bench:installer [-- --compare-image]
 import { parseArgs } from 'node:util'
 import { vmEnv } from '../test/support/realenv.js'
-import { median, nodeRun, type InstallerRun } from './node.js'
+import { coldComparison, median, nodeRun, type InstallerRun } from './node.js'
 
 const { values } = parseArgs({ options: { 'compare-image': { type: 'boolean', default: false }, rounds: { type: 'string', default: '3' } } })
 const env = vmEnv()
@@ -21,8 +21,14 @@ if (run.failure !== undefined) console.log(run.failure)
 const s = (ms: number): string => Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a'
 const phases = (r: InstallerRun): string => Object.entries(r.phases).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`).join(', ')
 console.log(`gtp5g-installer on a node — kernel ${run.kernel}, ${run.cpus} vCPUs, qemu TCG, image ${env.IMAGE_REF}`)
-console.log(`  raw make + insmod   before ${s(run.rawBefore)}, after ${s(run.rawAfter)}`)
-console.log(`  cold install        ${s(run.cold.ms)}  (${run.cold.probe}; ${phases(run.cold)})`)
+// In boot order: by hand, cold, by hand, …, by hand.
+run.raw.forEach((r, i) => {
+  console.log(`  raw make + insmod   ${s(r.ms)} (make ${s(r.make)})`)
+  const c = run.cold[i]
+  if (c !== undefined) console.log(`  cold install        ${s(c.ms)}  (${c.probe}; ${c.entry ?? '-'}; host cache ${c.hostCache ?? '?'} files; ${phases(c)})`)
+})
+const cold = coldComparison(run)
+console.log(`  cold / by hand      paired median ${cold.paired.toFixed(2)}× (${cold.pairs.map(r => r.toFixed(2)).join(', ')}); make step ${s(cold.build)} against ${s(cold.rawMake)} by hand`)
 console.log(`  warm floor (insmod) ${run.floorWarm.map(s).join(', ')}`)
 console.log(`  restart floor       ${run.floorRestart.map(s).join(', ')}`)
 for (const [name, runs] of Object.entries(run.warm)) {

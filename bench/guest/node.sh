@@ -1,7 +1,8 @@
 #!/bin/sh
 # PID 1 of the node benchmark's qemu guest (bench/node.ts boots it through test/support/vm.ts):
 # the installer's cold install, warm install and restart, beside gtp5g's own build and load by
-# hand (`make` + `insmod`) on the same tarball and headers, in the same boot. Prints
+# hand (`make` + `insmod`) on the same tarball and headers, in the same boot: $COLD cold runs,
+# each between two hand-run builds (raw-1, cold-1, raw-2, ..., cold-$COLD, raw-$((COLD + 1))). Prints
 # "@@GTP5G key=value ..." lines; every time is in ms, measured here with `date +%s%3N`, and the
 # installer's phases come from its own JSON log.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -31,6 +32,22 @@ seqnum () { cat /sys/kernel/uevent_seqnum; }
 unloads () { dmesg 2>/dev/null | grep -c 'gtp5g fixture .* unloaded'; }
 # The node as it is after a reboot: neither gtp5g nor udp_tunnel loaded.
 clean_kernel () { rmmod gtp5g 2>/dev/null; rmmod udp_tunnel 2>/dev/null; }
+unlink_kbuild () { for k in /host/usr/lib/linux-kbuild-*; do rm -f "/usr/lib/$(basename "$k")"; done; }
+# A fresh node, as the first cold run finds it at boot: nothing loaded, an empty host cache (no
+# module entry, and no start-up snapshot, so the launcher starts main.mjs and the installer builds
+# one after ready, as on a node's first start), and no kbuild links in the container's /usr/lib
+# (the installer makes its own and leaves them). Then sync: the deletions, and whatever the last
+# cold run wrote, are on disk before the next build, so no writeback runs into it. Before every
+# cold run's hand-run build; after the last, only the links and the sync, so that its module and
+# snapshot stay for the warm and restart runs.
+fresh_node () {
+  clean_kernel
+  find /var/lib/gtp5g -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null
+  unlink_kbuild
+  sync
+}
+# Files in the host cache: 0 at each cold run's start, in its record.
+host_cache () { find /var/lib/gtp5g -mindepth 1 2>/dev/null | wc -l; }
 
 # By hand, as gtp5g's README has it: unpack, make against the headers, load. Debian's headers
 # reach their kbuild tools through /usr/lib/linux-kbuild-*, which the pod (and so this guest)
@@ -49,7 +66,7 @@ raw () { # $1 = record name
   T3=$(now_ms)
   say step="$1" ms=$((T3 - T0)) extract=$((T1 - T0)) make=$((T2 - T1)) load=$((T3 - T2)) exit=$MAKE_EXIT version="$(ver)"
   [ $MAKE_EXIT = 0 ] || tail -n 20 /tmp/raw.log
-  for k in /host/usr/lib/linux-kbuild-*; do rm -f "/usr/lib/$(basename "$k")"; done
+  unlink_kbuild
   clean_kernel
 }
 
@@ -103,27 +120,39 @@ stop_install () { kill -TERM $PID; wait $PID; }
 # Which entry the launcher started (installer/bundle.mjs): snapshot or plain; none for main.mjs run directly.
 entry () { e=$(grep -o '"entry":"[a-z]*"' "$1" | head -n1 | cut -d'"' -f4); printf '%s' "${e:--}"; }
 
-say boot kernel="$KERNEL" cpus="$JOBS" variants="$VARIANTS"
-# Warm-up, not counted: the first build reads gcc, the headers and the image's Node.js from disk.
-# Every measured run after it finds them in the page cache, the hand-run ones and the installer's alike.
-raw raw-warmup
-raw raw-before
-# Cold: empty cache → download (file://, sha256 checked), extract, kbuild, store, load.
+say boot kernel="$KERNEL" cpus="$JOBS" variants="$VARIANTS" cold="$COLD"
 COLD_SCRIPT=$(echo "$VARIANTS" | cut -d' ' -f1 | cut -d= -f2)
-install_run "$COLD_SCRIPT" cold 900
-say step=cold ms=$READY probe=$PROBE version="$(ver)" entry="$(entry /tmp/cold.log)" "$(phases /tmp/cold.log "$T0")"
-[ "$READY" -ge 0 ] || { tail -n 30 /tmp/cold.log; cat /tmp/termination-log 2>/dev/null; }
-# After ready, the installer builds its start-up snapshot in the host cache (installer/
-# snapshotcache.ts), as on a node: the warm and restart runs below start from it, as a node's do
-# after its first start. Not counted; its own time is its log line's durationMs.
-S0=$(now_ms)
-while [ $(($(now_ms) - S0)) -lt 600000 ] && kill -0 $PID 2>/dev/null && ! grep -q '"step":"snapshot"' /tmp/cold.log; do sleep 0.1; done
-say step=snapshot waited=$(($(now_ms) - S0)) build="$(grep -o '"step":"snapshot","durationMs":[0-9]*' /tmp/cold.log | sed 's/.*://')" \
-  bytes="$(grep '"step":"snapshot"' /tmp/cold.log | grep -o '"bytes":[0-9]*' | cut -d: -f2)" blobs="$(find /var/lib/gtp5g/snapshot -name '*.blob' 2>/dev/null | wc -l)"
-grep '"step":"snapshot"' /tmp/cold.log | grep -v '"level":30' | head -n 3
-stop_install
-clean_kernel
-raw raw-after
+# Warm-up, not counted: the first build reads gcc and the headers from disk, and one `check` reads
+# the image's Node.js and the installer's entry. Every measured run after it finds them in the
+# page cache, the hand-run ones and the installer's alike.
+raw raw-warmup
+GTP5G_VERSION=$V1 "$COLD_SCRIPT" check >/dev/null 2>&1
+# Cold: empty cache → download (file://, sha256 checked), extract, kbuild, store, load; $COLD
+# times, each between two builds by hand, so that each has a floor measured just before and just
+# after it: the compiler's time in this guest drifts during a boot (qemu's translation cache, the
+# page cache, the host's load) by more than the target's 15 %, and a slow drift cancels in a pair.
+for i in $(seq 1 "$COLD"); do
+  fresh_node
+  raw "raw-$i"
+  FILES=$(host_cache)
+  install_run "$COLD_SCRIPT" "cold-$i" 900
+  say step="cold-$i" ms=$READY probe=$PROBE version="$(ver)" entry="$(entry "/tmp/cold-$i.log")" hostcache="$FILES" "$(phases "/tmp/cold-$i.log" "$T0")"
+  [ "$READY" -ge 0 ] || { tail -n 30 "/tmp/cold-$i.log"; cat /tmp/termination-log 2>/dev/null; }
+  # After ready, the installer builds its start-up snapshot in the host cache (installer/
+  # snapshotcache.ts), as on a node. Not counted; its own time is its log line's durationMs. Waited
+  # for after every cold run alike, so that it never runs into the next build; the last one's
+  # stays, and the warm and restart runs below start from it, as a node's do after its first start.
+  S0=$(now_ms)
+  while [ $(($(now_ms) - S0)) -lt 600000 ] && kill -0 $PID 2>/dev/null && ! grep -q '"step":"snapshot"' "/tmp/cold-$i.log"; do sleep 0.1; done
+  say step="snapshot-$i" waited=$(($(now_ms) - S0)) build="$(grep -o '"step":"snapshot","durationMs":[0-9]*' "/tmp/cold-$i.log" | sed 's/.*://')" \
+    bytes="$(grep '"step":"snapshot"' "/tmp/cold-$i.log" | grep -o '"bytes":[0-9]*' | cut -d: -f2)" blobs="$(find /var/lib/gtp5g/snapshot -name '*.blob' 2>/dev/null | wc -l)"
+  grep '"step":"snapshot"' "/tmp/cold-$i.log" | grep -v '"level":30' | head -n 3
+  stop_install
+  clean_kernel
+done
+unlink_kbuild
+sync
+raw "raw-$((COLD + 1))"
 
 # By hand from the cached module: the warm install's floor.
 for i in $(seq 1 "$ROUNDS"); do
