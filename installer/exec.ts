@@ -1,6 +1,8 @@
 // The one place that starts processes, always from an argv array (never a shell). Output is
-// interleaved (stdout + stderr) because a compiler's context and its error belong together; only
-// a bounded tail is kept in memory. A run can be cut short by a signal: the child leads its own
+// interleaved (stdout + stderr) because a compiler's context and its error belong together;
+// stdout is also kept on its own, for a caller that reads what a program printed (the snapshot
+// check). Only a bounded tail of either is kept in memory. A run can be cut short by a signal
+// (a timeout is `AbortSignal.any([signal, AbortSignal.timeout(ms)])`): the child leads its own
 // process group and the whole group is killed, so `make -j` cannot leave compilers behind.
 import { spawn } from 'node:child_process'
 
@@ -8,6 +10,8 @@ export interface RunResult {
   code: number | null
   signal: string | null
   output: string
+  /** Its stdout alone (the last KEEP_BYTES of it). Runners faked in tests may leave it out. */
+  stdout?: string
   /** The run was stopped through `opts.signal` (timeout, output cap, shutdown). */
   aborted?: boolean
 }
@@ -25,11 +29,12 @@ const CLOSE_GRACE_MS = 2000
 
 export const run: Runner = (cmd, args, opts = {}) => new Promise((resolve, reject) => {
   if (opts.signal?.aborted === true) {
-    resolve({ code: null, signal: null, output: '', aborted: true })
+    resolve({ code: null, signal: null, output: '', stdout: '', aborted: true })
     return
   }
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  let kept = Buffer.alloc(0)
+  let kept: Buffer = Buffer.alloc(0)
+  let keptStdout: Buffer = Buffer.alloc(0)
   let aborted = false
   let settled = false
   let exit: { code: number | null, signal: string | null } | undefined
@@ -37,13 +42,16 @@ export const run: Runner = (cmd, args, opts = {}) => new Promise((resolve, rejec
     if (settled || exit === undefined) return
     settled = true
     opts.signal?.removeEventListener('abort', kill)
-    resolve({ ...exit, output: kept.toString('utf8'), aborted })
+    resolve({ ...exit, output: kept.toString('utf8'), stdout: keptStdout.toString('utf8'), aborted })
+  }
+  const tail = (buf: Buffer, chunk: Buffer): Buffer => {
+    const joined = Buffer.concat([buf, chunk])
+    return joined.length > KEEP_BYTES ? joined.subarray(joined.length - KEEP_BYTES) : joined
   }
   const collect = (chunk: Buffer): void => {
     if (settled) return
     opts.onOutput?.(chunk)
-    kept = Buffer.concat([kept, chunk])
-    if (kept.length > KEEP_BYTES) kept = kept.subarray(kept.length - KEEP_BYTES)
+    kept = tail(kept, chunk)
   }
   function kill (): void {
     aborted = true
@@ -54,7 +62,10 @@ export const run: Runner = (cmd, args, opts = {}) => new Promise((resolve, rejec
     }
   }
   opts.signal?.addEventListener('abort', kill, { once: true })
-  child.stdout.on('data', collect)
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (!settled) keptStdout = tail(keptStdout, chunk)
+    collect(chunk)
+  })
   child.stderr.on('data', collect)
   child.on('error', err => {
     opts.signal?.removeEventListener('abort', kill)

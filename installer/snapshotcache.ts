@@ -9,11 +9,11 @@
 // image) are removed then. A blob that fails its check is never published, and a marker
 // (installer-<key>.failed) stops this node from trying that key again. Nothing here may fail the
 // installer: every error becomes a warning.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { run, type RunResult } from './exec.js'
 import { acquireLock } from './lock.js'
 import { exists } from './paths.js'
 
@@ -55,36 +55,22 @@ export async function snapshotPlan (env: NodeJS.ProcessEnv, cacheRoot: string): 
   return { dir, cjs: path.join(dir, 'snapshot.cjs'), main: path.join(dir, 'main.mjs'), key, cache, blob: path.join(cache, `installer-${key}.blob`) }
 }
 
-interface Ran { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
-
 /** Runs node with `args` and only PATH (and `extra`) in its environment, niced; killed on abort or after the timeout. */
-function runNode (node: string, args: string[], cwd: string, extra: Record<string, string>, signal: AbortSignal): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    // Through nice(1), so that every thread of node starts niced (setpriority on a pid reaches
-    // only its main thread, and V8's threads may be started by then).
-    const child = spawn('nice', ['-n', String(NICENESS), node, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
-    child.stderr.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-2000) })
-    const kill = (): void => { child.kill('SIGKILL') }
-    const timer = setTimeout(kill, BUILD_TIMEOUT_MS)
-    signal.addEventListener('abort', kill, { once: true })
-    child.on('error', err => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', kill)
-      reject(err)
-    })
-    child.on('close', (code, sig) => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', kill)
-      resolve({ code, signal: sig, stdout, stderr: stderr.trim() })
-    })
+async function runNode (node: string, args: string[], cwd: string, extra: Record<string, string>, signal: AbortSignal): Promise<RunResult> {
+  // Through nice(1), so that every thread of node starts niced (setpriority on a pid reaches
+  // only its main thread, and V8's threads may be started by then).
+  return await run('nice', ['-n', String(NICENESS), node, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...extra },
+    signal: AbortSignal.any([signal, AbortSignal.timeout(BUILD_TIMEOUT_MS)])
   })
 }
 
-const failure = (what: string, r: Ran): string =>
-  `${what} ${r.signal !== null ? `was killed (${r.signal})` : `exited ${String(r.code)}`}${r.stderr === '' ? '' : `: ${r.stderr.split('\n').slice(-3).join(' | ')}`}`
+function failure (what: string, r: RunResult): string {
+  const how = r.aborted === true ? `was stopped after ${BUILD_TIMEOUT_MS / 60_000} minutes` : r.signal !== null ? `was killed (${r.signal})` : `exited ${String(r.code)}`
+  const last = r.output.trim().split('\n').slice(-3).join(' | ')
+  return `${what} ${how}${last === '' ? '' : `: ${last}`}`
+}
 
 /**
  * Builds the start-up snapshot for the next start of this installer on this node, unless there is
@@ -127,7 +113,7 @@ export async function buildSnapshot (opts: { env: NodeJS.ProcessEnv, cacheRoot: 
       const check = await runNode(node, ['--snapshot-blob', tmp, plan.main], plan.dir, { [SNAPSHOT_VERIFY_ENV]: '1' }, opts.signal)
       opts.signal.throwIfAborted()
       if (check.code !== 0 || check.stdout !== SNAPSHOT_VERIFY_OUTPUT) {
-        const why = `${failure('starting from the new blob', check)}${check.code === 0 ? ` (printed ${JSON.stringify(check.stdout.slice(0, 100))})` : ''}`
+        const why = `${failure('starting from the new blob', check)}${check.code === 0 ? ` (printed ${JSON.stringify((check.stdout ?? '').slice(0, 100))})` : ''}`
         await writeFile(failed, `${why}\n`)
         return { outcome: 'failed', why }
       }
