@@ -27,6 +27,8 @@ export interface HookSuiteOptions {
 
 interface Measured {
   sync: LoadResult
+  /** The server's CPU time (every thread, user + system) per answered /sync of the 1-connection runs, µs. */
+  cpuUsPerSync: number
   /** 10 nodes only: four connections at once (Metacontroller's workers on several parents). */
   parallel?: LoadResult
   healthzIdle?: LoadResult
@@ -65,16 +67,23 @@ async function measureSize (nodes: number, body: Buffer, o: HookSuiteOptions): P
     const response = JSON.parse(await (await fetch(sync('hook').url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text()) as unknown
     const perKind = (): Record<ServerKind, LoadResult[]> => ({ route: [], inline: [], hook: [] })
     const runs = { sync: perKind(), parallel: perKind() }
+    const cpu: Record<ServerKind, { ms: number, requests: number }> = { route: { ms: 0, requests: 0 }, inline: { ms: 0, requests: 0 }, hook: { ms: 0, requests: 0 } }
     const floorA: number[] = []
     for (let round = 0; round < o.rounds; round++) {
       const order = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length] as ServerKind)
-      for (const kind of order) runs.sync[kind].push(await load({ ...sync(kind), ...(small ? { duration: o.seconds / o.rounds } : { amount: perRound }) }))
+      for (const kind of order) {
+        const before = server(kind).cpuMs()
+        const run = await load({ ...sync(kind), ...(small ? { duration: o.seconds / o.rounds } : { amount: perRound }) })
+        cpu[kind].ms += server(kind).cpuMs() - before
+        cpu[kind].requests += run.requests
+        runs.sync[kind].push(run)
+      }
       if (small) for (const kind of order) runs.parallel[kind].push(await load({ ...sync(kind), connections: 4, duration: o.seconds / o.rounds }))
       floorA.push(...timeSync(() => JSON.stringify(JSON.parse(body.toString('utf8')) === undefined ? null : response), Math.max(perRound, small ? 200 : 6)))
     }
     const measured = {} as Record<ServerKind, Measured>
     for (const kind of KINDS) {
-      const m: Measured = { sync: combine(runs.sync[kind]), rssPeakMB: 0 }
+      const m: Measured = { sync: combine(runs.sync[kind]), cpuUsPerSync: cpu[kind].ms * 1000 / cpu[kind].requests, rssPeakMB: 0 }
       if (small) m.parallel = combine(runs.parallel[kind])
       if (nodes === HEALTHZ_AT && kind !== 'route') {
         m.healthzIdle = await load({ url: `${server(kind).url}/healthz`, connections: 1, duration: 2, rate: HEALTHZ_RATE })
@@ -115,7 +124,9 @@ export async function hookSuite (o: HookSuiteOptions): Promise<{ section: Sectio
       { figure: '/sync p99', nodes, value: hook.sync.p99, unit: 'ms', floor: fa('p99', floorA.p99), ...(nodes === 5000 ? { target: { kind: 'ratio<=', limit: 1.2 } } : {}) },
       { figure: '/sync p99', nodes, value: hook.sync.p99, unit: 'ms', floor: { name: '(b) fastify route p99', value: route.sync.p99 } },
       { figure: '/sync req/s, 1 connection', nodes, value: hook.sync.rps, unit: 'req/s', floor: { name: '(b) fastify route', value: route.sync.rps }, ...(nodes === 10 ? { target: { kind: 'ratio>=', limit: 0.8 } } : {}) },
-      { figure: '/sync req/s, no pool, 1 connection', nodes, value: inline.sync.rps, unit: 'req/s', floor: { name: '(b) fastify route', value: route.sync.rps } }
+      { figure: '/sync req/s, no pool, 1 connection', nodes, value: inline.sync.rps, unit: 'req/s', floor: { name: '(b) fastify route', value: route.sync.rps } },
+      { figure: 'server CPU per /sync, 1 connection', nodes, value: hook.cpuUsPerSync / 1000, unit: 'ms', floor: { name: '(b) fastify route', value: route.cpuUsPerSync / 1000 } },
+      { figure: 'server CPU per /sync, no pool, 1 connection', nodes, value: inline.cpuUsPerSync / 1000, unit: 'ms', floor: { name: '(b) fastify route', value: route.cpuUsPerSync / 1000 } }
     )
     if (hook.parallel !== undefined && route.parallel !== undefined && inline.parallel !== undefined) {
       rows.push(
@@ -141,7 +152,7 @@ export async function hookSuite (o: HookSuiteOptions): Promise<{ section: Sectio
         'Beside it, measured at the same size in the same run: **floor (a)**, `JSON.parse` of the same request bytes and `JSON.stringify` of the same response, in process, at the end of each round (at least as many times as the hook answered in it); **floor (b)**, a bare fastify route that parses the same body with fastify\'s own parser and answers `{"ok":true}`, under the same load; and the hook\'s own `answerHook` called on the event loop of a fastify route (**no pool**), to show what the worker pool costs and saves.',
         `Request: one GTP5GModule, N Nodes and N installer Pods, built from the unit-test fixtures, which copy \`kubectl get -o json\` of real kubelet nodes: 12 images each with a digest and a tag name, the four kubelet conditions with heartbeat times and messages, InternalIP and Hostname addresses (distinct per node), capacity, allocatable, nodeInfo, podCIDRs; pods with owner references, node affinity, four conditions and container statuses, one in ten crash-looping with a termination message. Sizes: ${payloads.join('; ')}.`,
         `The hook server answers the ${REQUESTS_PER_CONNECTION.toLocaleString('en-US')}th request on a connection with \`Connection: close\` (maxRequestsPerSocket) and a 503 to any request sent after it on that connection. That cap suits Metacontroller: its client is Go's net/http, which sends one request at a time per connection (no pipelining), honours \`Connection: close\` by dialing again for the next request, and so never meets the 503; one new TCP connection per 1,000 syncs costs nothing measurable, and it lets connections spread over the replicas again after a rollout. autocannon ignores the header, so it is told to reconnect after ${REQUESTS_PER_CONNECTION.toLocaleString('en-US')} requests (\`reconnectRate\`); a run with any non-2xx answer is refused rather than reported.`,
-        `/healthz is probed ${HEALTHZ_RATE} times a second on its own connection, first idle (its floor), then while ${HEALTHZ_AT.toLocaleString('en-US')}-node syncs run back to back. RSS is the server process's peak (VmHWM), its worker threads included.`
+        `/healthz is probed ${HEALTHZ_RATE} times a second on its own connection, first idle (its floor), then while ${HEALTHZ_AT.toLocaleString('en-US')}-node syncs run back to back. RSS is the server process's peak (VmHWM), its worker threads included. **Server CPU per /sync** is the server process's CPU time (user + system, every thread, from /proc/<pid>/stat) over its 1-connection runs, divided by the responses: unlike req/s it leaves out the load generator's own time (autocannon shares the 2 cores), and other work on the machine moves it far less.`
       ],
       rows,
       plots: [],
@@ -151,6 +162,7 @@ export async function hookSuite (o: HookSuiteOptions): Promise<{ section: Sectio
 }
 
 const find = (rows: readonly Row[], figure: string, nodes: number): Row | undefined => rows.find(r => r.figure === figure && r.nodes === nodes)
+const us = (msValue: number): string => `${Math.round(msValue * 1000)} µs`
 const ms = (n: number | undefined): string => n === undefined || !Number.isFinite(n) ? 'n/a' : `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms`
 
 /** What the figures say about the pool, what was changed to reach them, and where the time goes. */
@@ -165,8 +177,12 @@ function notes (rows: readonly Row[]): string[] {
     '**What was changed to reach these figures** (each found with this benchmark): (1) bodies up to 128 KiB are answered on the event loop, not by a worker; before, a quick run measured 0.64× the route\'s req/s at 10 nodes against 0.99× for the same hook without the pool; (2) workers start with the first body too big to answer inline; (3) each worker\'s V8 heap is capped at four times `BODY_LIMIT_BYTES` (128 MB at the default 32 MiB): left to its defaults V8 let the garbage of three 5,000-node syncs accumulate before collecting, a 536 MB peak RSS; with the cap, an A/B run on this machine gave about 350 MB for about 5 % on the p50; (4) a call\'s AbortSignal is aborted only while its work is queued or running (every answered call built a DOMException with its stack); (5) the spec is checked with `Value.Check` before TypeBox\'s error iterator is walked; (6) a hook body is read into one Buffer of its Content-Length as it arrives, instead of fastify keeping every chunk and then copying them into one (two copies of a 28.5 MiB body at once); (7) the worker drops a body\'s bytes once it has decoded them, so they can be freed while `JSON.parse` builds the objects; (8) the workers\' young generation is 16 MB instead of V8\'s default (the parsed request outlives a scavenge anyway): with (6) and (7), an A/B at 5,000 nodes on this machine gave a peak RSS of 274–279 MB against 322–337 MB before, in three rounds each, and without (8) 289–320 MB; (9) the log lines are gathered up to 4 KiB and written at least every 250 ms (and on exit) instead of one write to the pipe per call; the line per call and its fields are unchanged; (10) onRequest and onResponse take callbacks instead of returning promises, and only work sent to the pool gets an AbortController; (11) bodies no larger than the container cap skip the container count, which could not refuse them; (12) this benchmark drops the servers\' log lines unparsed: before, the load generator parsed each line in its own event loop, work charged to the round trip of the server that logs per call and never to the bare route. (The earlier figures are from this machine under heavier load; the ratios are what compare.)',
     '**Where the time goes** (`npm run bench -- --quick --cpu-prof`, V8 CPU profiles of the hook server). At 10 nodes, on the event loop: `JSON.parse` of the 60 KiB body about 30 % of the CPU time, writing the response to the socket about 12 %, the one JSON log line per call about 5 % (its write to the pipe; since change 9 below 1 %), garbage collection about 4 %, building the DaemonSet about 2 %. The bare route pays the parse and the socket write too, but answers 12 bytes and decides nothing: the rest of the gap to it is the hook\'s real work (envelope check, sync, a 3.4 KiB answer, the log line). At 5,000 nodes, in the worker: decoding the 28.5 MiB body to a string and `JSON.parse` about 45 % of its busy time, garbage collection about 34 % (the price of the heap cap above), sending the answer back about 3 %, observing and deciding (`sync`) about 5 %; on the event loop, concatenating the received chunks before handing them over about 2.5 % (since change 6, copying each chunk into the body\'s Buffer as it arrives: the same bytes copied once). Floor (a) pays the decoding and the parse too, in a process with V8\'s default heap (fewer collections) and without HTTP: the gap to it is the collections and moving 28.5 MiB over HTTP and between threads.'
   )
+  const cpu = find(rows, 'server CPU per /sync, 1 connection', 10)
+  const cpuSaid = cpu?.floor === undefined
+    ? ''
+    : ` In this run the hook server spent ${us(cpu.value)} of CPU per 10-node sync and the bare route ${us(cpu.floor.value)} (${(cpu.value / cpu.floor.value).toFixed(2)}×).`
   const why: Record<string, string> = {
-    '/sync req/s, 1 connection': 'at 10 nodes the hook does real work the bare route does not (above); what the pool cost is gone, what remains is the answer the route does not give. Called once a millisecond in one process, as a server calls it, `answerHook` of the 60 KiB request took about 750 µs (p50) against 370 µs for `JSON.parse` of it: the hook\'s own work (envelope and spec checks, sync, a 3.1 KiB answer) costs about as much again as the parse, and no one part of it stands out in a profile; over HTTP on this 2-core machine, shared with other work, the run-to-run spread of this ratio (0.4× to 0.75× for the same build) is larger than any change here moved it.',
+    '/sync req/s, 1 connection': `at 10 nodes the hook does real work the bare route does not (above); what the pool cost is gone, what remains is the answer the route does not give.${cpuSaid} Both pay about 300 µs for \`JSON.parse\` of the 60 KiB body and 150–250 µs for receiving and answering over HTTP; the hook adds deciding the sync (60–80 µs in an in-process loop: the DaemonSet and its template hash about 25 µs, the spec check about 10 µs, the rollout tally, the status), the \`__proto__\`/\`constructor\` scan (about 30 µs, where fastify's parser, which the route uses, spends about 45 µs in two regular expressions), serialising a 3 KiB answer (about 15 µs) and the envelope check (about 5 µs). No one part stands out, and 0.8× needs about 60 µs less per call, about half of the hook's own work. The size of the answer is not it: the bare route answering the hook's 3 KiB answer used the same CPU per request as answering 12 bytes. Over HTTP on this 2-core machine, shared with other work, this ratio spreads from 0.65× to 0.77× for the same build.`,
     '/sync p99': 'at 5,000 nodes the gap to floor (a) is the collections that keep the worker heap small and moving 28.5 MiB over HTTP and between threads, neither of which floor (a) pays; a larger heap cap trades memory for part of this time.',
     '/healthz p99 during back-to-back syncs': 'the probe shares 2 cores with the syncs, the load generator and anything else on the machine: compare it with its idle p99.',
     'peak RSS': 'the bare fastify route under the same load peaks near or above 300 MB itself (its column); the hook server holds the arriving body once on the event loop (changes 6 to 8 above) and a worker heap of up to 128 MB. Left: the socket\'s 64 KiB chunks, garbage once copied, which the event loop collects only after tens of MB of them, and glibc keeping freed memory.'

@@ -17,6 +17,8 @@ export interface BenchServer extends Running {
   pid: number
   /** Resident memory now and at its peak (VmRSS, VmHWM), in bytes. */
   rss: () => { now: number, peak: number }
+  /** CPU time the process has used so far (user + system, every thread), in milliseconds. */
+  cpuMs: () => number
 }
 
 const MiB = 1024 * 1024
@@ -49,6 +51,17 @@ export function rssOf (pid: number): { now: number, peak: number } {
   return { now: kb('VmRSS'), peak: kb('VmHWM') }
 }
 
+/**
+ * CPU time of a process so far, user + system, all its threads, from /proc/<pid>/stat (fields
+ * 14 and 15, in USER_HZ ticks, which Linux fixes at 100 a second for user space).
+ */
+export function cpuMsOf (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // After the command name, which may hold spaces, in parentheses: field 3 onwards.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 /** Starts one server on 127.0.0.1 and a free port. `nodeFlags` such as --cpu-prof go to node. */
 export async function startServer (kind: ServerKind, bodyLimit: number, nodeFlags: string[] = []): Promise<BenchServer> {
   const child = spawn(process.execPath, [...nodeFlags, ENTRY[kind]], {
@@ -64,5 +77,5 @@ export async function startServer (kind: ServerKind, bodyLimit: number, nodeFlag
   child.stdout.removeAllListeners('data')
   child.stdout.resume()
   const pid = child.pid ?? 0
-  return { ...running, kind, pid, rss: () => rssOf(pid) }
+  return { ...running, kind, pid, rss: () => rssOf(pid), cpuMs: () => cpuMsOf(pid) }
 }
