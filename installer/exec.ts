@@ -20,6 +20,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv
   onOutput?: (chunk: Buffer) => void
   signal?: AbortSignal
+  /** Descriptors the child gets as fd 3, 4, …: the lock file flock(1) locks for us (lock.ts). */
+  fds?: readonly number[]
 }
 export type Runner = (cmd: string, args: readonly string[], opts?: RunOptions) => Promise<RunResult>
 
@@ -32,7 +34,7 @@ export const run: Runner = (cmd, args, opts = {}) => new Promise((resolve, rejec
     resolve({ code: null, signal: null, output: '', stdout: '', aborted: true })
     return
   }
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe', ...(opts.fds ?? [])], detached: true })
   let kept: Buffer = Buffer.alloc(0)
   let keptStdout: Buffer = Buffer.alloc(0)
   let aborted = false
@@ -62,11 +64,12 @@ export const run: Runner = (cmd, args, opts = {}) => new Promise((resolve, rejec
     }
   }
   opts.signal?.addEventListener('abort', kill, { once: true })
-  child.stdout.on('data', (chunk: Buffer) => {
+  // Both are pipes (stdio above); the extra descriptors only make their type nullable.
+  child.stdout?.on('data', (chunk: Buffer) => {
     if (!settled) keptStdout = tail(keptStdout, chunk)
     collect(chunk)
   })
-  child.stderr.on('data', collect)
+  child.stderr?.on('data', collect)
   child.on('error', err => {
     opts.signal?.removeEventListener('abort', kill)
     if (!settled) { settled = true; reject(err) }

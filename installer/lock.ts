@@ -5,11 +5,11 @@
 // lock stays with our descriptor after flock(1) exits, and the kernel drops it when we close it
 // or die (SIGKILL, OOM, node crash), so there are no stale lock files to expire by age, unlike
 // mkdir-based npm lock packages. The file is opened close-on-exec: make never inherits it.
-import { spawn } from 'node:child_process'
 import { constants } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { InstallerError } from './errors.js'
+import { run, type RunResult } from './exec.js'
 import { formatDuration } from './limits.js'
 
 export interface Lock {
@@ -27,24 +27,10 @@ export interface LockOptions {
 /** flock(1)'s exit code when the wait timed out (we pick EX_TEMPFAIL to tell it from errors). */
 const TIMED_OUT = 75
 
-function flock (fd: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<{ code: number | null, stderr: string }> {
+async function flock (fd: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<RunResult> {
   const wait = timeoutMs <= 0 ? ['--nonblock'] : ['--wait', (timeoutMs / 1000).toFixed(3)]
-  return new Promise((resolve, reject) => {
-    // fd 3 of the child is our descriptor: the lock flock(1) takes is ours.
-    const child = spawn('flock', ['--exclusive', '--conflict-exit-code', String(TIMED_OUT), ...wait, '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] })
-    let stderr = ''
-    const stop = (): void => { child.kill('SIGKILL') }
-    signal?.addEventListener('abort', stop, { once: true })
-    child.stderr?.on('data', (c: Buffer) => { stderr += c.toString() })
-    child.on('error', err => {
-      signal?.removeEventListener('abort', stop)
-      reject(err)
-    })
-    child.on('close', code => {
-      signal?.removeEventListener('abort', stop)
-      resolve({ code, stderr: stderr.trim() })
-    })
-  })
+  // fd 3 of the child is our descriptor: the lock flock(1) takes is ours.
+  return await run('flock', ['--exclusive', '--conflict-exit-code', String(TIMED_OUT), ...wait, '3'], { fds: [fd], ...(signal === undefined ? {} : { signal }) })
 }
 
 async function holderOf (fh: FileHandle): Promise<string> {
@@ -72,7 +58,7 @@ export async function acquireLock (file: string, opts: LockOptions): Promise<Loc
         `another installer on this node has held ${file} for more than ${formatDuration(opts.timeoutMs)} (holder: ${await holderOf(fh)}); ` +
         'it may be stuck: find it (the holder line names its pod and pid), or delete that pod; this pod retries')
     }
-    if (res.code !== 0) throw new InstallerError('InternalError', `flock ${file} exited ${String(res.code)}: ${res.stderr}`)
+    if (res.code !== 0) throw new InstallerError('InternalError', `flock ${file} exited ${String(res.code)}: ${res.output.trim()}`)
     const owner = opts.owner ?? `pod ${hostname()} pid ${process.pid}`
     await fh.truncate(0)
     await fh.write(`${owner} since ${new Date().toISOString()}\n`, 0)
